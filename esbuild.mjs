@@ -1,0 +1,40 @@
+// Bundles the extension and CLI into dist/, or (with --tests) each unit test into out/test/unit/.
+// onnxruntime-node ships a native addon and must stay a runtime require; vscode is provided by the host.
+import * as esbuild from 'esbuild';
+import { chmod, rm } from 'node:fs/promises';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  external: ['vscode', 'onnxruntime-node'],
+  logLevel: 'warning',
+};
+
+async function buildDist() {
+  await esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' });
+  await esbuild.build({
+    ...common,
+    entryPoints: ['src/cli.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+  });
+  await chmod('dist/cli.js', 0o755);
+}
+
+async function buildTests() {
+  // Stale bundles of deleted tests would otherwise keep running under mocha.
+  await rm('out/test/unit', { recursive: true, force: true });
+  await esbuild.build({
+    ...common,
+    entryPoints: ['test/unit/**/*.test.ts'],
+    outbase: 'test/unit',
+    outdir: 'out/test/unit',
+    // Test-only dependencies (mocha, fast-check) resolve from node_modules at run time.
+    packages: 'external',
+  });
+}
+
+await (process.argv.includes('--tests') ? buildTests() : buildDist());

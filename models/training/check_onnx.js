@@ -1,0 +1,35 @@
+// Parity gate of the training pipeline: the exported ONNX graph, run by onnxruntime-node on the
+// padded parity batch, must reproduce PyTorch's emissions. Usage: node check_onnx.js MODEL_DIR
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const ort = require(require.resolve('onnxruntime-node', { paths: [path.join(__dirname, '..', '..')] }));
+
+const TOLERANCE = 1e-3;
+
+async function main() {
+  const dir = process.argv[2];
+  const { cases } = JSON.parse(fs.readFileSync(path.join(dir, 'parity.json'), 'utf8'));
+  const t = Math.max(...cases.map((c) => c.ids.length));
+  const ids = new BigInt64Array(cases.length * t);
+  const mask = new BigInt64Array(cases.length * t);
+  cases.forEach((c, b) => c.ids.forEach((id, i) => { ids[b * t + i] = BigInt(id); mask[b * t + i] = 1n; }));
+  const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'));
+  const out = await session.run({
+    input_ids: new ort.Tensor('int64', ids, [cases.length, t]),
+    attention_mask: new ort.Tensor('int64', mask, [cases.length, t]),
+  });
+  const em = out.emissions;
+  const k = em.dims[2];
+  let worst = 0;
+  cases.forEach((c, b) => c.emissions.forEach((row, i) => row.forEach((want, j) => {
+    worst = Math.max(worst, Math.abs(em.data[(b * t + i) * k + j] - want));
+  })));
+  if (worst > TOLERANCE) {
+    console.error(`ONNX/PyTorch emission mismatch: max |diff| ${worst} > ${TOLERANCE}`);
+    process.exit(1);
+  }
+  console.log(`ONNX matches PyTorch: max |diff| ${worst.toExponential(2)} over ${cases.length} padded texts`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

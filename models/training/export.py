@@ -1,0 +1,99 @@
+"""Export a trained tagger to ONNX + model.json, and write parity fixtures for the TypeScript core."""
+import datetime
+import hashlib
+import json
+import os
+
+import torch
+
+import text as T
+from model import ALIASES, LABELS, TAGS, Exportable, viterbi
+from finetune import build_tagger
+
+OPSET = 14
+
+PARITY_TEXTS = [
+    "患者于2019年3月行\u201c腹腔镜下胆囊切除术\u201d，术后予头孢曲松抗感染。",
+    "ＣＴ示：右肺上叶结节\uff0c大小约１．２ＣＭ。\r\n血常规：WBC 12.3×10^9/L",
+    "𠀀😀\u3000\t\u200b异常字符 Ｘ线",
+]
+
+
+def export(best_path, out_dir, data_summary):
+    ck = torch.load(best_path, map_location="cpu")
+    cfg, vocab = ck["cfg"], ck["vocab"]
+    model = build_tagger(cfg, len(vocab))
+    model.load_state_dict(ck["model"])
+    model.eval()
+    os.makedirs(out_dir, exist_ok=True)
+    onnx_path = os.path.join(out_dir, "model.onnx")
+    index = {c: i for i, c in enumerate(vocab)}
+    ids, mask = _batch([T.encode(t, index) for t in PARITY_TEXTS])
+    with torch.no_grad():
+        # eval() on the wrapper too: export restores the wrapper's mode, and a fresh module is in training mode.
+        torch.onnx.export(Exportable(model).eval(), (ids, mask), onnx_path + ".tmp", opset_version=OPSET,
+                          input_names=["input_ids", "attention_mask"], output_names=["emissions"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "length"},
+                                        "attention_mask": {0: "batch", 1: "length"},
+                                        "emissions": {0: "batch", 1: "length"}})
+    os.replace(onnx_path + ".tmp", onnx_path)
+    import onnx
+    onnx.checker.check_model(onnx.load(onnx_path))
+    with open(onnx_path, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    crf = model.crf
+    meta = {
+        "format": "medner-bbrac/1",
+        "name": cfg.get("name", "bbrac"),
+        "created": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
+        "onnx": {"file": "model.onnx", "sha256": sha, "opset": OPSET,
+                 "inputs": ["input_ids", "attention_mask"], "output": "emissions"},
+        "architecture": {k: cfg[k] for k in ("hidden", "layers", "heads", "ffn", "gru_hidden", "gru", "attn", "crf")}
+        | {"parameters": sum(p.numel() for p in model.parameters())},
+        "maxLength": cfg["max_len"],
+        "labels": [{"name": n, "alias": a} for n, a in zip(LABELS, ALIASES)],
+        "tags": TAGS,
+        "normalization": T.NORMALIZATION,
+        "vocab": vocab,
+        "crf": {"transitions": crf.trans.tolist(), "start": crf.start.tolist(), "end": crf.end.tolist()}
+        if crf is not None else None,
+        "metrics": {"dev": ck["dev"], "epoch": ck["epoch"]},
+        "training": data_summary | {k: cfg[k] for k in ("epochs", "lr_encoder", "lr_top", "batch_tokens", "seed")}
+        | {"pretrained": bool(cfg.get("pretrained"))},
+    }
+    _write_json(os.path.join(out_dir, "model.json"), meta)
+    _write_parity(model, index, os.path.join(out_dir, "parity.json"))
+    return meta
+
+
+def _batch(seqs):
+    t = max(len(s) for s in seqs)
+    ids = torch.zeros(len(seqs), t, dtype=torch.long)
+    mask = torch.zeros(len(seqs), t, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+def _write_parity(model, index, path):
+    """Fixtures: ids per text (tokenizer), emissions of the padded batch, and Viterbi paths."""
+    seqs = [T.encode(t, index) for t in PARITY_TEXTS]
+    ids, mask = _batch(seqs)
+    model.eval()
+    with torch.no_grad():
+        em = model.emissions(ids, mask)
+    cases = []
+    for i, (text, s) in enumerate(zip(PARITY_TEXTS, seqs)):
+        e = em[i, : len(s)]
+        case = {"text": text, "ids": s, "emissions": [[round(float(x), 6) for x in row] for row in e]}
+        if model.crf is not None:
+            case["viterbi"] = viterbi(e, model.crf.trans, model.crf.start, model.crf.end)
+        cases.append(case)
+    _write_json(path, {"cases": cases})
+
+
+def _write_json(path, obj):
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, separators=(",", ":"))
+    os.replace(path + ".tmp", path)

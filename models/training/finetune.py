@@ -1,0 +1,182 @@
+"""Fine-tune a BBRAC tagger on Yidu-S4K with early stopping on the dev split; resumable."""
+import json
+import math
+import os
+import random
+import time
+
+import torch
+
+import text as T
+from model import TAGS, Bert, Tagger
+
+TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
+
+
+def bio(record, start, end):
+    tags = [0] * (end - start)
+    for s, e, label in record["entities"]:
+        if s >= start and e <= end:
+            tags[s - start] = TAG_INDEX["B-" + label]
+            for i in range(s + 1, e):
+                tags[i - start] = TAG_INDEX["I-" + label]
+    return tags
+
+
+def make_windows(records, index, max_len, with_gold):
+    out = []
+    for r_i, r in enumerate(records):
+        spans = [(s, e) for s, e, _ in r["entities"]] if with_gold else ()
+        ids = T.encode(r["text"], index)
+        for s, e in T.window_bounds(r["text"], max_len, spans):
+            out.append({"rec": r_i, "start": s, "ids": ids[s:e], "tags": bio(r, s, e)})
+    return out
+
+
+def batches(windows, batch_tokens, shuffle, rng):
+    """Length-bucketed batches with a token budget, so padding stays small."""
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i]["ids"]))
+    groups, cur, longest = [], [], 0
+    for i in order:
+        n = len(windows[i]["ids"])
+        if cur and max(longest, n) * (len(cur) + 1) > batch_tokens:
+            groups.append(cur)
+            cur, longest = [], 0
+        cur.append(i)
+        longest = max(longest, n)
+    if cur:
+        groups.append(cur)
+    if shuffle:
+        rng.shuffle(groups)
+    for g in groups:
+        yield collate([windows[i] for i in g])
+
+
+def collate(ws):
+    t = max(len(w["ids"]) for w in ws)
+    ids = torch.zeros(len(ws), t, dtype=torch.long)
+    tags = torch.zeros(len(ws), t, dtype=torch.long)
+    mask = torch.zeros(len(ws), t, dtype=torch.long)
+    for i, w in enumerate(ws):
+        n = len(w["ids"])
+        ids[i, :n] = torch.tensor(w["ids"])
+        tags[i, :n] = torch.tensor(w["tags"])
+        mask[i, :n] = 1
+    return ids, mask, tags, ws
+
+
+def spans_of(tags, offset=0):
+    spans, cur = [], None
+    for i, t in enumerate(tags + [0]):
+        name = TAGS[t]
+        if cur and not (name.startswith("I-") and name[2:] == cur[2]):
+            spans.append((cur[0] + offset, i + offset, cur[2]))
+            cur = None
+        if name != "O" and cur is None:
+            cur = [i, None, name[2:]]
+    return spans
+
+
+def prf(gold, pred):
+    tp = len(gold & pred)
+    p = tp / len(pred) if pred else 0.0
+    r = tp / len(gold) if gold else 0.0
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+            "gold": len(gold), "pred": len(pred), "tp": tp}
+
+
+def evaluate(model, records, index, max_len, batch_tokens=8192):
+    """Strict entity P/R/F1 on whole records, windows cut without looking at gold entities."""
+    model.eval()
+    windows = make_windows(records, index, max_len, with_gold=False)
+    pred = set()
+    for ids, mask, _, ws in batches(windows, batch_tokens, False, None):
+        for w, path in zip(ws, model.predict(ids, mask)):
+            pred.update((w["rec"],) + s for s in spans_of(path, w["start"]))
+    gold = {(i, s, e, l) for i, r in enumerate(records) for s, e, l in r["entities"]}
+    result = {"micro": prf(gold, pred), "types": {}}
+    for label in sorted({g[3] for g in gold}):
+        result["types"][label] = prf({g for g in gold if g[3] == label}, {p for p in pred if p[3] == label})
+    return result
+
+
+def schedule(step, total, warmup):
+    if step < warmup:
+        return (step + 1) / warmup
+    return max(0.0, (total - step) / max(1, total - warmup))
+
+
+def build_tagger(cfg, vocab_size):
+    bert = Bert(vocab_size, cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"])
+    return Tagger(bert, len(TAGS), cfg["gru_hidden"], cfg["heads"], cfg["dropout"],
+                  gru=cfg["gru"], attn=cfg["attn"], crf=cfg["crf"])
+
+
+def run(cfg, train, dev, vocab, run_dir, log):
+    """Train until cfg['epochs'] or patience runs out; returns the path of the best checkpoint."""
+    torch.manual_seed(cfg["seed"])
+    index = {c: i for i, c in enumerate(vocab)}
+    model = build_tagger(cfg, len(vocab))
+    if cfg.get("pretrained"):
+        state = torch.load(cfg["pretrained"], map_location="cpu")["bert"]
+        model.bert.load_state_dict(state)
+        log(f"encoder initialised from {cfg['pretrained']}")
+    enc = [p for n, p in model.named_parameters() if n.startswith("bert.")]
+    top = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
+    opt = torch.optim.AdamW([{"params": enc, "lr": cfg["lr_encoder"]}, {"params": top, "lr": cfg["lr_top"]}],
+                            weight_decay=cfg["weight_decay"])
+    base_lrs = [cfg["lr_encoder"], cfg["lr_top"]]
+    windows = make_windows(train, index, cfg["max_len"], with_gold=True)
+    steps_per_epoch = sum(1 for _ in batches(windows, cfg["batch_tokens"], False, None))
+    total = steps_per_epoch * cfg["epochs"]
+    warmup = int(total * cfg["warmup"])
+    ckpt_path, best_path = os.path.join(run_dir, "last.pt"), os.path.join(run_dir, "best.pt")
+    state = {"epoch": 0, "step": 0, "best_f1": -1.0, "best_epoch": 0, "history": []}
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        state = ck["state"]
+        log(f"resumed from epoch {state['epoch']} (best f1 {state['best_f1']:.4f})")
+    log(f"params {sum(p.numel() for p in model.parameters()):,}; {len(windows)} train windows, "
+        f"{steps_per_epoch} steps/epoch")
+    rng = random.Random(cfg["seed"])
+    for _ in range(state["epoch"]):
+        rng.random()
+    while state["epoch"] < cfg["epochs"] and state["epoch"] - state["best_epoch"] < cfg["patience"]:
+        model.train()
+        t0, tokens, total_loss = time.time(), 0, 0.0
+        epoch_rng = random.Random(cfg["seed"] * 1000 + state["epoch"])
+        for i, (ids, mask, tags, _) in enumerate(batches(windows, cfg["batch_tokens"], True, epoch_rng)):
+            f = schedule(state["step"], total, warmup)
+            for g, lr in zip(opt.param_groups, base_lrs):
+                g["lr"] = lr * f
+            loss = model.loss(ids, mask, tags)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            state["step"] += 1
+            tokens += int(mask.sum())
+            total_loss += float(loss)
+            if cfg.get("max_steps") and i + 1 >= cfg["max_steps"]:
+                break
+        state["epoch"] += 1
+        secs = time.time() - t0
+        metrics = evaluate(model, dev, index, cfg["max_len"])
+        f1 = metrics["micro"]["f1"]
+        state["history"].append({"epoch": state["epoch"], "loss": total_loss / (i + 1), "dev": metrics["micro"],
+                                 "tokens_per_s": tokens / secs})
+        log(f"epoch {state['epoch']} loss {total_loss / (i + 1):.4f} {tokens / secs:.0f} tok/s "
+            f"dev P {metrics['micro']['precision']:.4f} R {metrics['micro']['recall']:.4f} F1 {f1:.4f}")
+        if f1 > state["best_f1"]:
+            state["best_f1"], state["best_epoch"] = f1, state["epoch"]
+            torch.save({"model": model.state_dict(), "cfg": cfg, "vocab": vocab, "dev": metrics,
+                        "epoch": state["epoch"]}, best_path + ".tmp")
+            os.replace(best_path + ".tmp", best_path)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt_path + ".tmp")
+        os.replace(ckpt_path + ".tmp", ckpt_path)
+    log(f"best dev F1 {state['best_f1']:.4f} at epoch {state['best_epoch']}")
+    with open(os.path.join(run_dir, "history.json"), "w") as f:
+        json.dump(state["history"], f, indent=1)
+    return best_path

@@ -1,0 +1,115 @@
+"""One command for every stage: vocabulary -> dev split -> fine-tune -> ONNX export -> parity.
+
+    /usr/bin/python3 models/training/pipeline.py            # the shipped model (resumes)
+    /usr/bin/python3 models/training/pipeline.py --smoke    # tiny end-to-end run for CI
+
+Checkpoints and logs go to models/training/runs/<run>/ (ignored by git); a rerun resumes.
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import text as T  # noqa: E402
+import finetune  # noqa: E402
+from export import export  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(HERE))
+DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
+
+DEFAULTS = {
+    "name": "bbrac", "hidden": 256, "layers": 4, "heads": 4, "ffn": 1024, "max_len": 256, "dropout": 0.1,
+    "gru_hidden": 128, "gru": True, "attn": True, "crf": True,
+    "epochs": 12, "patience": 3, "lr_encoder": 5e-4, "lr_top": 2e-3, "weight_decay": 0.01, "warmup": 0.06,
+    "batch_tokens": 4096, "seed": 13, "dev_size": 100, "split_seed": 2019, "min_count": 2,
+    "threads": 2, "pretrained": None,
+}
+SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
+         "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4}
+
+
+def split(records, dev_size, seed):
+    """Fixed, seeded dev split; the dev records are never trained on."""
+    order = list(range(len(records)))
+    random.Random(seed).shuffle(order)
+    dev_ids = set(order[:dev_size])
+    return ([r for i, r in enumerate(records) if i not in dev_ids],
+            [r for i, r in enumerate(records) if i in dev_ids], sorted(dev_ids))
+
+
+def load_yidu(data_dir):
+    d = os.path.join(data_dir, "yidu-s4k")
+    return (T.read_yidu(os.path.join(d, "subtask1_training_part1.txt"))
+            + T.read_yidu(os.path.join(d, "subtask1_training_part2.txt")))
+
+
+def write_dev(dev, path):
+    """The dev split in Yidu's own format, so `medner eval` can score the shipped model on it."""
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        for r in dev:
+            ents = [{"label_type": l, "start_pos": s, "end_pos": e, "overlap": 0} for s, e, l in r["entities"]]
+            f.write(json.dumps({"originalText": r["text"], "entities": ents}, ensure_ascii=False) + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="tiny model, few records, one short epoch")
+    ap.add_argument("--run-dir", help="checkpoints and logs (default models/training/runs/<name>)")
+    ap.add_argument("--out", help="model directory to export to (default models/bbrac)")
+    ap.add_argument("--data", default=DATA)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a setting")
+    args = ap.parse_args()
+    cfg = dict(DEFAULTS)
+    if args.smoke:
+        cfg.update(SMOKE)
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        cfg[k] = json.loads(v)
+    run_dir = args.run_dir or os.path.join(HERE, "runs", cfg["name"])
+    out_dir = args.out or os.path.join(ROOT, "models", "bbrac")
+    os.makedirs(run_dir, exist_ok=True)
+    torch.set_num_threads(cfg["threads"])
+    log_file = open(os.path.join(run_dir, "train.log"), "a", encoding="utf-8")
+
+    def log(msg):
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        log_file.write(line + "\n")
+        log_file.flush()
+
+    log(f"config {json.dumps(cfg, ensure_ascii=False)}")
+    records = load_yidu(args.data)
+    train, dev, dev_ids = split(records, cfg["dev_size"], cfg["split_seed"])
+    write_dev(dev, os.path.join(run_dir, "dev.yidu.jsonl"))
+    vocab_path = os.path.join(run_dir, "vocab.json")
+    if os.path.exists(vocab_path):
+        with open(vocab_path, encoding="utf-8") as f:
+            vocab = json.load(f)
+    else:
+        vocab = T.build_vocab([r["text"] for r in train] + T.read_unlabelled(args.data), cfg["min_count"])
+        with open(vocab_path, "w", encoding="utf-8") as f:
+            json.dump(vocab, f, ensure_ascii=False)
+    if cfg.get("train_records"):
+        train, dev = train[: cfg["train_records"]], dev[: cfg["dev_records"]]
+    log(f"{len(train)} train / {len(dev)} dev records, vocabulary {len(vocab)}")
+    best = finetune.run(cfg, train, dev, vocab, run_dir, log)
+    summary = {"data": "CCKS 2019 Yidu-S4K training set (1000 records), research use only",
+               "devSplit": {"size": len(dev), "seed": cfg["split_seed"], "recordIndices": dev_ids}}
+    meta = export(best, out_dir, summary)
+    log(f"exported {out_dir}/model.onnx (dev F1 {meta['metrics']['dev']['micro']['f1']:.4f})")
+    check = os.path.join(HERE, "check_onnx.js")
+    subprocess.run(["node", check, out_dir], check=True)
+    log("parity check passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Unit tests of the training pipeline: `python3 -m unittest discover -s models/training`."""
+import itertools
+import os
+import sys
+import unittest
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import text as T  # noqa: E402
+from model import CRF, reverse_padded, viterbi  # noqa: E402
+from pipeline import DATA, load_yidu, split  # noqa: E402
+
+
+class WindowTest(unittest.TestCase):
+    def test_never_cuts_inside_an_entity_of_the_corpus(self):
+        records = load_yidu(DATA)
+        for r in records:
+            spans = [(s, e) for s, e, _ in r["entities"]]
+            bounds = T.window_bounds(r["text"], 256, spans)
+            self.assertEqual(bounds[0][0], 0)
+            self.assertEqual(bounds[-1][1], len(r["text"]))
+            for (s, e), (s2, _) in zip(bounds, bounds[1:]):
+                self.assertEqual(e, s2)
+            for s, e in bounds:
+                self.assertLessEqual(e - s, 256)
+                for a, b in spans:
+                    self.assertFalse(s < a < e < b or a < s < b, (a, b, s, e))
+
+    def test_prefers_sentence_ends(self):
+        text = "甲" * 100 + "。" + "乙" * 100 + "，" + "丙" * 100
+        self.assertEqual(T.window_bounds(text, 256), [(0, 101), (101, 302)])
+
+    def test_dev_split_is_fixed_and_disjoint(self):
+        records = list(range(1000))
+        train, dev, ids = split([{"i": i} for i in records], 100, 2019)
+        self.assertEqual(len(dev), 100)
+        self.assertEqual(len(train), 900)
+        self.assertEqual(ids, split([{"i": i} for i in records], 100, 2019)[2])
+
+
+class NormalizeTest(unittest.TestCase):
+    def test_rules(self):
+        self.assertEqual([T.normalize_char(c) for c in "ＣＴa\u3000\r𠀀"], ["c", "t", "a", T.SPACE, T.SPACE, "𠀀"])
+
+
+class CrfTest(unittest.TestCase):
+    def test_nll_and_viterbi_match_brute_force(self):
+        torch.manual_seed(0)
+        k, t = 3, 4
+        crf = CRF(k)
+        with torch.no_grad():
+            for p in crf.parameters():
+                p.normal_()
+        em = torch.randn(1, t, k)
+        mask = torch.ones(1, t, dtype=torch.long)
+
+        def score(path):
+            s = crf.start[path[0]] + em[0, 0, path[0]] + crf.end[path[-1]]
+            for i in range(1, t):
+                s = s + crf.trans[path[i - 1], path[i]] + em[0, i, path[i]]
+            return s
+
+        paths = list(itertools.product(range(k), repeat=t))
+        scores = torch.stack([score(p) for p in paths])
+        best = paths[int(scores.argmax())]
+        self.assertEqual(viterbi(em[0], crf.trans, crf.start, crf.end), list(best))
+        nll = crf.nll(em, torch.tensor([best]), mask)
+        self.assertAlmostEqual(float(nll), float(torch.logsumexp(scores, 0) - scores.max()), places=4)
+
+    def test_reverse_padded_is_an_involution_within_lengths(self):
+        x = torch.arange(10.0).view(2, 5, 1)
+        lengths = torch.tensor([5, 3])
+        r = reverse_padded(x, lengths)
+        self.assertEqual(r[1, :, 0].tolist(), [7.0, 6.0, 5.0, 8.0, 9.0])
+        self.assertTrue(torch.equal(reverse_padded(r, lengths), x))
+
+
+if __name__ == "__main__":
+    unittest.main()

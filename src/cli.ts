@@ -1,0 +1,221 @@
+/** The `medner` command line: label texts and evaluate predictions, through the same core as the extension. */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { openAtomic } from './core/atomic';
+import { NerEngine } from './core/engine';
+import { evaluate, formatEvalTable } from './core/eval';
+import { type DocumentResult, serializeDocument } from './core/formats/jsonl';
+import { readAnnotated } from './core/formats/detect';
+import { serializeYidu } from './core/formats/yidu';
+import { DEFAULT_MAX_BYTES, type InputFormat, readInputs } from './core/inputs';
+import { labelStream } from './core/label';
+import { defaultModelDir, ModelError } from './core/model';
+
+const USAGE = `Usage:
+  medner label [PATH...] [options]     label text files, folders or Yidu JSON lines (default: the bundled samples)
+      --input-format auto|text|yidu    how to read inputs (default auto: Yidu JSON lines are recognised)
+      --format jsonl|yidu              output format (default jsonl)
+      --out FILE                       write atomically to FILE instead of stdout ('-')
+      --glob PATTERN                   files to take from folders (default '**/*.txt')
+      --model DIR                      model directory (default: the shipped BBRAC model)
+      --threads N                      inference threads (default: all cores)
+      --max-bytes N                    skip files larger than N bytes (default ${DEFAULT_MAX_BYTES})
+      --quiet                          no progress on stderr
+  medner eval --gold FILE --pred FILE [--json]
+                                       strict entity-level P/R/F1 per type and micro (jsonl or yidu files)
+  medner --version | --help
+
+Exit status: 0 all inputs labelled, 1 some inputs skipped, 2 usage or model error.`;
+
+class UsageError extends Error {}
+
+type Flags = Map<string, string | true>;
+
+const VALUE_FLAGS = new Set(['input-format', 'format', 'out', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred']);
+const BOOL_FLAGS = new Set(['quiet', 'json', 'help', 'version']);
+
+function parseArgs(argv: string[]): { positional: string[]; flags: Flags } {
+  const positional: string[] = [];
+  const flags: Flags = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (BOOL_FLAGS.has(name)) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      flags.set(name, true);
+    } else if (VALUE_FLAGS.has(name)) {
+      const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      flags.set(name, value);
+    } else {
+      throw new UsageError(`unknown option ${arg}`);
+    }
+  }
+  return { positional, flags };
+}
+
+function choice<T extends string>(flags: Flags, name: string, allowed: readonly T[], fallback: T): T {
+  const v = flags.get(name);
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`);
+  }
+  return v as T;
+}
+
+function integer(flags: Flags, name: string, min: number): number | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
+  return n;
+}
+
+async function label(positional: string[], flags: Flags): Promise<number> {
+  const inputFormat = choice<InputFormat>(flags, 'input-format', ['auto', 'text', 'yidu'], 'auto');
+  const format = choice(flags, 'format', ['jsonl', 'yidu'] as const, 'jsonl');
+  const out = (flags.get('out') as string | undefined) ?? '-';
+  const threads = integer(flags, 'threads', 0);
+  const maxBytes = integer(flags, 'max-bytes', 1);
+  const glob = flags.get('glob') as string | undefined;
+  const paths = positional.length ? positional : [path.join(__dirname, '..', 'samples')];
+  if (paths.filter((p) => p === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
+
+  const engine = await NerEngine.load((flags.get('model') as string | undefined) ?? defaultModelDir(), { threads });
+  const sink = out === '-' ? stdoutSink() : await openAtomic(out);
+  const progress = new Progress(!flags.has('quiet') && process.stderr.isTTY === true);
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let skipped = 0;
+  try {
+    const items = readInputs(paths, { format: inputFormat, glob, maxBytes });
+    for await (const item of labelStream(engine, items, { signal: abort.signal })) {
+      if ('skipped' in item) {
+        skipped++;
+        progress.clear();
+        process.stderr.write(`medner: skipped ${item.skipped.path}: ${item.skipped.reason}\n`);
+        continue;
+      }
+      const { doc, entities } = item;
+      const line = format === 'yidu'
+        ? serializeYidu([{ text: doc.text, entities }])
+        : serializeDocument({ path: doc.line ? `${doc.path}:${doc.line}` : doc.path, encoding: doc.encoding, text: doc.text, entities } satisfies DocumentResult) + '\n';
+      await sink.write(line);
+      progress.update(doc.text.length);
+    }
+    await sink.commit();
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress.finish();
+    await engine.dispose();
+  }
+  return skipped ? 1 : 0;
+}
+
+function stdoutSink() {
+  return {
+    write: (chunk: string) => new Promise<void>((resolve, reject) => {
+      process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()));
+    }),
+    commit: async () => undefined,
+    abort: async () => undefined,
+  };
+}
+
+class Progress {
+  private docs = 0;
+  private chars = 0;
+  private readonly started = Date.now();
+  private lastDraw = 0;
+
+  constructor(private readonly enabled: boolean) {}
+
+  update(chars: number): void {
+    this.docs++;
+    this.chars += chars;
+    const now = Date.now();
+    if (this.enabled && now - this.lastDraw > 200) {
+      this.lastDraw = now;
+      const rate = this.chars / Math.max(0.001, (now - this.started) / 1000);
+      process.stderr.write(`\rmedner: ${this.docs} documents, ${this.chars.toLocaleString('en')} chars, ${Math.round(rate).toLocaleString('en')} chars/s`);
+    }
+  }
+
+  clear(): void {
+    if (this.enabled && this.lastDraw) process.stderr.write('\r\x1b[K');
+  }
+
+  finish(): void {
+    this.clear();
+  }
+}
+
+function evalCommand(flags: Flags): number {
+  const goldPath = flags.get('gold');
+  const predPath = flags.get('pred');
+  if (typeof goldPath !== 'string' || typeof predPath !== 'string') throw new UsageError('eval needs --gold FILE and --pred FILE');
+  const gold = readAnnotated(goldPath, readFileSync(goldPath, 'utf8'));
+  const pred = readAnnotated(predPath, readFileSync(predPath, 'utf8'));
+  const result = evaluate(gold, pred);
+  if (flags.has('json')) {
+    process.stdout.write(JSON.stringify({ micro: result.micro, types: Object.fromEntries(result.perLabel) }, null, 1) + '\n');
+  } else {
+    process.stdout.write(formatEvalTable(result));
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version') {
+    process.stdout.write(`${(JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version}\n`);
+    return 0;
+  }
+  const { positional, flags } = parseArgs(rest);
+  if (flags.has('help')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (command === 'label') return label(positional, flags);
+  if (command === 'eval') {
+    if (positional.length) throw new UsageError(`eval takes no positional arguments (got ${positional[0]})`);
+    return evalCommand(flags);
+  }
+  throw new UsageError(`unknown command ${command}`);
+}
+
+// A closed pipe (`medner label | head`) is the reader's choice, not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    const err = e as Error;
+    if (err instanceof UsageError) process.stderr.write(`medner: ${err.message}\n${USAGE}\n`);
+    else if (err instanceof ModelError) process.stderr.write(`medner: model error: ${err.message}\n`);
+    else process.stderr.write(`medner: ${err.message ?? String(e)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,88 @@
+// Output files are replaced atomically so that an interrupted run never leaves a
+// half-written result where a previous complete one used to be.
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import * as path from 'node:path';
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(target);
+  const temp = tempName(target);
+  try {
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(dir);
+}
+
+// Same directory as the target: rename is only atomic within one file system.
+function tempName(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+// Makes the rename itself durable. Windows cannot open a directory for fsync, and some
+// file systems refuse it; the data is already safe, so those failures are ignored.
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // best effort, see above
+  }
+}
+
+export interface AtomicStream {
+  write(chunk: string): Promise<void>;
+  /** Makes the output visible under its final name. */
+  commit(): Promise<void>;
+  /** Removes the partial output; the previous file at the target, if any, stays untouched. */
+  abort(): Promise<void>;
+}
+
+/** Like writeFileAtomic, for outputs produced piece by piece (a large labelling run). */
+export async function openAtomic(target: string): Promise<AtomicStream> {
+  const dir = path.dirname(target);
+  const temp = tempName(target);
+  const handle = await open(temp, 'wx');
+  let closed = false;
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await handle.close();
+    }
+  };
+  return {
+    write: async (chunk) => {
+      await handle.write(chunk);
+    },
+    commit: async () => {
+      try {
+        await handle.sync();
+        await close();
+        await rename(temp, target);
+      } catch (err) {
+        await close().catch(() => undefined);
+        await unlink(temp).catch(() => undefined);
+        throw err;
+      }
+      await syncDirectory(dir);
+    },
+    abort: async () => {
+      await close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// Expands the paths a user names (files and folders) into the list of text files to analyse.
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { globToRegExp } from './glob';
+
+export interface InputProblem {
+  path: string;
+  reason: string;
+}
+
+export interface CollectedInputs {
+  files: string[];
+  problems: InputProblem[];
+}
+
+/**
+ * Files named directly are always included; folders are searched recursively for files
+ * whose path relative to that folder matches `glob`. Output keeps the order of `paths`;
+ * within a folder, entries are visited depth-first in sorted name order, so the result
+ * does not depend on the file system's listing order. A file reached twice (through two
+ * arguments or symlinks) appears once. Symlinked folders are followed, but a folder
+ * already visited is not entered again, which makes symlink loops harmless.
+ */
+export async function collectInputs(paths: string[], glob = '**/*.txt'): Promise<CollectedInputs> {
+  const pattern = globToRegExp(glob);
+  const files: string[] = [];
+  const problems: InputProblem[] = [];
+  const seenFiles = new Set<string>();
+  const seenDirs = new Set<string>();
+
+  const addFile = async (file: string): Promise<void> => {
+    const real = await realpath(file);
+    if (seenFiles.has(real)) return;
+    seenFiles.add(real);
+    files.push(file);
+  };
+
+  const walk = async (root: string, dir: string): Promise<void> => {
+    const real = await realpath(dir);
+    if (seenDirs.has(real)) return;
+    seenDirs.add(real);
+    let names: string[];
+    try {
+      names = (await readdir(dir)).sort();
+    } catch (err) {
+      problems.push({ path: dir, reason: describe(err) });
+      return;
+    }
+    for (const name of names) {
+      const full = path.join(dir, name);
+      let info;
+      try {
+        info = await stat(full);
+      } catch (err) {
+        problems.push({ path: full, reason: await describeStatFailure(full, err) });
+        continue;
+      }
+      if (info.isDirectory()) await walk(root, full);
+      else if (info.isFile() && pattern.test(toSlashes(path.relative(root, full)))) await addFile(full);
+    }
+  };
+
+  for (const input of paths) {
+    let info;
+    try {
+      info = await stat(input);
+    } catch (err) {
+      problems.push({ path: input, reason: await describeStatFailure(input, err) });
+      continue;
+    }
+    if (info.isDirectory()) await walk(input, input);
+    else if (info.isFile()) await addFile(input);
+    else problems.push({ path: input, reason: 'not a regular file or folder' });
+  }
+  return { files, problems };
+}
+
+async function describeStatFailure(p: string, err: unknown): Promise<string> {
+  if (isErrno(err) && err.code === 'ENOENT') {
+    const isDanglingLink = await lstat(p).then(
+      (l) => l.isSymbolicLink(),
+      () => false,
+    );
+    return isDanglingLink ? 'broken symbolic link' : 'not found';
+  }
+  if (isErrno(err) && err.code === 'ELOOP') return 'symbolic link loop';
+  return describe(err);
+}
+
+function describe(err: unknown): string {
+  if (isErrno(err) && err.code === 'EACCES') return 'permission denied';
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isErrno(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && 'code' in err;
+}
+
+function toSlashes(p: string): string {
+  return p.split(path.sep).join('/');
+}

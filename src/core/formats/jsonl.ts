@@ -1,0 +1,71 @@
+// MedNER's own output: one JSON object per analysed document. Offsets are code points,
+// end exclusive, so Python tools can slice `text[start:end]` directly.
+import { type Encoding, ENCODINGS } from '../decode';
+import { isYiduLabel, type YiduLabel } from '../labels';
+import { codePoints } from '../offsets';
+import { checkRange, expectArray, expectInteger, expectObject, expectString, FormatError, readJsonLines } from './lines';
+
+export interface Entity {
+  start: number;
+  end: number;
+  label: YiduLabel;
+  text: string;
+  /** Confidence in [0, 1]. */
+  score: number;
+}
+
+export interface DocumentResult {
+  path: string;
+  encoding: Encoding;
+  text: string;
+  entities: Entity[];
+}
+
+export function serializeDocument(doc: DocumentResult): string {
+  return JSON.stringify({
+    path: doc.path,
+    encoding: doc.encoding,
+    text: doc.text,
+    entities: doc.entities.map((e) => ({ start: e.start, end: e.end, label: e.label, text: e.text, score: e.score })),
+  });
+}
+
+/** One line per document, each ending in a newline. */
+export function serializeDocuments(docs: readonly DocumentResult[]): string {
+  return docs.map((d) => serializeDocument(d) + '\n').join('');
+}
+
+export function parseDocuments(content: string): DocumentResult[] {
+  return readJsonLines(content).map(({ line, value }) => parseDocument(value, line));
+}
+
+function parseDocument(value: unknown, line: number): DocumentResult {
+  const obj = expectObject(value, line, 'document');
+  const path = expectString(obj, 'path', line, 'document');
+  const encoding = expectString(obj, 'encoding', line, 'document');
+  if (!(ENCODINGS as readonly string[]).includes(encoding)) {
+    throw new FormatError(line, `document: unknown encoding ${JSON.stringify(encoding)}`);
+  }
+  const text = expectString(obj, 'text', line, 'document');
+  const chars = codePoints(text);
+  const entities = expectArray(obj, 'entities', line, 'document').map((raw, i) => {
+    const what = `entity ${i}`;
+    const e = expectObject(raw, line, what);
+    const start = expectInteger(e, 'start', line, what);
+    const end = expectInteger(e, 'end', line, what);
+    checkRange(start, end, chars.length, line, what);
+    const label = expectString(e, 'label', line, what);
+    if (!isYiduLabel(label)) throw new FormatError(line, `${what}: unknown label ${JSON.stringify(label)}`);
+    const entityText = expectString(e, 'text', line, what);
+    const actual = chars.slice(start, end).join('');
+    if (entityText !== actual) {
+      throw new FormatError(line, `${what}: text ${JSON.stringify(entityText)} differs from the document's ${JSON.stringify(actual)} at ${start}..${end}`);
+    }
+    const score = e['score'];
+    if (typeof score !== 'number' || !(score >= 0 && score <= 1)) {
+      throw new FormatError(line, `${what}: "score" must be a number in [0, 1]`);
+    }
+    return { start, end, label, text: entityText, score };
+  });
+  return { path, encoding: encoding as Encoding, text, entities };
+}

@@ -1,0 +1,53 @@
+// The Yidu-S4K (CCKS 2019) annotation format, used for training data and evaluation.
+// Offsets are code points (the corpus was produced with Python), end exclusive.
+import { isYiduLabel, type YiduLabel } from '../labels';
+import { codePoints } from '../offsets';
+import { checkRange, expectArray, expectInteger, expectObject, expectString, FormatError, readJsonLines } from './lines';
+
+export interface YiduEntity {
+  start: number;
+  end: number;
+  label: YiduLabel;
+}
+
+export interface YiduRecord {
+  text: string;
+  entities: YiduEntity[];
+}
+
+/** A parsed record remembers its 1-based line so that later errors can point back to it. */
+export interface ParsedYiduRecord extends YiduRecord {
+  line: number;
+}
+
+export function parseYidu(content: string): ParsedYiduRecord[] {
+  return readJsonLines(content).map(({ line, value }) => {
+    const obj = expectObject(value, line, 'record');
+    const text = expectString(obj, 'originalText', line, 'record');
+    const length = codePoints(text).length;
+    const entities = expectArray(obj, 'entities', line, 'record').map((raw, i) => {
+      const what = `entity ${i}`;
+      const e = expectObject(raw, line, what);
+      const label = expectString(e, 'label_type', line, what);
+      if (!isYiduLabel(label)) throw new FormatError(line, `${what}: unknown label_type ${JSON.stringify(label)}`);
+      const start = expectInteger(e, 'start_pos', line, what);
+      const end = expectInteger(e, 'end_pos', line, what);
+      checkRange(start, end, length, line, what);
+      return { start, end, label };
+    });
+    return { line, text, entities };
+  });
+}
+
+/** One line per record, each ending in a newline, without a BOM. */
+export function serializeYidu(records: readonly YiduRecord[]): string {
+  return records
+    .map(
+      (r) =>
+        JSON.stringify({
+          originalText: r.text,
+          entities: r.entities.map((e) => ({ label_type: e.label, start_pos: e.start, end_pos: e.end, overlap: 0 })),
+        }) + '\n',
+    )
+    .join('');
+}

@@ -1,0 +1,105 @@
+/** The model contract: models/<name>/model.json beside model.onnx, validated before any inference. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { CrfParams } from './crf';
+import { isYiduLabel } from './labels';
+import type { Normalization } from './tokenizer';
+
+
+export interface ModelMeta {
+  dir: string;
+  onnxPath: string;
+  name: string;
+  maxLength: number;
+  tags: string[];
+  labels: { name: string; alias: string }[];
+  vocab: string[];
+  normalization: Normalization;
+  crf: CrfParams;
+  metrics: unknown;
+}
+
+export class ModelError extends Error {
+  override name = 'ModelError';
+}
+
+export function defaultModelDir(): string {
+  // dist/cli.js and dist/extension.js both sit one level below the package root.
+  return path.join(__dirname, '..', 'models', 'bbrac');
+}
+
+export function loadModelMeta(dir: string, verifyChecksum = true): ModelMeta {
+  const file = path.join(dir, 'model.json');
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelError(`cannot read model metadata ${file}: ${(e as Error).message}`);
+  }
+  const fail = (what: string): never => {
+    throw new ModelError(`invalid model metadata ${file}: ${what}`);
+  };
+  if (raw.format !== 'medner-bbrac/1') fail(`unknown format ${JSON.stringify(raw.format)}`);
+  const tags = stringArray(raw.tags) ?? fail('"tags" must be a list of strings');
+  const vocab = stringArray(raw.vocab) ?? fail('"vocab" must be a list of strings');
+  const k = tags.length;
+  if (tags[0] !== 'O' || tags.slice(1).some((t) => !/^[BI]-/.test(t) || !isYiduLabel(t.slice(2)))) {
+    fail('"tags" must be O followed by B-/I- tags of the Yidu-S4K types');
+  }
+  const maxLength = raw.maxLength;
+  if (typeof maxLength !== 'number' || !Number.isInteger(maxLength) || maxLength < 2) fail('"maxLength" must be an integer >= 2');
+  const crfRaw = (raw.crf ?? fail('"crf" is missing')) as Record<string, unknown>;
+  const crf: CrfParams = {
+    transitions: matrix(crfRaw.transitions, k) ?? fail(`"crf.transitions" must be ${k}x${k} numbers`),
+    start: numbers(crfRaw.start, k) ?? fail(`"crf.start" must be ${k} numbers`),
+    end: numbers(crfRaw.end, k) ?? fail(`"crf.end" must be ${k} numbers`),
+  };
+  const labels = raw.labels as ModelMeta['labels'];
+  if (!Array.isArray(labels) || labels.some((l) => typeof l?.name !== 'string' || typeof l?.alias !== 'string')) {
+    fail('"labels" must be a list of {name, alias}');
+  }
+  const norm = raw.normalization as Normalization;
+  if (norm?.unit !== 'codepoint' || !Array.isArray(norm.whitespace) || typeof norm.fullwidthAscii?.offset !== 'number') {
+    fail('"normalization" is missing or of an unknown kind');
+  }
+  const onnx = raw.onnx as { file?: unknown; sha256?: unknown } | undefined;
+  if (typeof onnx?.file !== 'string') fail('"onnx.file" is missing');
+  const onnxPath = path.join(dir, onnx!.file as string);
+  if (verifyChecksum) verifyOnnx(onnxPath, onnx!.sha256);
+  return {
+    dir, onnxPath, maxLength: maxLength as number, tags, labels, vocab, normalization: norm, crf,
+    name: typeof raw.name === 'string' ? raw.name : path.basename(dir),
+    metrics: raw.metrics,
+  };
+}
+
+function verifyOnnx(onnxPath: string, sha256: unknown): void {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(onnxPath);
+  } catch (e) {
+    throw new ModelError(`cannot read model file ${onnxPath}: ${(e as Error).message}`);
+  }
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (typeof sha256 === 'string' && actual !== sha256) {
+    throw new ModelError(`model file ${onnxPath} does not match its metadata (sha256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…): it is corrupt, truncated or from another export`);
+  }
+}
+
+function stringArray(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}
+
+function numbers(v: unknown, n: number): Float32Array | undefined {
+  return Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number') ? Float32Array.from(v as number[]) : undefined;
+}
+
+function matrix(v: unknown, k: number): Float32Array | undefined {
+  if (!Array.isArray(v) || v.length !== k) return undefined;
+  const rows = v.map((row) => numbers(row, k));
+  if (rows.some((r) => !r)) return undefined;
+  const out = new Float32Array(k * k);
+  rows.forEach((r, i) => out.set(r!, i * k));
+  return out;
+}

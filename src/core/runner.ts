@@ -1,0 +1,66 @@
+/** The ONNX session: created once per model, run on padded batches of token ids. */
+import type * as Ort from 'onnxruntime-node';
+import { ModelError, type ModelMeta } from './model';
+
+export interface RunnerOptions {
+  /** Intra-op threads; 0 lets onnxruntime choose. */
+  threads?: number;
+}
+
+export class OnnxRunner {
+  private constructor(
+    private readonly ort: typeof Ort,
+    private readonly session: Ort.InferenceSession,
+    readonly numTags: number,
+  ) {}
+
+  static async create(meta: ModelMeta, options: RunnerOptions = {}): Promise<OnnxRunner> {
+    // Imported lazily: the native binding costs ~100 ms and is not needed until the first run.
+    const ort = await import('onnxruntime-node');
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(meta.onnxPath, {
+        intraOpNumThreads: options.threads ?? 0,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+      });
+    } catch (e) {
+      throw new ModelError(`cannot load model ${meta.onnxPath}: ${(e as Error).message}`);
+    }
+    const missing = ['input_ids', 'attention_mask'].filter((n) => !session.inputNames.includes(n));
+    if (missing.length || !session.outputNames.includes('emissions')) {
+      await session.release();
+      throw new ModelError(`model ${meta.onnxPath} does not have the inputs input_ids/attention_mask and output emissions`);
+    }
+    return new OnnxRunner(ort, session, meta.tags.length);
+  }
+
+  /** Emission scores (length x numTags, row-major) for each sequence of ids. */
+  async run(batch: readonly Int32Array[]): Promise<Float32Array[]> {
+    const width = Math.max(...batch.map((s) => s.length));
+    const ids = new BigInt64Array(batch.length * width);
+    const mask = new BigInt64Array(batch.length * width);
+    batch.forEach((seq, b) => {
+      for (let i = 0; i < seq.length; i++) {
+        ids[b * width + i] = BigInt(seq[i]);
+        mask[b * width + i] = 1n;
+      }
+    });
+    const out = await this.session.run({
+      input_ids: new this.ort.Tensor('int64', ids, [batch.length, width]),
+      attention_mask: new this.ort.Tensor('int64', mask, [batch.length, width]),
+    });
+    const em = out.emissions;
+    const k = this.numTags;
+    if (em.dims.length !== 3 || em.dims[2] !== k) {
+      throw new ModelError(`model emits ${em.dims.join('x')} scores but its metadata lists ${k} tags`);
+    }
+    const data = em.data as Float32Array;
+    return batch.map((seq, b) => data.slice(b * width * k, (b * width + seq.length) * k));
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

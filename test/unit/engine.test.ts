@@ -1,0 +1,102 @@
+import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { type EmissionRunner, NerEngine } from '../../src/core/engine';
+import type { ModelMeta } from '../../src/core/model';
+
+// A stand-in model whose answer does not depend on context: every run of 病 is a disease. Whatever
+// the windowing does, the engine must return exactly those runs.
+const VOCAB = ['[PAD]', '[UNK]', '[SPACE]', '病', 'a', '。'];
+const SICK = 3;
+const TAGS = ['O', 'B-疾病和诊断', 'I-疾病和诊断'];
+
+function meta(maxLength: number): ModelMeta {
+  return {
+    dir: '', onnxPath: '', name: 'fake', maxLength, tags: TAGS, vocab: VOCAB, metrics: {},
+    labels: [{ name: '疾病和诊断', alias: 'disease' }],
+    normalization: {
+      unit: 'codepoint', fullwidthAscii: { from: 0xff01, to: 0xff5e, offset: 0xfee0 }, lowercaseAscii: true,
+      whitespace: [0x20, 0x0a, 0x0d], spaceToken: '[SPACE]', unknownToken: '[UNK]', padToken: '[PAD]',
+    },
+    crf: { transitions: new Float32Array(9), start: new Float32Array(3), end: new Float32Array(3) },
+  };
+}
+
+class RuleRunner implements EmissionRunner {
+  batches: number[][] = [];
+  async run(batch: readonly Int32Array[]): Promise<Float32Array[]> {
+    this.batches.push(batch.map((s) => s.length));
+    return batch.map((ids) => {
+      const em = new Float32Array(ids.length * 3);
+      ids.forEach((id, i) => {
+        const tag = id !== SICK ? 0 : i > 0 && ids[i - 1] === SICK ? 2 : 1;
+        em[i * 3 + tag] = 10;
+      });
+      return em;
+    });
+  }
+  async dispose(): Promise<void> {}
+}
+
+function sickRuns(chars: string[]): { start: number; end: number }[] {
+  const runs: { start: number; end: number }[] = [];
+  chars.forEach((c, i) => {
+    if (c !== '病') return;
+    if (i > 0 && chars[i - 1] === '病') runs[runs.length - 1].end = i + 1;
+    else runs.push({ start: i, end: i + 1 });
+  });
+  return runs;
+}
+
+const shortRuns = fc
+  .array(fc.oneof(fc.constantFrom('a', '。', '😀', '\r\n', 'x'), fc.integer({ min: 1, max: 3 }).map((n) => '病'.repeat(n))), { maxLength: 200 })
+  .map((parts) => parts.join(''));
+
+describe('NerEngine', () => {
+  it('finds every entity exactly once across window boundaries', async () => {
+    await fc.assert(
+      fc.asyncProperty(shortRuns, fc.integer({ min: 24, max: 48 }), async (text, maxLength) => {
+        const engine = new NerEngine(meta(maxLength), new RuleRunner());
+        const got = await engine.analyze(text);
+        const chars = Array.from(text);
+        assert.deepEqual(got.map((e) => ({ start: e.start, end: e.end })), sickRuns(chars));
+        for (const e of got) {
+          assert.equal(e.text, chars.slice(e.start, e.end).join(''));
+          assert.equal(e.label, '疾病和诊断');
+          assert.ok(e.score > 0.99 && e.score <= 1);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('uses code-point offsets for texts with astral characters and CRLF', async () => {
+    const engine = new NerEngine(meta(256), new RuleRunner());
+    const [entity] = await engine.analyze('😀\r\n病病a');
+    assert.deepEqual({ start: entity.start, end: entity.end, text: entity.text }, { start: 3, end: 5, text: '病病' });
+  });
+
+  it('batches windows of several documents by length within the token budget', async () => {
+    const runner = new RuleRunner();
+    const engine = new NerEngine(meta(32), runner);
+    const texts = ['病a', 'a'.repeat(100), '病'.repeat(5), ''];
+    const results = await engine.analyzeMany(texts, { batchTokens: 64 });
+    assert.equal(results.length, 4);
+    assert.deepEqual(results[3], []);
+    for (const batch of runner.batches) assert.ok(batch.length === 1 || Math.max(...batch) * batch.length <= 64, String(batch));
+    const lengths = runner.batches.flat();
+    assert.deepEqual(lengths, [...lengths].sort((a, b) => a - b));
+  });
+
+  it('stops between batches when cancelled', async () => {
+    const abort = new AbortController();
+    const runner = new RuleRunner();
+    const run = runner.run.bind(runner);
+    runner.run = async (batch) => {
+      abort.abort(new Error('cancelled by test'));
+      return run(batch);
+    };
+    const engine = new NerEngine(meta(16), runner);
+    await assert.rejects(engine.analyze('a'.repeat(500), { signal: abort.signal, batchTokens: 16 }), /cancelled by test/);
+    assert.equal(runner.batches.length, 1);
+  });
+});

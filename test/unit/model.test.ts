@@ -1,0 +1,70 @@
+import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { NerEngine } from '../../src/core/engine';
+import { loadModelMeta, ModelError } from '../../src/core/model';
+import { OnnxRunner } from '../../src/core/runner';
+import { SHIPPED_MODEL } from './support';
+
+function modelCopy(edit: (meta: Record<string, unknown>) => void = () => undefined, onnx?: Buffer): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'medner-model-'));
+  const meta = JSON.parse(readFileSync(path.join(SHIPPED_MODEL, 'model.json'), 'utf8')) as Record<string, unknown>;
+  edit(meta);
+  writeFileSync(path.join(dir, 'model.json'), JSON.stringify(meta));
+  if (onnx) writeFileSync(path.join(dir, 'model.onnx'), onnx);
+  else copyFileSync(path.join(SHIPPED_MODEL, 'model.onnx'), path.join(dir, 'model.onnx'));
+  return dir;
+}
+
+describe('model loading', function () {
+  this.timeout(20_000);
+
+  it('loads the shipped model and its contract', () => {
+    const meta = loadModelMeta(SHIPPED_MODEL);
+    assert.equal(meta.tags[0], 'O');
+    assert.equal(meta.tags.length, 13);
+    assert.equal(meta.crf.transitions.length, 13 * 13);
+    assert.ok(meta.vocab.length > 1000);
+    assert.ok(meta.maxLength >= 64);
+  });
+
+  it('names a missing model directory', () => {
+    assert.throws(() => loadModelMeta('/nonexistent/model'), (e: Error) => e instanceof ModelError && /cannot read model metadata/.test(e.message));
+  });
+
+  it('rejects a truncated ONNX file before loading it', () => {
+    const bytes = readFileSync(path.join(SHIPPED_MODEL, 'model.onnx'));
+    const dir = modelCopy(undefined, bytes.subarray(0, bytes.length >> 1));
+    assert.throws(() => loadModelMeta(dir), /corrupt, truncated or from another export/);
+  });
+
+  it('rejects metadata whose CRF does not match its tags', () => {
+    const dir = modelCopy((m) => (m.tags = [...(m.tags as string[]), 'B-药物']));
+    assert.throws(() => loadModelMeta(dir), /crf.transitions/);
+  });
+
+  it('rejects tags of unknown entity types', () => {
+    const dir = modelCopy((m) => (m.tags = (m.tags as string[]).map((t) => t.replace('药物', '症状'))));
+    assert.throws(() => loadModelMeta(dir), /Yidu-S4K types/);
+  });
+
+  it('reports an ONNX file that is not a model', async () => {
+    const dir = modelCopy((m) => ((m.onnx as Record<string, unknown>).sha256 = undefined), Buffer.from('not an onnx model'));
+    await assert.rejects(NerEngine.load(dir), (e: Error) => e instanceof ModelError && /cannot load model/.test(e.message));
+  });
+
+  it('reports metadata listing more tags than the ONNX graph emits', async () => {
+    const dir = modelCopy((m) => {
+      const k = (m.tags as string[]).length + 2;
+      m.tags = [...(m.tags as string[]), 'B-药物', 'I-药物'];
+      const crf = m.crf as Record<string, unknown>;
+      crf.transitions = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+      crf.start = new Array<number>(k).fill(0);
+      crf.end = new Array<number>(k).fill(0);
+    });
+    const runner = await OnnxRunner.create(loadModelMeta(dir));
+    await assert.rejects(runner.run([Int32Array.from([5, 6, 7])]), /metadata lists 15 tags/);
+    await runner.dispose();
+  });
+});

@@ -1,0 +1,95 @@
+import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { codePoints, OffsetMap } from '../../src/core/offsets';
+
+describe('OffsetMap', () => {
+  it('is the identity for BMP-only text, CRLF included', () => {
+    const text = '患者\r\n发热3天';
+    const map = new OffsetMap(text);
+    assert.equal(map.codePointLength, text.length);
+    assert.equal(map.utf16Length, text.length);
+    for (let i = 0; i <= text.length; i++) {
+      assert.equal(map.toUtf16(i), i);
+      assert.equal(map.toCodePoint(i), i);
+    }
+  });
+
+  it('handles the empty string', () => {
+    const map = new OffsetMap('');
+    assert.equal(map.codePointLength, 0);
+    assert.equal(map.toUtf16(0), 0);
+    assert.equal(map.toCodePoint(0), 0);
+    assert.throws(() => map.toUtf16(1), RangeError);
+    assert.throws(() => map.toCodePoint(1), RangeError);
+  });
+
+  it('counts an astral character as one code point and two UTF-16 units', () => {
+    const text = 'a𠀀b😀😀c';
+    const map = new OffsetMap(text);
+    assert.equal(map.codePointLength, 6);
+    assert.equal(map.utf16Length, 9);
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((cp) => map.toUtf16(cp)), [0, 1, 3, 4, 6, 8, 9]);
+    assert.deepEqual([0, 1, 3, 4, 6, 8, 9].map((u) => map.toCodePoint(u)), [0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('throws on a UTF-16 offset inside a surrogate pair unless asked to snap', () => {
+    const map = new OffsetMap('x😀y');
+    assert.throws(() => map.toCodePoint(2), /splits a surrogate pair/);
+    assert.equal(map.toCodePoint(2, 'floor'), 1);
+    assert.equal(map.toCodePoint(2, 'ceil'), 2);
+  });
+
+  it('treats a lone surrogate as one code point, as string iteration does', () => {
+    const text = 'a\ud800b\udc00';
+    const map = new OffsetMap(text);
+    assert.equal(map.codePointLength, codePoints(text).length);
+    assert.equal(map.codePointLength, 4);
+    assert.equal(map.toUtf16(3), 3);
+  });
+
+  it('rejects out-of-range and non-integer offsets', () => {
+    const map = new OffsetMap('ab');
+    assert.throws(() => map.toUtf16(-1), RangeError);
+    assert.throws(() => map.toUtf16(3), RangeError);
+    assert.throws(() => map.toUtf16(0.5), RangeError);
+    assert.throws(() => map.toCodePoint(3), RangeError);
+  });
+
+  it('round-trips every code-point offset and agrees with string slicing (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const map = new OffsetMap(text);
+        const cps = codePoints(text);
+        assert.equal(map.codePointLength, cps.length);
+        for (let cp = 0; cp <= cps.length; cp++) {
+          const u = map.toUtf16(cp);
+          assert.equal(map.toCodePoint(u), cp);
+          assert.equal(text.slice(0, u), cps.slice(0, cp).join(''));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('maps every UTF-16 offset to the code point boundary at or around it (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const map = new OffsetMap(text);
+        for (let u = 0; u <= text.length; u++) {
+          const floor = map.toCodePoint(u, 'floor');
+          const ceil = map.toCodePoint(u, 'ceil');
+          assert.ok(map.toUtf16(floor) <= u && u <= map.toUtf16(ceil));
+          assert.ok(ceil - floor <= 1);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('codePoints', () => {
+  it('splits astral characters as single elements', () => {
+    assert.deepEqual(codePoints('肝𠀀😀\r\n'), ['肝', '𠀀', '😀', '\r', '\n']);
+    assert.deepEqual(codePoints(''), []);
+  });
+});
