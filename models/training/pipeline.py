@@ -20,6 +20,7 @@ sys.path.insert(0, HERE)
 
 import text as T  # noqa: E402
 import finetune  # noqa: E402
+import pretrain  # noqa: E402
 from export import export  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -31,9 +32,12 @@ DEFAULTS = {
     "epochs": 12, "patience": 3, "lr_encoder": 5e-4, "lr_top": 2e-3, "weight_decay": 0.01, "warmup": 0.06,
     "batch_tokens": 4096, "seed": 13, "dev_size": 100, "split_seed": 2019, "min_count": 2,
     "threads": 2, "pretrained": None,
+    # Whole-word-mask pre-training (0 epochs: the encoder starts from random weights).
+    "pretrain_epochs": 0, "wwm": True, "pretrain_lr": 5e-4, "pretrain_batch": 32, "log_steps": 50, "ckpt_steps": 200,
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
-         "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4}
+         "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
+         "pretrain_epochs": 1, "pretrain_texts": 40, "pretrain_batch": 16, "log_steps": 1}
 
 
 def split(records, dev_size, seed):
@@ -101,6 +105,15 @@ def main():
     if cfg.get("train_records"):
         train, dev = train[: cfg["train_records"]], dev[: cfg["dev_records"]]
     log(f"{len(train)} train / {len(dev)} dev records, vocabulary {len(vocab)}")
+    if cfg["pretrain_epochs"] and not cfg["pretrained"]:
+        # Never the dev records' texts: the dev split stays unseen by every stage.
+        texts = [r["text"] for r in train] + T.read_unlabelled(args.data)
+        if cfg.get("pretrain_texts"):
+            texts = texts[: cfg["pretrain_texts"]]
+        name = f"pretrain-h{cfg['hidden']}-l{cfg['layers']}-{'wwm' if cfg['wwm'] else 'char'}-e{cfg['pretrain_epochs']}"
+        pre_dir = os.path.join(os.path.dirname(run_dir), name) if not args.smoke else os.path.join(run_dir, "pretrain")
+        os.makedirs(pre_dir, exist_ok=True)
+        cfg["pretrained"] = pretrain.run(cfg, texts, vocab, pre_dir, log)
     best = finetune.run(cfg, train, dev, vocab, run_dir, log)
     summary = {"data": "CCKS 2019 Yidu-S4K training set (1000 records), research use only",
                "devSplit": {"size": len(dev), "seed": cfg["split_seed"], "recordIndices": dev_ids}}

@@ -1,0 +1,140 @@
+"""Masked-language-model pre-training of the character BERT with whole-word masking (BERT-wwm).
+
+Words come from jieba; when a word is chosen, every character of it is masked together. With
+`wwm=False` each character is its own word (plain BERT masking), for the ablation. Resumable:
+a checkpoint is written every `ckpt_steps` steps and a rerun continues from it.
+"""
+import json
+import os
+import random
+import time
+
+import torch
+
+import text as T
+from model import Bert, MlmHead
+
+
+def segment(texts, cache_path, log):
+    """Word boundaries of every text as lists of word lengths (cached: jieba takes a while)."""
+    if os.path.exists(cache_path):
+        with open(cache_path, encoding="utf-8") as f:
+            return json.load(f)
+    import jieba
+    jieba.setLogLevel(60)
+    t0 = time.time()
+    out = [[len(w) for w in jieba.cut(t, HMM=True)] for t in texts]
+    with open(cache_path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(out, f)
+    os.replace(cache_path + ".tmp", cache_path)
+    log(f"segmented {len(texts)} texts with jieba in {time.time() - t0:.0f}s")
+    return out
+
+
+def make_examples(texts, words, index, max_len):
+    """Windows of at most max_len characters, each with its word ids (-1 for whitespace)."""
+    examples = []
+    for text, lengths in zip(texts, words):
+        word_of = []
+        for w, n in enumerate(lengths):
+            word_of.extend([w] * n)
+        ids = T.encode(text, index)
+        for s, e in T.window_bounds(text, max_len):
+            if e - s >= 8:
+                examples.append((ids[s:e], word_of[s:e]))
+    return examples
+
+
+def mask_example(ids, word_of, vocab_size, mask_id, rng, wwm, rate=0.15):
+    """80% [MASK], 10% random character, 10% unchanged, decided per word; labels -100 elsewhere."""
+    groups = {}
+    for i, w in enumerate(word_of if wwm else range(len(ids))):
+        if ids[i] > T.SPECIALS.index(T.MASK):  # never mask padding, unknown, whitespace
+            groups.setdefault(w, []).append(i)
+    keys = list(groups)
+    rng.shuffle(keys)
+    budget = max(1, round(rate * len(ids)))
+    inp, labels, chosen = list(ids), [-100] * len(ids), 0
+    for k in keys:
+        if chosen >= budget:
+            break
+        if chosen + len(groups[k]) > budget * 1.5:
+            continue
+        r = rng.random()
+        for i in groups[k]:
+            labels[i] = ids[i]
+            if r < 0.8:
+                inp[i] = mask_id
+            elif r < 0.9:
+                inp[i] = rng.randrange(len(T.SPECIALS), vocab_size)
+        chosen += len(groups[k])
+    return inp, labels
+
+
+def run(cfg, texts, vocab, run_dir, log):
+    """Pre-trains for cfg['pretrain_epochs'] epochs; returns the path of the encoder weights."""
+    out_path = os.path.join(run_dir, "encoder.pt")
+    ckpt_path = os.path.join(run_dir, "pretrain_last.pt")
+    index = {c: i for i, c in enumerate(vocab)}
+    words = segment(texts, os.path.join(run_dir, "words.json"), log) if cfg["wwm"] else [[1] * len(t) for t in texts]
+    examples = make_examples(texts, words, index, cfg["max_len"])
+    torch.manual_seed(cfg["seed"])
+    bert = Bert(len(vocab), cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"])
+    head = MlmHead(bert)
+    opt = torch.optim.AdamW(head.parameters(), lr=cfg["pretrain_lr"], weight_decay=0.01)
+    bs = cfg["pretrain_batch"]
+    steps_per_epoch = (len(examples) + bs - 1) // bs
+    total = steps_per_epoch * cfg["pretrain_epochs"]
+    warmup = max(1, int(0.05 * total))
+    state = {"step": 0}
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location="cpu")
+        head.load_state_dict(ck["head"])
+        opt.load_state_dict(ck["opt"])
+        state = ck["state"]
+        log(f"pretrain: resumed at step {state['step']}/{total}")
+    log(f"pretrain: {len(examples)} windows, {sum(len(e[0]) for e in examples):,} chars, "
+        f"{steps_per_epoch} steps/epoch, {cfg['pretrain_epochs']} epochs, wwm={cfg['wwm']}")
+    mask_id = index[T.MASK]
+    t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
+    while state["step"] < total:
+        epoch, pos = divmod(state["step"], steps_per_epoch)
+        order = list(range(len(examples)))
+        random.Random(cfg["seed"] * 7919 + epoch).shuffle(order)
+        batch_ids = order[pos * bs:(pos + 1) * bs]
+        rng = random.Random(cfg["seed"] * 104729 + state["step"])
+        batch = [mask_example(*examples[i], len(vocab), mask_id, rng, cfg["wwm"]) for i in batch_ids]
+        t = max(len(b[0]) for b in batch)
+        ids = torch.zeros(len(batch), t, dtype=torch.long)
+        labels = torch.full((len(batch), t), -100, dtype=torch.long)
+        mask = torch.zeros(len(batch), t, dtype=torch.long)
+        for j, (inp, lab) in enumerate(batch):
+            ids[j, :len(inp)] = torch.tensor(inp)
+            labels[j, :len(lab)] = torch.tensor(lab)
+            mask[j, :len(inp)] = 1
+        head.train()
+        f = (state["step"] + 1) / warmup if state["step"] < warmup else max(0.0, (total - state["step"]) / (total - warmup))
+        for g in opt.param_groups:
+            g["lr"] = cfg["pretrain_lr"] * f
+        sel = labels != -100
+        logits = head(bert(ids, mask)[sel])
+        loss = torch.nn.functional.cross_entropy(logits, labels[sel])
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
+        opt.step()
+        state["step"] += 1
+        tokens += int(mask.sum())
+        loss_sum += float(loss) * int(sel.sum())
+        hit += int((logits.argmax(-1) == labels[sel]).sum())
+        seen += int(sel.sum())
+        if state["step"] % cfg["log_steps"] == 0 or state["step"] == total:
+            log(f"pretrain step {state['step']}/{total} epoch {epoch + 1} loss {loss_sum / seen:.4f} "
+                f"masked acc {hit / seen:.4f} {tokens / (time.time() - t0):.0f} tok/s")
+            t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
+        if state["step"] % cfg["ckpt_steps"] == 0 or state["step"] == total:
+            torch.save({"head": head.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt_path + ".tmp")
+            os.replace(ckpt_path + ".tmp", ckpt_path)
+    torch.save({"bert": bert.state_dict(), "cfg": cfg, "vocab": vocab}, out_path + ".tmp")
+    os.replace(out_path + ".tmp", out_path)
+    return out_path
