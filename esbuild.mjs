@@ -1,4 +1,6 @@
-// Bundles the extension and CLI into dist/, or (with --tests) each unit test into out/test/unit/.
+// Bundles the extension and CLI into dist/, or (with --tests) each unit test into out/test/unit/,
+// or (with --integration) the extension-host suite and its run() entry into out/test/integration/,
+// or (with --bench) the benchmarks into out/bench/.
 // onnxruntime-node ships a native addon and must stay a runtime require; vscode is provided by the host.
 import * as esbuild from 'esbuild';
 import { chmod, rm } from 'node:fs/promises';
@@ -37,4 +39,23 @@ async function buildTests() {
   });
 }
 
-await (process.argv.includes('--tests') ? buildTests() : buildDist());
+async function buildIntegration() {
+  await rm('out/test/integration', { recursive: true, force: true });
+  await esbuild.build({
+    ...common,
+    entryPoints: ['test/integration/index.ts', 'test/integration/**/*.test.ts'],
+    outbase: 'test/integration',
+    outdir: 'out/test/integration',
+    // mocha must resolve from node_modules at run time; `vscode` only exists inside the extension host.
+    packages: 'external',
+  });
+}
+
+async function buildBench() {
+  await esbuild.build({ ...common, entryPoints: ['bench/*.ts'], outdir: 'out/bench' });
+}
+
+if (process.argv.includes('--tests')) await buildTests();
+else if (process.argv.includes('--bench')) await buildBench();
+else if (process.argv.includes('--integration')) await buildIntegration();
+else await buildDist();

@@ -1,14 +1,13 @@
+/** Activation only wires things up; nothing here loads the model (that happens on first analysis). */
 import * as vscode from 'vscode';
+import { registerCommands } from './extension/commands';
+import { Controller } from './extension/controller';
 
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): Controller {
   const log = vscode.window.createOutputChannel('MedNER', { log: true });
-  context.subscriptions.push(
-    log,
-    vscode.commands.registerCommand('medner.analyzeDocument', () => {
-      log.info('analyzeDocument invoked; editor integration not wired up yet');
-      void vscode.window.showInformationMessage('MedNER: the editor integration arrives with the editor issue.');
-    }),
-  );
+  const controller = new Controller(log, context.extensionPath);
+  context.subscriptions.push(log, controller, ...registerCommands(controller));
+  return controller;
 }
 
 export function deactivate(): void {}

@@ -71,6 +71,7 @@ def main():
     ap.add_argument("--out", help="model directory to export to (default models/bbrac)")
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a setting")
+    ap.add_argument("--write-dev", metavar="FILE", help="only write the dev split (Yidu JSON lines) to FILE and exit")
     args = ap.parse_args()
     cfg = dict(DEFAULTS)
     if args.smoke:
@@ -78,6 +79,9 @@ def main():
     for kv in args.set:
         k, v = kv.split("=", 1)
         cfg[k] = json.loads(v)
+    if args.write_dev:
+        write_dev(split(load_yidu(args.data), cfg["dev_size"], cfg["split_seed"])[1], args.write_dev)
+        return
     run_dir = args.run_dir or os.path.join(HERE, "runs", cfg["name"])
     out_dir = args.out or os.path.join(ROOT, "models", "bbrac")
     os.makedirs(run_dir, exist_ok=True)

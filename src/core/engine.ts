@@ -3,10 +3,11 @@
  * the CLI and the extension. All offsets are code points, end exclusive.
  */
 import { marginals, viterbi } from './crf';
+import type { Entity } from './formats/jsonl';
 import type { YiduLabel } from './labels';
+import { LruCache } from './lru';
 import { defaultModelDir, loadModelMeta, type ModelMeta } from './model';
 import { OnnxRunner, type RunnerOptions } from './runner';
-import type { Entity } from './formats/jsonl';
 import { spanScore, tagsToSpans } from './spans';
 import { Tokenizer } from './tokenizer';
 import { makeWindows, type Window } from './windowing';
@@ -19,11 +20,11 @@ export interface AnalyzeOptions {
   batchTokens?: number;
 }
 
-export interface Job {
-  doc: number;
-  window: Window;
-  ids: Int32Array;
-  spans?: Entity[];
+export interface AnalyzeOneOptions extends AnalyzeOptions {
+  /** Code-point range to decide first (the visible part of an editor). */
+  priority?: { start: number; end: number };
+  /** Called with the entities of the priority range as soon as they are known, before the rest. */
+  onPartial?: (entities: Entity[]) => void;
 }
 
 /** What the engine needs from a model runtime: emissions (length x tags) for a batch of id sequences. */
@@ -32,14 +33,40 @@ export interface EmissionRunner {
   dispose(): Promise<void>;
 }
 
+/** A decoded span relative to its window; cached by window text, so it is valid wherever that text recurs. */
+interface WindowSpan {
+  start: number;
+  end: number;
+  label: YiduLabel;
+  score: number;
+}
+
+export interface Job {
+  window: Window;
+  ids: Int32Array;
+  key: string;
+  spans?: WindowSpan[];
+}
+
+export interface EngineStats {
+  windows: number;
+  cachedWindows: number;
+}
+
 export class NerEngine {
   private readonly tokenizer: Tokenizer;
+  // Decoding depends only on a window's text, so an edit re-runs just the windows it touched, and
+  // reopening a document costs no inference at all.
+  private readonly cache: LruCache<string, WindowSpan[]>;
+  readonly stats: EngineStats = { windows: 0, cachedWindows: 0 };
 
   constructor(
     readonly meta: ModelMeta,
     private readonly runner: EmissionRunner,
+    cacheWindows = 20_000,
   ) {
     this.tokenizer = new Tokenizer(meta.vocab, meta.normalization);
+    this.cache = new LruCache(cacheWindows);
   }
 
   static async load(modelDir = defaultModelDir(), options: RunnerOptions = {}): Promise<NerEngine> {
@@ -47,71 +74,108 @@ export class NerEngine {
     return new NerEngine(meta, await OnnxRunner.create(meta, options));
   }
 
-  async analyze(text: string, options: AnalyzeOptions = {}): Promise<Entity[]> {
-    return (await this.analyzeMany([text], options))[0];
+  async analyze(text: string, options: AnalyzeOneOptions = {}): Promise<Entity[]> {
+    const chars = Array.from(text);
+    const jobs = this.jobsFor(text, chars);
+    const { priority, onPartial } = options;
+    if (priority) {
+      const first = jobs.filter((j) => j.window.end > priority.start && j.window.start < priority.end);
+      await this.runJobs(first, options);
+      if (onPartial && first.length < jobs.length) onPartial(this.merge(jobs, chars));
+    }
+    await this.runJobs(jobs, options);
+    return this.merge(jobs, chars);
   }
 
   /** Windows of all texts are batched together by length, so short records share runs. */
   async analyzeMany(texts: readonly string[], options: AnalyzeOptions = {}): Promise<Entity[][]> {
     const chars = texts.map((t) => Array.from(t));
-    const perDoc: Job[][] = chars.map((cs, doc) => {
-      const ids = this.tokenizer.encode(texts[doc]);
-      return makeWindows(cs, this.meta.maxLength)
-        .filter((window) => window.end > window.start)
-        .map((window) => ({ doc, window, ids: ids.subarray(window.start, window.end) }));
-    });
-    const jobs = perDoc.flat();
+    const perDoc = texts.map((t, doc) => this.jobsFor(t, chars[doc]));
+    await this.runJobs(perDoc.flat(), options);
+    return perDoc.map((jobs, doc) => this.merge(jobs, chars[doc]));
+  }
+
+  private jobsFor(text: string, chars: readonly string[]): Job[] {
+    const ids = this.tokenizer.encode(text);
+    return makeWindows(chars, this.meta.maxLength)
+      .filter((window) => window.end > window.start)
+      .map((window) => ({ window, ids: ids.subarray(window.start, window.end), key: chars.slice(window.start, window.end).join('') }));
+  }
+
+  private async runJobs(jobs: readonly Job[], options: AnalyzeOptions): Promise<void> {
+    const todo: Job[] = [];
+    for (const job of jobs) {
+      if (job.spans) continue;
+      this.stats.windows++;
+      job.spans = this.cache.get(job.key);
+      if (job.spans) this.stats.cachedWindows++;
+      else todo.push(job);
+    }
     const budget = options.batchTokens ?? 8192;
-    const order = [...jobs].sort((a, b) => a.ids.length - b.ids.length);
-    for (let i = 0; i < order.length; ) {
+    todo.sort((a, b) => a.ids.length - b.ids.length);
+    for (let i = 0; i < todo.length; ) {
       options.signal?.throwIfAborted();
       let j = i + 1;
-      while (j < order.length && order[j].ids.length * (j - i + 1) <= budget) j++;
-      const batch = order.slice(i, j);
+      while (j < todo.length && todo[j].ids.length * (j - i + 1) <= budget) j++;
+      const batch = todo.slice(i, j);
       const emissions = await this.runner.run(batch.map((job) => job.ids));
-      batch.forEach((job, b) => (job.spans = this.decode(emissions[b], job, chars[job.doc])));
+      batch.forEach((job, b) => {
+        job.spans = this.decode(emissions[b], job.ids);
+        this.cache.set(job.key, job.spans);
+      });
       i = j;
     }
     options.signal?.throwIfAborted();
-    return perDoc.map((docJobs, doc) => merge(docJobs, chars[doc].length));
   }
 
-  private decode(em: Float32Array, job: Job, chars: readonly string[]): Entity[] {
+  /**
+   * Spans never start or end with whitespace: no annotation scheme wants it, and an edge between
+   * the CR and LF of a line break has no position in an editor.
+   */
+  private decode(em: Float32Array, ids: Int32Array): WindowSpan[] {
     const k = this.meta.tags.length;
-    const t = job.ids.length;
-    const path = viterbi(em, t, k, this.meta.crf);
-    const probs = marginals(em, t, k, this.meta.crf);
-    const offset = job.window.start;
-    return tagsToSpans(path, this.meta.tags).map((s) => {
-      const start = s.start + offset;
-      const end = s.end + offset;
-      const label = s.label as YiduLabel; // loadModelMeta checked every tag's type
-      return { start, end, label, text: chars.slice(start, end).join(''), score: spanScore(probs, k, path, s) };
+    const path = viterbi(em, ids.length, k, this.meta.crf);
+    const probs = marginals(em, ids.length, k, this.meta.crf);
+    const space = this.tokenizer.spaceId;
+    return tagsToSpans(path, this.meta.tags).flatMap((s) => {
+      while (s.start < s.end && ids[s.start] === space) s.start++;
+      while (s.end > s.start && ids[s.end - 1] === space) s.end--;
+      if (s.start === s.end) return [];
+      // loadModelMeta checked every tag's type
+      return [{ start: s.start, end: s.end, label: s.label as YiduLabel, score: spanScore(probs, k, path, s) }];
     });
   }
 
+  /**
+   * Each window keeps the spans that start in the positions it owns. A kept span that runs into the
+   * window's right edge may be cut short, so the next window's reading of it (same start, more
+   * context) replaces it. A span that reaches into the next window's positions wins over what that
+   * window starts inside it, so entities never overlap. Windows not decoded yet contribute nothing.
+   */
+  private merge(jobs: readonly Job[], chars: readonly string[]): Entity[] {
+    const out: Entity[] = [];
+    const absolute = (job: Job, s: WindowSpan): Entity => {
+      const start = s.start + job.window.start;
+      const end = s.end + job.window.start;
+      return { start, end, label: s.label, text: chars.slice(start, end).join(''), score: s.score };
+    };
+    jobs.forEach((job, i) => {
+      const { window } = job;
+      for (const s of job.spans ?? []) {
+        const start = s.start + window.start;
+        if (start < window.ownStart || start >= window.ownEnd) continue;
+        if (out.length && start < out[out.length - 1].end) continue;
+        const truncated = s.end + window.start === window.end && window.end < chars.length;
+        const next = jobs[i + 1];
+        const better = truncated && next ? next.spans?.find((n) => n.start + next.window.start === start) : undefined;
+        out.push(better ? absolute(next, better) : absolute(job, s));
+      }
+    });
+    return out;
+  }
+
   async dispose(): Promise<void> {
+    this.cache.clear();
     await this.runner.dispose();
   }
-}
-
-/**
- * Each window keeps the spans that start in the positions it owns. A kept span that runs into the
- * window's right edge may be cut short, so the next window's reading of it (same start, more
- * context) replaces it. A span that reaches into the next window's positions wins over what that
- * window starts inside it, so entities never overlap.
- */
-export function merge(jobs: readonly Job[], length: number): Entity[] {
-  const out: Entity[] = [];
-  jobs.forEach((job, i) => {
-    const { window } = job;
-    for (const span of job.spans ?? []) {
-      if (span.start < window.ownStart || span.start >= window.ownEnd) continue;
-      if (out.length && span.start < out[out.length - 1].end) continue;
-      const truncated = span.end === window.end && window.end < length;
-      const better = truncated ? jobs[i + 1]?.spans?.find((s) => s.start === span.start) : undefined;
-      out.push(better ?? span);
-    }
-  });
-  return out;
 }

@@ -19,13 +19,14 @@ export class Tokenizer {
   private readonly whitespace: Set<number>;
   readonly unknownId: number;
   readonly padId: number;
+  readonly spaceId: number;
 
   constructor(vocab: readonly string[], private readonly norm: Normalization) {
     vocab.forEach((token, id) => this.index.set(token, id));
     this.whitespace = new Set(norm.whitespace);
     this.unknownId = this.require(norm.unknownToken);
     this.padId = this.require(norm.padToken);
-    this.require(norm.spaceToken);
+    this.spaceId = this.require(norm.spaceToken);
   }
 
   /** The normalised token string of one code point, before vocabulary lookup. */

@@ -75,6 +75,19 @@ describe('NerEngine', () => {
     assert.deepEqual({ start: entity.start, end: entity.end, text: entity.text }, { start: 3, end: 5, text: '病病' });
   });
 
+  it('trims whitespace, CR and LF off entity edges', async () => {
+    class Greedy extends RuleRunner {
+      override async run(batch: readonly Int32Array[]): Promise<Float32Array[]> {
+        // Everything is one long disease: B then I to the end.
+        return batch.map((ids) => Float32Array.from({ length: ids.length * 3 }, (_, j) => (j % 3 === (j < 3 ? 1 : 2) ? 10 : 0)));
+      }
+    }
+    const engine = new NerEngine(meta(256), new Greedy());
+    const got = await engine.analyze('\r\n 病 a\r\n');
+    assert.deepEqual(got.map((e) => [e.start, e.end, e.text]), [[3, 6, '病 a']]);
+    assert.deepEqual(await engine.analyze(' \r\n'), []);
+  });
+
   it('batches windows of several documents by length within the token budget', async () => {
     const runner = new RuleRunner();
     const engine = new NerEngine(meta(32), runner);
@@ -85,6 +98,35 @@ describe('NerEngine', () => {
     for (const batch of runner.batches) assert.ok(batch.length === 1 || Math.max(...batch) * batch.length <= 64, String(batch));
     const lengths = runner.batches.flat();
     assert.deepEqual(lengths, [...lengths].sort((a, b) => a - b));
+  });
+
+  it('serves unchanged windows from the cache: an edit re-runs only the windows it touches', async () => {
+    const runner = new RuleRunner();
+    const engine = new NerEngine(meta(32), runner);
+    const text = Array.from({ length: 40 }, (_, i) => `病${'a'.repeat(i % 5)}。`).join('');
+    const before = await engine.analyze(text);
+    const runs = runner.batches.flat().length;
+    assert.ok(runs > 5);
+    assert.deepEqual(await engine.analyze(text), before);
+    assert.equal(runner.batches.flat().length, runs, 'reopening costs no inference');
+    const edited = text.slice(0, 100) + '病' + text.slice(100);
+    const after = await engine.analyze(edited);
+    const rerun = runner.batches.flat().length - runs;
+    assert.ok(rerun >= 1 && rerun <= 3, `re-ran ${rerun} windows`);
+    assert.deepEqual(after.map((e) => [e.start, e.end]), sickRuns(Array.from(edited)).map((r) => [r.start, r.end]));
+  });
+
+  it('decides the priority range first and reports it before the rest', async () => {
+    const runner = new RuleRunner();
+    const engine = new NerEngine(meta(32), runner);
+    const text = '病aaaa。'.repeat(200);
+    const partials: number[][] = [];
+    const all = await engine.analyze(text, { priority: { start: 600, end: 650 }, onPartial: (es) => partials.push(es.map((e) => e.start)) });
+    assert.equal(partials.length, 1);
+    assert.ok(partials[0].length > 0 && partials[0].length < all.length);
+    assert.ok(partials[0].every((s) => s >= 550 && s < 700), String(partials[0]));
+    assert.ok(partials[0].some((s) => s >= 600 && s < 650));
+    assert.equal(all.length, 200);
   });
 
   it('stops between batches when cancelled', async () => {

@@ -1,0 +1,99 @@
+/** Command handlers. Every command contributed in package.json is registered here. */
+import * as vscode from 'vscode';
+import { serializeDocument } from '../core/formats/jsonl';
+import type { YiduLabel } from '../core/labels';
+import type { Controller } from './controller';
+import type { Placed } from './ranges';
+import { displayName } from './types';
+
+export function registerCommands(c: Controller): vscode.Disposable[] {
+  const reg = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
+  return [
+    reg('medner.analyzeDocument', () => analyzeActive(c)),
+    reg('medner.clear', () => {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (doc) c.clear(doc);
+    }),
+    reg('medner.toggle', () => vscode.workspace.getConfiguration('medner').update('enabled', !c.config.enabled, vscode.ConfigurationTarget.Global)),
+    reg('medner.listEntities', () => pickEntity(c)),
+    reg('medner.showEntitiesOfType', (label: YiduLabel) => pickEntity(c, label)),
+    reg('medner.copyEntitiesJson', () => copyAll(c)),
+    reg('medner.copyEntityJson', (uri: string, start: number) => copyOne(c, uri, start)),
+    reg('medner.showLog', () => c.log.show()),
+  ];
+}
+
+async function analyzeActive(c: Controller): Promise<void> {
+  const doc = vscode.window.activeTextEditor?.document;
+  if (!doc) {
+    void vscode.window.showWarningMessage('MedNER: open a document to analyse.');
+    return;
+  }
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `MedNER: analysing ${vscode.workspace.asRelativePath(doc.uri)}`, cancellable: true },
+    (_progress, token) => c.analyzeNow(doc, token),
+  );
+  if (result) vscode.window.setStatusBarMessage(`MedNER: ${result.placed.length} entities`, 3000);
+}
+
+/** Entities of the active document that settings let through, optionally of one type. */
+function shownEntities(c: Controller, label?: YiduLabel): { editor: vscode.TextEditor; placed: Placed[] } | undefined {
+  const editor = vscode.window.activeTextEditor;
+  const result = editor && c.analyzer.get(editor.document.uri);
+  if (!editor || !result || result.version !== editor.document.version) {
+    void vscode.window.showInformationMessage('MedNER: no entities for this document yet — run “MedNER: Analyze Current Document”.');
+    return undefined;
+  }
+  return { editor, placed: c.shown(result.placed).filter((p) => !label || p.entity.label === label) };
+}
+
+async function pickEntity(c: Controller, label?: YiduLabel): Promise<void> {
+  const found = shownEntities(c, label);
+  if (!found) return;
+  const { editor, placed } = found;
+  const doc = editor.document;
+  const items = placed.map((p) => {
+    const range = new vscode.Range(doc.positionAt(p.start), doc.positionAt(p.end));
+    return {
+      label: p.entity.text,
+      description: displayName(p.entity.label),
+      detail: `Ln ${range.start.line + 1}, Col ${range.start.character + 1} · confidence ${(100 * p.entity.score).toFixed(1)}%`,
+      range,
+    };
+  });
+  const reveal = (range: vscode.Range) => editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  const pick = await vscode.window.showQuickPick(items, {
+    title: label ? `MedNER: ${displayName(label)} (${items.length})` : `MedNER: entities (${items.length})`,
+    placeHolder: 'Type to filter; Enter selects the entity in the editor',
+    matchOnDescription: true,
+    onDidSelectItem: (item) => reveal((item as (typeof items)[number]).range),
+  });
+  if (pick) {
+    editor.selection = new vscode.Selection(pick.range.start, pick.range.end);
+    reveal(pick.range);
+  }
+}
+
+async function copyAll(c: Controller): Promise<void> {
+  const found = shownEntities(c);
+  if (!found) return;
+  const doc = found.editor.document;
+  const line = serializeDocument({
+    path: doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.toString(),
+    // The editor holds decoded text; the JSON on the clipboard is that text, so UTF-8 is its encoding.
+    encoding: 'utf-8',
+    text: doc.getText(),
+    entities: found.placed.map((p) => p.entity),
+  });
+  await vscode.env.clipboard.writeText(line + '\n');
+  vscode.window.setStatusBarMessage(`MedNER: copied ${found.placed.length} entities as JSON`, 3000);
+}
+
+async function copyOne(c: Controller, uri: string, start: number): Promise<void> {
+  const result = c.analyzer.get(vscode.Uri.parse(uri));
+  const hit = result?.placed.find((p) => p.entity.start === start);
+  if (!hit) return;
+  const { entity } = hit;
+  await vscode.env.clipboard.writeText(JSON.stringify({ start: entity.start, end: entity.end, label: entity.label, text: entity.text, score: entity.score }));
+  vscode.window.setStatusBarMessage(`MedNER: copied “${entity.text}”`, 3000);
+}

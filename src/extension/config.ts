@@ -1,0 +1,51 @@
+/** The one place that reads MedNER's settings, typed and clamped. */
+import * as vscode from 'vscode';
+import { LABEL_ALIASES, parseLabel, YIDU_LABELS, type YiduLabel } from '../core/labels';
+
+export interface MedNerConfig {
+  enabled: boolean;
+  shownTypes: ReadonlySet<YiduLabel>;
+  minConfidence: number;
+  debounceMs: number;
+  liveAnalysis: boolean;
+  threads: number;
+  maxDocumentSize: number;
+  languages: readonly string[];
+  documentPatterns: readonly string[];
+}
+
+export const SECTION = 'medner';
+
+export function readConfig(): MedNerConfig {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const shown = c.get<string[]>('shownTypes', YIDU_LABELS.map((l) => LABEL_ALIASES[l]));
+  return {
+    enabled: c.get('enabled', true),
+    shownTypes: new Set(shown.map(parseLabel).filter((l): l is YiduLabel => l !== undefined)),
+    minConfidence: clamp(c.get('minConfidence', 0), 0, 1),
+    debounceMs: clamp(c.get('debounceMs', 400), 0, 10_000),
+    liveAnalysis: c.get('liveAnalysis', true),
+    threads: Math.round(clamp(c.get('threads', 0), 0, 64)),
+    maxDocumentSize: Math.max(1000, c.get('maxDocumentSize', 2_000_000)),
+    languages: c.get<string[]>('languages', ['plaintext']),
+    documentPatterns: c.get<string[]>('documentPatterns', []),
+  };
+}
+
+/** The documents MedNER analyses on its own: configured languages or path patterns, on disk or unsaved. */
+export function documentSelector(config: MedNerConfig): vscode.DocumentFilter[] {
+  const schemes = ['file', 'untitled', 'vscode-remote'];
+  return [
+    ...config.languages.flatMap((language) => schemes.map((scheme) => ({ language, scheme }))),
+    ...config.documentPatterns.map((pattern) => ({ pattern })),
+  ];
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Number.isFinite(n) ? Math.min(hi, Math.max(lo, n)) : lo;
+}
+
+/** Whether settings let an entity be shown (highlighted, hovered, listed, counted, copied). */
+export function isShown(entity: { label: YiduLabel; score: number }, config: MedNerConfig): boolean {
+  return config.shownTypes.has(entity.label) && entity.score >= config.minConfidence;
+}

@@ -1,0 +1,139 @@
+/** Connects editor events, settings, the model and the views. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Analyzer, type DocumentEntities } from './analyzer';
+import { documentSelector, isShown, type MedNerConfig, readConfig, SECTION } from './config';
+import { Decorations } from './decorations';
+import { EntityHover } from './hover';
+import { Legend } from './legend';
+import { ModelHost } from './modelHost';
+import type { Placed } from './ranges';
+import { StatusItem } from './status';
+
+export class Controller implements vscode.Disposable {
+  config: MedNerConfig = readConfig();
+  readonly model: ModelHost;
+  readonly analyzer: Analyzer;
+  readonly legend: Legend;
+  readonly decorations: Decorations;
+  private readonly status: StatusItem;
+  private readonly disposables: vscode.Disposable[] = [];
+  private hover?: vscode.Disposable;
+  /** Documents the user cleared: left alone until edited or analysed on request. */
+  private readonly cleared = new Set<string>();
+
+  constructor(
+    readonly log: vscode.LogOutputChannel,
+    extensionPath: string,
+  ) {
+    const current = () => this.config;
+    this.model = new ModelHost(path.join(extensionPath, 'models', 'bbrac'), log, this.config.threads);
+    this.analyzer = new Analyzer(this.model, log);
+    this.decorations = new Decorations(this.analyzer, current);
+    this.legend = new Legend(this.analyzer, current);
+    this.status = new StatusItem(this.model, current);
+    this.registerHover();
+    this.disposables.push(
+      this.model, this.analyzer, this.decorations, this.legend, this.status,
+      vscode.window.registerTreeDataProvider('medner.legend', this.legend),
+      this.analyzer.onDidChange((uri) => {
+        this.decorations.refresh(uri);
+        if (uri.toString() === vscode.window.activeTextEditor?.document.uri.toString()) this.updateViews();
+      }),
+      this.model.onDidChangeState(() => this.updateViews()),
+      vscode.window.onDidChangeVisibleTextEditors((editors) => {
+        for (const e of editors) this.maybeAnalyze(e.document);
+        this.decorations.refresh();
+      }),
+      vscode.window.onDidChangeActiveTextEditor(() => this.updateViews()),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        this.cleared.delete(doc.uri.toString());
+        this.analyzer.forget(doc.uri);
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(SECTION)) this.onConfigChange();
+      }),
+    );
+    for (const e of vscode.window.visibleTextEditors) this.maybeAnalyze(e.document);
+    this.updateViews();
+  }
+
+  matches(doc: vscode.TextDocument): boolean {
+    return vscode.languages.match(documentSelector(this.config), doc) > 0;
+  }
+
+  shown(placed: readonly Placed[]): Placed[] {
+    return placed.filter((p) => isShown(p.entity, this.config));
+  }
+
+  /** Explicit analysis (the command): any document, any size, cancellable. */
+  async analyzeNow(doc: vscode.TextDocument, token?: vscode.CancellationToken): Promise<DocumentEntities | undefined> {
+    this.cleared.delete(doc.uri.toString());
+    try {
+      return await this.analyzer.analyze(doc, token);
+    } catch (e) {
+      if (this.model.state !== 'error') void vscode.window.showErrorMessage(`MedNER: analysis failed: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  clear(doc: vscode.TextDocument): void {
+    this.cleared.add(doc.uri.toString());
+    this.analyzer.forget(doc.uri);
+  }
+
+  private maybeAnalyze(doc: vscode.TextDocument): void {
+    const { enabled, liveAnalysis, maxDocumentSize } = this.config;
+    if (!enabled || !liveAnalysis || !this.matches(doc) || this.cleared.has(doc.uri.toString())) return;
+    const existing = this.analyzer.get(doc.uri);
+    if (existing?.fresh && existing.version === doc.version) return;
+    if (doc.getText().length > maxDocumentSize) {
+      this.log.info(`${doc.uri.fsPath} is longer than medner.maxDocumentSize (${maxDocumentSize}); run Analyze to analyse it anyway`);
+      return;
+    }
+    this.analyzer.schedule(doc);
+  }
+
+  private onEdit(e: vscode.TextDocumentChangeEvent): void {
+    if (!e.contentChanges.length) return;
+    this.cleared.delete(e.document.uri.toString());
+    this.analyzer.onEdit(e);
+    const visible = vscode.window.visibleTextEditors.some((ed) => ed.document === e.document);
+    const { enabled, liveAnalysis, maxDocumentSize, debounceMs } = this.config;
+    if (visible && enabled && liveAnalysis && this.matches(e.document) && e.document.getText().length <= maxDocumentSize) {
+      this.analyzer.schedule(e.document, debounceMs);
+    }
+  }
+
+  private onConfigChange(): void {
+    const before = this.config;
+    this.config = readConfig();
+    this.model.setThreads(this.config.threads);
+    if (String(before.languages) !== String(this.config.languages) || String(before.documentPatterns) !== String(this.config.documentPatterns)) {
+      this.registerHover();
+    }
+    if (!this.config.enabled) this.analyzer.forgetAll();
+    for (const e of vscode.window.visibleTextEditors) this.maybeAnalyze(e.document);
+    this.decorations.refresh();
+    this.updateViews();
+  }
+
+  private registerHover(): void {
+    this.hover?.dispose();
+    this.hover = vscode.languages.registerHoverProvider(documentSelector(this.config), new EntityHover(this.analyzer, () => this.config));
+  }
+
+  private updateViews(): void {
+    const doc = vscode.window.activeTextEditor?.document;
+    const result = doc && this.analyzer.get(doc.uri);
+    const count = result && result.version === doc.version ? this.shown(result.placed).length : undefined;
+    this.status.update(count, !!doc && this.matches(doc));
+    this.legend.refresh();
+  }
+
+  dispose(): void {
+    this.hover?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,49 @@
+/** The Legend view: each entity type with its colour and its count in the active document. */
+import * as vscode from 'vscode';
+import type { YiduLabel } from '../core/labels';
+import type { Analyzer } from './analyzer';
+import { isShown, type MedNerConfig } from './config';
+import { alias, LABELS, themeColor } from './types';
+
+export class Legend implements vscode.TreeDataProvider<YiduLabel>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(
+    private readonly analyzer: Analyzer,
+    private readonly config: () => MedNerConfig,
+  ) {}
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  /** Counts of shown entities per type in the active editor's document. */
+  counts(): Map<YiduLabel, number> {
+    const counts = new Map<YiduLabel, number>(LABELS.map((l) => [l, 0]));
+    const doc = vscode.window.activeTextEditor?.document;
+    const result = doc && this.analyzer.get(doc.uri);
+    const config = this.config();
+    for (const p of result?.placed ?? []) if (isShown(p.entity, config)) counts.set(p.entity.label, counts.get(p.entity.label)! + 1);
+    return counts;
+  }
+
+  getChildren(element?: YiduLabel): YiduLabel[] {
+    return element ? [] : [...LABELS];
+  }
+
+  getTreeItem(label: YiduLabel): vscode.TreeItem {
+    const shown = this.config().shownTypes.has(label);
+    const item = new vscode.TreeItem(label);
+    item.id = label;
+    item.description = shown ? `${alias(label)} · ${this.counts().get(label)}` : `${alias(label)} · hidden`;
+    item.iconPath = new vscode.ThemeIcon(shown ? 'circle-filled' : 'circle-outline', themeColor(label, 'border'));
+    item.tooltip = `${label} (${alias(label)}): click to list them in the active document`;
+    item.command = { command: 'medner.showEntitiesOfType', title: 'Show entities of this type', arguments: [label] };
+    return item;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,79 @@
+/** Owns the model: loaded lazily on first use, reloaded when its settings change, failures reported once. */
+import * as vscode from 'vscode';
+import type { NerEngine } from '../core/engine';
+
+export type ModelState = 'idle' | 'loading' | 'ready' | 'error';
+
+export class ModelHost implements vscode.Disposable {
+  private engine?: Promise<NerEngine>;
+  private reported = false;
+  private _state: ModelState = 'idle';
+  private readonly changed = new vscode.EventEmitter<ModelState>();
+  readonly onDidChangeState = this.changed.event;
+  lastError?: string;
+
+  constructor(
+    private readonly modelDir: string,
+    private readonly log: vscode.LogOutputChannel,
+    private threads: number,
+  ) {}
+
+  get state(): ModelState {
+    return this._state;
+  }
+
+  /** The engine, loading it on first call. Rejects with the load error (already logged and shown). */
+  get(): Promise<NerEngine> {
+    this.engine ??= this.load();
+    return this.engine;
+  }
+
+  setThreads(threads: number): void {
+    if (threads === this.threads) return;
+    this.threads = threads;
+    this.unload();
+  }
+
+  private async load(): Promise<NerEngine> {
+    this.setState('loading');
+    const started = Date.now();
+    try {
+      // Imported here, not at activation: the ONNX runtime and model are needed only once a document is analysed.
+      const { NerEngine } = await import('../core/engine');
+      const engine = await NerEngine.load(this.modelDir, { threads: this.threads });
+      this.log.info(`model ${engine.meta.name} loaded from ${this.modelDir} in ${Date.now() - started} ms (threads: ${this.threads || 'auto'})`);
+      this.setState('ready');
+      return engine;
+    } catch (e) {
+      this.engine = undefined;
+      this.lastError = (e as Error).message;
+      this.log.error(`cannot load the model: ${this.lastError}`);
+      this.setState('error');
+      if (!this.reported) {
+        this.reported = true;
+        void vscode.window.showErrorMessage(`MedNER could not load its model: ${this.lastError}`, 'Show Log').then((choice) => {
+          if (choice) this.log.show();
+        });
+      }
+      throw e;
+    }
+  }
+
+  private setState(state: ModelState): void {
+    this._state = state;
+    this.changed.fire(state);
+  }
+
+  private unload(): void {
+    const old = this.engine;
+    this.engine = undefined;
+    this.reported = false;
+    if (this._state !== 'error') this.setState('idle');
+    void old?.then((e) => e.dispose(), () => undefined);
+  }
+
+  dispose(): void {
+    this.unload();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The boundary between the core's code-point offsets and VS Code's UTF-16 positions: entities
+ * cross it here and nowhere else.
+ */
+import type * as vscode from 'vscode';
+import type { Entity } from '../core/engine';
+import { OffsetMap } from '../core/offsets';
+
+/** An entity placed in a document: UTF-16 offsets into the text it was found in. */
+export interface Placed {
+  entity: Entity;
+  start: number;
+  end: number;
+}
+
+export function place(text: string, entities: readonly Entity[]): Placed[] {
+  const map = new OffsetMap(text);
+  return entities.map((entity) => ({ entity, start: map.toUtf16(entity.start), end: map.toUtf16(entity.end) }));
+}
+
+/** A UTF-16 offset range of `text` as code points (a range splitting a surrogate pair widens to whole characters). */
+export function toCodePointRange(text: string, start: number, end: number): { start: number; end: number } {
+  const map = new OffsetMap(text);
+  return { start: map.toCodePoint(start, 'floor'), end: map.toCodePoint(end, 'ceil') };
+}
+
+/**
+ * Moves entities along with an edit so highlights stay on their text until new results arrive.
+ * Entities the edit touches are dropped: their text is no longer what the model saw.
+ */
+export function shift(placed: readonly Placed[], changes: readonly vscode.TextDocumentContentChangeEvent[]): Placed[] {
+  let out = [...placed];
+  // VS Code lists the changes of one event against the previous version, last position first,
+  // so applying them in order never moves an offset a later change refers to.
+  for (const change of changes) {
+    const from = change.rangeOffset;
+    const to = from + change.rangeLength;
+    const delta = change.text.length - change.rangeLength;
+    out = out.flatMap((p) => {
+      if (p.end <= from) return [p];
+      if (p.start >= to) return [{ ...p, start: p.start + delta, end: p.end + delta }];
+      return [];
+    });
+  }
+  return out;
+}
+
+/** The entity whose characters include the one at UTF-16 `offset` (entities are sorted and disjoint). */
+export function findAt(placed: readonly Placed[], offset: number): Placed | undefined {
+  let lo = 0;
+  let hi = placed.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (placed[mid].end <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  const p = placed[lo];
+  return p && p.start <= offset ? p : undefined;
+}

@@ -1,0 +1,45 @@
+// The extension as VS Code sees it: found by id, activated by its command, every contributed
+// command registered. Runs in a real extension host (see test/integration/run.sh).
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'medner.medner';
+
+interface Manifest {
+  contributes?: { commands?: { command: string }[] };
+}
+
+describe('MedNER extension activation', () => {
+  it('opens the fixture workspace', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'a workspace folder is open');
+    const names = (await vscode.workspace.fs.readDirectory(folder.uri)).map(([name]) => name);
+    assert.ok(names.includes('01-cholecystitis.txt'), `fixture files in ${folder.uri.fsPath}: ${names.join(', ')}`);
+  });
+
+  it('is installed and activates on medner.analyzeDocument', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is loaded from extensionDevelopmentPath`);
+    // Give the command a document to work on, as a user would.
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, '01-cholecystitis.txt'));
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('medner.analyzeDocument');
+    assert.equal(ext.isActive, true);
+  });
+
+  it('registers every command contributed in package.json', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext);
+    await ext.activate();
+    const contributed = ((ext.packageJSON as Manifest).contributes?.commands ?? []).map((c) => c.command);
+    assert.ok(contributed.length > 0, 'package.json contributes commands');
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(
+      contributed.filter((c) => !registered.has(c)),
+      [],
+      'contributed commands that the extension does not register',
+    );
+  });
+});
