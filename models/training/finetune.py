@@ -1,6 +1,5 @@
 """Fine-tune a BBRAC tagger on Yidu-S4K with early stopping on the dev split; resumable."""
 import json
-import math
 import os
 import random
 import time
@@ -8,6 +7,7 @@ import time
 import torch
 
 import text as T
+from loop import resume, save_atomic, save_checkpoint, schedule
 from model import TAGS, Bert, Tagger
 
 TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
@@ -100,12 +100,6 @@ def evaluate(model, records, index, max_len, batch_tokens=8192):
     return result
 
 
-def schedule(step, total, warmup):
-    if step < warmup:
-        return (step + 1) / warmup
-    return max(0.0, (total - step) / max(1, total - warmup))
-
-
 def build_tagger(cfg, vocab_size):
     bert = Bert(vocab_size, cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"])
     return Tagger(bert, len(TAGS), cfg["gru_hidden"], cfg["heads"], cfg["dropout"],
@@ -131,18 +125,13 @@ def run(cfg, train, dev, vocab, run_dir, log):
     total = steps_per_epoch * cfg["epochs"]
     warmup = int(total * cfg["warmup"])
     ckpt_path, best_path = os.path.join(run_dir, "last.pt"), os.path.join(run_dir, "best.pt")
-    state = {"epoch": 0, "step": 0, "best_f1": -1.0, "best_epoch": 0, "history": []}
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location="cpu")
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        state = ck["state"]
+    state = resume(ckpt_path, model, opt)
+    if state:
         log(f"resumed from epoch {state['epoch']} (best f1 {state['best_f1']:.4f})")
+    else:
+        state = {"epoch": 0, "step": 0, "best_f1": -1.0, "best_epoch": 0, "history": []}
     log(f"params {sum(p.numel() for p in model.parameters()):,}; {len(windows)} train windows, "
         f"{steps_per_epoch} steps/epoch")
-    rng = random.Random(cfg["seed"])
-    for _ in range(state["epoch"]):
-        rng.random()
     while state["epoch"] < cfg["epochs"] and state["epoch"] - state["best_epoch"] < cfg["patience"]:
         model.train()
         t0, tokens, total_loss = time.time(), 0, 0.0
@@ -171,11 +160,9 @@ def run(cfg, train, dev, vocab, run_dir, log):
             f"dev P {metrics['micro']['precision']:.4f} R {metrics['micro']['recall']:.4f} F1 {f1:.4f}")
         if f1 > state["best_f1"]:
             state["best_f1"], state["best_epoch"] = f1, state["epoch"]
-            torch.save({"model": model.state_dict(), "cfg": cfg, "vocab": vocab, "dev": metrics,
-                        "epoch": state["epoch"]}, best_path + ".tmp")
-            os.replace(best_path + ".tmp", best_path)
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt_path + ".tmp")
-        os.replace(ckpt_path + ".tmp", ckpt_path)
+            save_atomic({"model": model.state_dict(), "cfg": cfg, "vocab": vocab, "dev": metrics,
+                         "epoch": state["epoch"]}, best_path)
+        save_checkpoint(ckpt_path, model, opt, state)
     log(f"best dev F1 {state['best_f1']:.4f} at epoch {state['best_epoch']}")
     with open(os.path.join(run_dir, "history.json"), "w") as f:
         json.dump(state["history"], f, indent=1)

@@ -12,6 +12,7 @@ import time
 import torch
 
 import text as T
+from loop import resume, save_atomic, save_checkpoint, schedule
 from model import Bert, MlmHead
 
 
@@ -86,13 +87,11 @@ def run(cfg, texts, vocab, run_dir, log):
     steps_per_epoch = (len(examples) + bs - 1) // bs
     total = steps_per_epoch * cfg["pretrain_epochs"]
     warmup = max(1, int(0.05 * total))
-    state = {"step": 0}
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location="cpu")
-        head.load_state_dict(ck["head"])
-        opt.load_state_dict(ck["opt"])
-        state = ck["state"]
+    state = resume(ckpt_path, head, opt)
+    if state:
         log(f"pretrain: resumed at step {state['step']}/{total}")
+    else:
+        state = {"step": 0}
     log(f"pretrain: {len(examples)} windows, {sum(len(e[0]) for e in examples):,} chars, "
         f"{steps_per_epoch} steps/epoch, {cfg['pretrain_epochs']} epochs, wwm={cfg['wwm']}")
     mask_id = index[T.MASK]
@@ -113,9 +112,8 @@ def run(cfg, texts, vocab, run_dir, log):
             labels[j, :len(lab)] = torch.tensor(lab)
             mask[j, :len(inp)] = 1
         head.train()
-        f = (state["step"] + 1) / warmup if state["step"] < warmup else max(0.0, (total - state["step"]) / (total - warmup))
         for g in opt.param_groups:
-            g["lr"] = cfg["pretrain_lr"] * f
+            g["lr"] = cfg["pretrain_lr"] * schedule(state["step"], total, warmup)
         sel = labels != -100
         logits = head(bert(ids, mask)[sel])
         loss = torch.nn.functional.cross_entropy(logits, labels[sel])
@@ -133,8 +131,6 @@ def run(cfg, texts, vocab, run_dir, log):
                 f"masked acc {hit / seen:.4f} {tokens / (time.time() - t0):.0f} tok/s")
             t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
         if state["step"] % cfg["ckpt_steps"] == 0 or state["step"] == total:
-            torch.save({"head": head.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt_path + ".tmp")
-            os.replace(ckpt_path + ".tmp", ckpt_path)
-    torch.save({"bert": bert.state_dict(), "cfg": cfg, "vocab": vocab}, out_path + ".tmp")
-    os.replace(out_path + ".tmp", out_path)
+            save_checkpoint(ckpt_path, head, opt, state)
+    save_atomic({"bert": bert.state_dict(), "cfg": cfg, "vocab": vocab}, out_path)
     return out_path
