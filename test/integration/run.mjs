@@ -5,7 +5,8 @@
 // `codeAutomationExit` hook (the one @vscode/test-web uses); the counts come from the result file
 // that index.ts writes. Adapted from /work/shared/vscode-tests/run-ext-tests.js.
 //
-// Started by run.sh, which installs the tools. Env: TOOLS (required), SCREENSHOT (png path),
+// Started by run.sh, which installs the tools. Env: TOOLS (required), SCREENSHOT (png path, end of run),
+// SCREENSHOT_DIR (where tests' screenshot(name) pictures go),
 // TEST_TIMEOUT_S (default 300), PORT (default: a free one), CHROMIUM (default /usr/bin/chromium),
 // VERBOSE=1 (also print the workbench console), KEEP_WORK=1 (keep the logs of a passing run),
 // TEST_GREP (run only the tests whose full title matches; read by index.ts).
@@ -62,10 +63,17 @@ writeFileSync(
     'extensions.ignoreRecommendations': true,
     'workbench.enableExperiments': false,
     'telemetry.telemetryLevel': 'off',
+    // Clinical records are long single lines: wrap them so a screenshot shows a whole record.
+    'editor.wordWrap': 'on',
+    'editor.minimap.enabled': false,
+    'editor.renderLineHighlight': 'none',
   }),
 );
 const RESULT = path.join(WORK, 'result.json');
 const LOG = path.join(WORK, 'mocha.log');
+// A test asks for a picture of the live workbench by writing a name here (see screenshot.ts); the
+// end-of-run SCREENSHOT comes too late for that: by then the extension host has shut down.
+const SHOT_REQUEST = path.join(WORK, 'screenshot-request');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -108,7 +116,7 @@ async function main() {
     ],
     {
       // The extension host inherits this environment: that is how EXT_TEST_RESULT_FILE reaches index.ts.
-      env: { ...env, EXT_TEST_RESULT_FILE: RESULT, EXT_TEST_LOG_FILE: LOG, PATH: `${path.dirname(NODE24)}:${env.PATH}` },
+      env: { ...env, EXT_TEST_RESULT_FILE: RESULT, EXT_TEST_LOG_FILE: LOG, EXT_SCREENSHOT_REQUEST: env.SCREENSHOT_DIR ? SHOT_REQUEST : '', PATH: `${path.dirname(NODE24)}:${env.PATH}` },
       stdio: ['ignore', serverLog, serverLog],
       // Own process group, so that cleanup also ends the extension host and other children.
       detached: true,
@@ -182,7 +190,20 @@ async function main() {
   await page.goto(url);
   log(`workbench loaded at ${elapsed()}`);
 
-  const tail = setInterval(printNewLog, 250);
+  let shooting = false;
+  const tail = setInterval(() => {
+    printNewLog();
+    if (shooting || !env.SCREENSHOT_DIR || !existsSync(SHOT_REQUEST)) return;
+    shooting = true;
+    const name = readFileSync(SHOT_REQUEST, 'utf8').trim().replace(/[^\w.-]/g, '_');
+    page
+      .screenshot({ path: path.join(env.SCREENSHOT_DIR, `${name}.png`) })
+      .then(() => log(`screenshot ${name}.png`), (e) => log(`screenshot ${name} failed: ${e.message}`))
+      .finally(() => {
+        rmSync(SHOT_REQUEST, { force: true });
+        shooting = false;
+      });
+  }, 250);
   const timeout = sleep(TIMEOUT_MS, 'timeout');
   const code = await Promise.race([finished, timeout]);
   clearInterval(tail);

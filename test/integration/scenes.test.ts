@@ -1,7 +1,8 @@
-// The README pictures come from these states: `TEST_GREP='scene: hover' SCREENSHOT=... npm run test:integration`.
+// The README pictures: `TEST_GREP=scene SCREENSHOT_DIR=$PWD/media npm run test:integration`.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { Controller } from '../../src/extension/controller';
+import { screenshot } from './screenshot';
 
 async function showRecord(): Promise<{ c: Controller; editor: vscode.TextEditor }> {
   const c = await vscode.extensions.getExtension<Controller>('medner.medner')!.activate();
@@ -20,6 +21,8 @@ describe('MedNER scenes', function () {
   it('scene: highlights — a record with its entities and the legend', async () => {
     const { c, editor } = await showRecord();
     assert.ok((c.analyzer.get(editor.document.uri)?.placed.length ?? 0) > 0);
+    await new Promise((r) => setTimeout(r, 500));
+    await screenshot('screenshot-highlights');
   });
 
   it('scene: hover — the hover of a drug', async () => {
@@ -30,5 +33,6 @@ describe('MedNER scenes', function () {
     editor.selection = new vscode.Selection(pos, pos);
     await vscode.commands.executeCommand('editor.action.showHover');
     await new Promise((r) => setTimeout(r, 1500));
+    await screenshot('screenshot-hover');
   });
 });
