@@ -67,6 +67,8 @@ writeFileSync(
     'editor.wordWrap': 'on',
     'editor.minimap.enabled': false,
     'editor.renderLineHighlight': 'none',
+    // A run of Chinese text is one "word": highlighting its occurrences would tint whole records.
+    'editor.occurrencesHighlight': 'off',
   }),
 );
 const RESULT = path.join(WORK, 'result.json');
