@@ -24,7 +24,8 @@ import pretrain  # noqa: E402
 from export import export  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
-DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
+# The corpora sit beside the project (../shared/data, read-only); MEDNER_DATA points elsewhere.
+DATA = os.environ.get("MEDNER_DATA") or os.path.join(os.path.dirname(ROOT), "shared", "data")
 
 DEFAULTS = {
     "name": "bbrac", "hidden": 256, "layers": 4, "heads": 4, "ffn": 1024, "max_len": 256, "dropout": 0.1,
