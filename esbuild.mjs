@@ -17,6 +17,8 @@ const common = {
 
 async function buildDist() {
   await esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' });
+  // The extension's inference thread (src/core/workerRunner.ts loads it from beside the bundle).
+  await esbuild.build({ ...common, entryPoints: ['src/core/runnerWorker.ts'], outfile: 'dist/runnerWorker.js' });
   await esbuild.build({
     ...common,
     entryPoints: ['src/cli.ts'],

@@ -11,6 +11,7 @@ import { OnnxRunner, type RunnerOptions } from './runner';
 import { spanScore, tagsToSpans } from './spans';
 import { Tokenizer } from './tokenizer';
 import { makeWindows, type Window } from './windowing';
+import { WorkerRunner } from './workerRunner';
 
 export type { Entity };
 
@@ -69,9 +70,14 @@ export class NerEngine {
     this.cache = new LruCache(cacheWindows);
   }
 
-  static async load(modelDir = defaultModelDir(), options: RunnerOptions = {}): Promise<NerEngine> {
+  /**
+   * @param options.inWorker run the model in a worker thread (the extension host: its event loop
+   *   must stay free); the CLI runs it in-process, where blocking costs nothing.
+   */
+  static async load(modelDir = defaultModelDir(), options: RunnerOptions & { inWorker?: boolean } = {}): Promise<NerEngine> {
     const meta = loadModelMeta(modelDir);
-    return new NerEngine(meta, await OnnxRunner.create(meta, options));
+    const runner = options.inWorker ? await WorkerRunner.create(meta, options) : await OnnxRunner.create(meta, options);
+    return new NerEngine(meta, runner);
   }
 
   async analyze(text: string, options: AnalyzeOneOptions = {}): Promise<Entity[]> {

@@ -14,7 +14,7 @@ export class OnnxRunner {
     readonly numTags: number,
   ) {}
 
-  static async create(meta: ModelMeta, options: RunnerOptions = {}): Promise<OnnxRunner> {
+  static async create(meta: Pick<ModelMeta, 'onnxPath' | 'tags'>, options: RunnerOptions = {}): Promise<OnnxRunner> {
     // Imported lazily: the native binding costs ~100 ms and is not needed until the first run.
     const ort = await import('onnxruntime-node');
     let session: Ort.InferenceSession;

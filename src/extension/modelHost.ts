@@ -40,7 +40,7 @@ export class ModelHost implements vscode.Disposable {
     try {
       // Imported here, not at activation: the ONNX runtime and model are needed only once a document is analysed.
       const { NerEngine } = await import('../core/engine');
-      const engine = await NerEngine.load(this.modelDir, { threads: this.threads });
+      const engine = await NerEngine.load(this.modelDir, { threads: this.threads, inWorker: true });
       this.log.info(`model ${engine.meta.name} loaded from ${this.modelDir} in ${Date.now() - started} ms (threads: ${this.threads || 'auto'})`);
       this.setState('ready');
       return engine;
