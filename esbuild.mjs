@@ -54,7 +54,7 @@ async function buildIntegration() {
 }
 
 async function buildBench() {
-  await esbuild.build({ ...common, entryPoints: ['bench/*.ts'], outdir: 'out/bench' });
+  await esbuild.build({ ...common, entryPoints: ['bench/*.ts', 'src/core/runnerWorker.ts'], outdir: 'out/bench' });
 }
 
 if (process.argv.includes('--tests')) await buildTests();
