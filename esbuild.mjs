@@ -54,7 +54,8 @@ async function buildIntegration() {
 }
 
 async function buildBench() {
-  await esbuild.build({ ...common, entryPoints: ['bench/*.ts', 'src/core/runnerWorker.ts'], outdir: 'out/bench' });
+  await esbuild.build({ ...common, entryPoints: ['bench/*.ts'], outdir: 'out/bench' });
+  await esbuild.build({ ...common, entryPoints: ['src/core/runnerWorker.ts'], outfile: 'out/bench/runnerWorker.js' });
 }
 
 if (process.argv.includes('--tests')) await buildTests();
