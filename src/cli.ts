@@ -4,10 +4,11 @@ import * as path from 'node:path';
 import { openAtomic } from './core/atomic';
 import { NerEngine } from './core/engine';
 import { evaluate, formatEvalTable } from './core/eval';
-import { type DocumentResult, serializeDocument } from './core/formats/jsonl';
+import { labelBatch } from './core/batch';
+import { type DocumentResult, serializeDocument, serializeDocuments } from './core/formats/jsonl';
 import { readAnnotated } from './core/formats/detect';
 import { serializeYidu } from './core/formats/yidu';
-import { DEFAULT_MAX_BYTES, type InputFormat, readInputs } from './core/inputs';
+import { DEFAULT_MAX_BYTES, type InputFormat, type InputOptions, readInputs } from './core/inputs';
 import { labelStream } from './core/label';
 import { defaultModelDir, ModelError } from './core/model';
 
@@ -16,6 +17,8 @@ const USAGE = `Usage:
       --input-format auto|text|yidu    how to read inputs (default auto: Yidu JSON lines are recognised)
       --format jsonl|yidu              output format (default jsonl)
       --out FILE                       write atomically to FILE instead of stdout ('-')
+      --out-dir DIR                    label into a folder, resumably: unchanged inputs are not relabelled;
+                                       writes the annotations, summary.json and summary.md
       --glob PATTERN                   files to take from folders (default '**/*.txt')
       --model DIR                      model directory (default: the shipped BBRAC model)
       --threads N                      inference threads (default: all cores)
@@ -31,7 +34,7 @@ class UsageError extends Error {}
 
 type Flags = Map<string, string | true>;
 
-const VALUE_FLAGS = new Set(['input-format', 'format', 'out', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred']);
+const VALUE_FLAGS = new Set(['input-format', 'format', 'out', 'out-dir', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred']);
 const BOOL_FLAGS = new Set(['quiet', 'json', 'help', 'version']);
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Flags } {
@@ -90,7 +93,18 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   const paths = positional.length ? positional : [path.join(__dirname, '..', 'samples')];
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
 
+  const outDir = flags.get('out-dir') as string | undefined;
+  if (outDir !== undefined && flags.has('out')) throw new UsageError('--out and --out-dir exclude each other');
+  if (outDir !== undefined && paths.includes('-')) throw new UsageError("stdin ('-') cannot be labelled into --out-dir");
+
   const engine = await NerEngine.load((flags.get('model') as string | undefined) ?? defaultModelDir(), { threads });
+  if (outDir !== undefined) {
+    try {
+      return await labelFolder(engine, paths, { outDir, format: inputFormat, glob, maxBytes }, format, !flags.has('quiet') && process.stderr.isTTY === true);
+    } finally {
+      await engine.dispose();
+    }
+  }
   const sink = out === '-' ? stdoutSink() : await openAtomic(out);
   const progress = new Progress(!flags.has('quiet') && process.stderr.isTTY === true);
   const abort = new AbortController();
@@ -125,6 +139,35 @@ async function label(positional: string[], flags: Flags): Promise<number> {
     await engine.dispose();
   }
   return skipped ? 1 : 0;
+}
+
+async function labelFolder(engine: NerEngine, paths: string[], input: InputOptions & { outDir: string }, format: 'jsonl' | 'yidu', tty: boolean): Promise<number> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new Error('interrupted: finished results are kept; rerun to resume'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const summary = await labelBatch(engine, paths, {
+      ...input,
+      signal: abort.signal,
+      exportFiles: (docs) => [format === 'yidu'
+        ? { relativePath: 'annotations.yidu.jsonl', content: serializeYidu(docs) }
+        : { relativePath: 'annotations.jsonl', content: serializeDocuments(docs) }],
+      onProgress: (p) => {
+        if (!tty) return;
+        const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+        process.stderr.write(`\r\x1b[Kmedner: ${p.filesDone}/${p.filesTotal} files, ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s${eta}`);
+      },
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    for (const s of summary.skipped) process.stderr.write(`medner: skipped ${s.path}: ${s.reason}\n`);
+    process.stderr.write(`medner: ${summary.documents} documents from ${summary.files} files (${summary.reused} unchanged, reused), ` +
+      `${summary.characters.toLocaleString('en')} chars in ${summary.seconds.toFixed(1)} s -> ${path.join(input.outDir, summary.outputs[0] ?? '')}\n`);
+    return summary.skipped.length ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 function stdoutSink() {

@@ -1,7 +1,7 @@
 /** Documents to label, from files, folders, Yidu JSON lines or stdin; problems become skip reasons. */
 import { promises as fs } from 'node:fs';
 import { decodeBuffer, type Encoding } from './decode';
-import { collectInputs } from './files';
+import { type CollectedInputs, collectInputs } from './files';
 import { parseYidu } from './formats/yidu';
 
 export type InputFormat = 'auto' | 'text' | 'yidu';
@@ -26,54 +26,61 @@ export interface InputOptions {
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 
-export async function* readInputs(paths: readonly string[], options: InputOptions = {}): AsyncGenerator<InputItem> {
+/** Inputs named on a command line: folders expand by `glob` (default by format), `-` stays stdin. */
+export async function expandInputs(paths: readonly string[], options: InputOptions = {}): Promise<CollectedInputs> {
   const format = options.format ?? 'auto';
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const files: string[] = [];
+  const problems: CollectedInputs['problems'] = [];
   for (const p of paths) {
     if (p === '-') {
       files.push(p);
       continue;
     }
     const found = await collectInputs([p], options.glob ?? (format === 'yidu' ? '**/*.{json,jsonl,txt}' : '**/*.txt'));
-    for (const problem of found.problems) yield { skipped: problem };
+    problems.push(...found.problems);
     files.push(...found.files);
   }
-  for (const path of files) {
-    let buf: Buffer;
-    try {
-      if (path === '-') {
-        buf = await (options.readStdin ?? readStdin)();
-      } else {
-        const stat = await fs.stat(path);
-        if (stat.size > maxBytes) {
-          yield { skipped: { path, reason: `larger than the ${formatBytes(maxBytes)} limit (${formatBytes(stat.size)})` } };
-          continue;
-        }
-        buf = await fs.readFile(path);
-      }
-    } catch (e) {
-      yield { skipped: { path, reason: describeFsError(e) } };
-      continue;
-    }
-    const decoded = decodeBuffer(buf);
-    if ('error' in decoded) {
-      yield { skipped: { path, reason: decoded.error } };
-      continue;
-    }
-    const { text, encoding } = decoded;
-    if (format === 'yidu' || (format === 'auto' && looksLikeYidu(text))) {
-      let records;
-      try {
-        records = parseYidu(text);
-      } catch (e) {
-        yield { skipped: { path, reason: (e as Error).message } };
-        continue;
-      }
-      for (const r of records) yield { doc: { path, line: r.line, text: r.text, encoding } };
+  return { files, problems };
+}
+
+export type LoadedFile = { bytes: Buffer; docs: InputDoc[] } | { skipped: { path: string; reason: string } };
+
+/** Reads and decodes one input file: its documents (one, or one per Yidu record), or why it is skipped. */
+export async function loadFile(path: string, options: InputOptions = {}): Promise<LoadedFile> {
+  const format = options.format ?? 'auto';
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  let bytes: Buffer;
+  try {
+    if (path === '-') {
+      bytes = await (options.readStdin ?? readStdin)();
     } else {
-      yield { doc: { path, text, encoding } };
+      const stat = await fs.stat(path);
+      if (stat.size > maxBytes) return { skipped: { path, reason: `larger than the ${formatBytes(maxBytes)} limit (${formatBytes(stat.size)})` } };
+      bytes = await fs.readFile(path);
     }
+  } catch (e) {
+    return { skipped: { path, reason: describeFsError(e) } };
+  }
+  const decoded = decodeBuffer(bytes);
+  if ('error' in decoded) return { skipped: { path, reason: decoded.error } };
+  const { text, encoding } = decoded;
+  if (format === 'yidu' || (format === 'auto' && looksLikeYidu(text))) {
+    try {
+      return { bytes, docs: parseYidu(text).map((r) => ({ path, line: r.line, text: r.text, encoding })) };
+    } catch (e) {
+      return { skipped: { path, reason: (e as Error).message } };
+    }
+  }
+  return { bytes, docs: [{ path, text, encoding }] };
+}
+
+export async function* readInputs(paths: readonly string[], options: InputOptions = {}): AsyncGenerator<InputItem> {
+  const { files, problems } = await expandInputs(paths, options);
+  for (const problem of problems) yield { skipped: problem };
+  for (const path of files) {
+    const loaded = await loadFile(path, options);
+    if ('skipped' in loaded) yield loaded;
+    else for (const doc of loaded.docs) yield { doc };
   }
 }
 

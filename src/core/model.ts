@@ -11,6 +11,8 @@ export interface ModelMeta {
   dir: string;
   onnxPath: string;
   name: string;
+  /** sha256 of the ONNX file: identifies the model whose results a batch run may reuse. */
+  sha256: string;
   maxLength: number;
   tags: string[];
   labels: { name: string; alias: string }[];
@@ -69,6 +71,7 @@ export function loadModelMeta(dir: string, verifyChecksum = true): ModelMeta {
   if (verifyChecksum) verifyOnnx(onnxPath, onnx!.sha256);
   return {
     dir, onnxPath, maxLength: maxLength as number, tags, labels, vocab, normalization: norm, crf,
+    sha256: typeof onnx!.sha256 === 'string' ? onnx!.sha256 : '',
     name: typeof raw.name === 'string' ? raw.name : path.basename(dir),
     metrics: raw.metrics,
   };

@@ -112,6 +112,27 @@ describe('medner CLI', function () {
     assert.deepEqual(parseDocuments(r.stdout).map((d) => path.relative(dir, d.path)), [path.join('sub', 'x.txt')]);
   });
 
+  it('labels a folder of 1,000 records into --out-dir, and a rerun reuses every result', () => {
+    const dir = tempDir();
+    const inDir = path.join(dir, 'records');
+    mkdirSync(inDir);
+    const drugs = ['阿司匹林', '头孢曲松', '奥美拉唑', '二甲双胍'];
+    for (let i = 0; i < 1000; i++) {
+      writeFileSync(path.join(inDir, `${String(i).padStart(4, '0')}.txt`), `患者${i % 90 + 10}岁，因胸痛${i % 7 + 1}天入院，予${drugs[i % 4]}治疗，查血常规未见异常。`);
+    }
+    const out = path.join(dir, 'out');
+    const r = medner(['label', inDir, '--out-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { documents: number; characters: number; seconds: number; reused: number };
+    assert.equal(summary.documents, 1000);
+    assert.equal(parseDocuments(readFileSync(path.join(out, 'annotations.jsonl'), 'utf8')).length, 1000);
+    console.log(`      1,000 records: ${summary.characters} chars in ${summary.seconds.toFixed(1)} s = ${Math.round(summary.characters / summary.seconds)} chars/s`);
+    const again = medner(['label', inDir, '--out-dir', out, '--format', 'yidu']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /1000 unchanged, reused/);
+    assert.equal(parseYidu(readFileSync(path.join(out, 'annotations.yidu.jsonl'), 'utf8')).length, 1000);
+  });
+
   it('scores predictions against gold with strict P/R/F1 per type', () => {
     const dir = tempDir();
     const gold = path.join(dir, 'gold.jsonl');

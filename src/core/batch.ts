@@ -1,0 +1,188 @@
+/**
+ * Labels whole folders into an output folder, resumably: a manifest records each input's size and
+ * content hash and where its result is, so a rerun relabels only new or changed inputs (and
+ * everything when the model changed). Finished results survive a cancel or a crash; every file is
+ * written atomically; sources are only read.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from './atomic';
+import type { NerEngine } from './engine';
+import { type DocumentResult, parseDocuments, serializeDocuments } from './formats/jsonl';
+import { expandInputs, type InputDoc, type InputOptions, loadFile } from './inputs';
+import { YIDU_LABELS, type YiduLabel } from './labels';
+
+export interface BatchProgress {
+  filesDone: number;
+  filesTotal: number;
+  characters: number;
+  charsPerSecond: number;
+  /** Seconds left at the current rate; undefined until something was labelled. */
+  etaSeconds?: number;
+}
+
+export interface BatchSummary {
+  outDir: string;
+  files: number;
+  /** Inputs whose stored result was reused (unchanged since an earlier run). */
+  reused: number;
+  documents: number;
+  characters: number;
+  entities: Record<YiduLabel, number>;
+  seconds: number;
+  skipped: { path: string; reason: string }[];
+  outputs: string[];
+}
+
+export interface BatchOptions extends InputOptions {
+  outDir: string;
+  signal?: AbortSignal;
+  onProgress?: (p: BatchProgress) => void;
+  /** Characters gathered across files before one engine call. */
+  chunkChars?: number;
+  /** Turns all results into the requested export files (relative path -> content). */
+  exportFiles: (docs: DocumentResult[]) => { relativePath: string; content: string }[];
+}
+
+interface ManifestEntry {
+  size: number;
+  sha256: string;
+  result: string;
+}
+
+interface Manifest {
+  format: 'medner-batch/1';
+  model: string;
+  inputs: Record<string, ManifestEntry>;
+}
+
+const STATE_DIR = '.medner';
+
+export async function labelBatch(engine: NerEngine, paths: readonly string[], options: BatchOptions): Promise<BatchSummary> {
+  const started = Date.now();
+  const { outDir } = options;
+  const stateDir = path.join(outDir, STATE_DIR);
+  await fs.mkdir(path.join(stateDir, 'results'), { recursive: true });
+  const manifestPath = path.join(stateDir, 'manifest.json');
+  const manifest = await readManifest(manifestPath, engine.meta.sha256);
+  const { files, problems } = await expandInputs(paths, options);
+  if (files.includes('-')) throw new Error("stdin ('-') cannot be labelled into an output folder");
+  // An output folder inside an input folder must not become input on the next run.
+  const inputs = files.filter((f) => !isInside(path.resolve(f), path.resolve(outDir)));
+  const skipped = [...problems];
+  let reused = 0;
+  let labelledChars = 0;
+  let done = 0;
+  const report = (characters: number) => {
+    const secs = (Date.now() - started) / 1000;
+    options.onProgress?.({
+      filesDone: done,
+      filesTotal: inputs.length,
+      characters,
+      charsPerSecond: labelledChars / Math.max(secs, 1e-3),
+      etaSeconds: done ? (secs / done) * (inputs.length - done) : undefined,
+    });
+  };
+
+  let pending: { file: string; bytes: Buffer; sha256: string; docs: InputDoc[] }[] = [];
+  let pendingChars = 0;
+  let characters = 0;
+  const flush = async () => {
+    if (!pending.length) return;
+    const results = await engine.analyzeMany(pending.flatMap((p) => p.docs.map((d) => d.text)), options);
+    let i = 0;
+    for (const p of pending) {
+      const docs: DocumentResult[] = p.docs.map((d) => ({ path: d.line ? `${d.path}:${d.line}` : d.path, encoding: d.encoding, text: d.text, entities: results[i++] }));
+      const result = path.join('results', `${createHash('sha256').update(path.resolve(p.file)).digest('hex').slice(0, 32)}.jsonl`);
+      await writeFileAtomic(path.join(stateDir, result), serializeDocuments(docs));
+      manifest.inputs[path.resolve(p.file)] = { size: p.bytes.length, sha256: p.sha256, result };
+      labelledChars += p.docs.reduce((n, d) => n + d.text.length, 0);
+      done++;
+    }
+    pending = [];
+    pendingChars = 0;
+    await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
+    report(characters);
+  };
+
+  for (const file of inputs) {
+    options.signal?.throwIfAborted();
+    const loaded = await loadFile(file, options);
+    if ('skipped' in loaded) {
+      skipped.push(loaded.skipped);
+      done++;
+      continue;
+    }
+    const sha256 = createHash('sha256').update(loaded.bytes).digest('hex');
+    const chars = loaded.docs.reduce((n, d) => n + d.text.length, 0);
+    characters += chars;
+    const old = manifest.inputs[path.resolve(file)];
+    if (old && old.size === loaded.bytes.length && old.sha256 === sha256 && (await exists(path.join(stateDir, old.result)))) {
+      reused++;
+      done++;
+      report(characters);
+      continue;
+    }
+    pending.push({ file, bytes: loaded.bytes, sha256, docs: loaded.docs });
+    pendingChars += chars;
+    if (pendingChars >= (options.chunkChars ?? 32_768)) await flush();
+  }
+  await flush();
+
+  const all: DocumentResult[] = [];
+  for (const file of inputs) {
+    const entry = manifest.inputs[path.resolve(file)];
+    if (entry && !skipped.some((s) => s.path === file)) all.push(...parseDocuments(await fs.readFile(path.join(stateDir, entry.result), 'utf8')));
+  }
+  const outputs: string[] = [];
+  for (const { relativePath, content } of options.exportFiles(all)) {
+    const target = path.join(outDir, relativePath);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await writeFileAtomic(target, content);
+    outputs.push(relativePath);
+  }
+  const entities = Object.fromEntries(YIDU_LABELS.map((l) => [l, 0])) as Record<YiduLabel, number>;
+  for (const d of all) for (const e of d.entities) entities[e.label]++;
+  const summary: BatchSummary = {
+    outDir, files: inputs.length, reused, documents: all.length,
+    characters: all.reduce((n, d) => n + Array.from(d.text).length, 0),
+    entities, seconds: (Date.now() - started) / 1000, skipped, outputs,
+  };
+  await writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
+  await writeFileAtomic(path.join(outDir, 'summary.md'), summaryMarkdown(summary));
+  return summary;
+}
+
+export function summaryMarkdown(s: BatchSummary): string {
+  const lines = [
+    '# MedNER labelling summary', '',
+    `- ${s.files} input files (${s.reused} unchanged since the last run, reused), ${s.documents} documents, ${s.characters.toLocaleString('en')} characters`,
+    `- ${s.seconds.toFixed(1)} s`,
+    `- outputs: ${s.outputs.map((o) => `\`${o}\``).join(', ') || 'none'}`, '',
+    '| type | entities |', '|---|---|',
+    ...YIDU_LABELS.map((l) => `| ${l} | ${s.entities[l]} |`), '',
+  ];
+  if (s.skipped.length) lines.push(`## Skipped (${s.skipped.length})`, '', ...s.skipped.map((x) => `- \`${x.path}\`: ${x.reason}`), '');
+  return lines.join('\n');
+}
+
+async function readManifest(file: string, model: string): Promise<Manifest> {
+  try {
+    const m = JSON.parse(await fs.readFile(file, 'utf8')) as Manifest;
+    // Results of another model are not this model's answers: start over.
+    if (m.format === 'medner-batch/1' && m.model === model && typeof m.inputs === 'object') return m;
+  } catch {
+    // no manifest yet, or an unreadable one: label everything
+  }
+  return { format: 'medner-batch/1', model, inputs: {} };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(() => true, () => false);
+}
+
+function isInside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return !rel.startsWith('..') && !path.isAbsolute(rel);
+}

@@ -1,0 +1,106 @@
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { labelBatch, type BatchOptions } from '../../src/core/batch';
+import { NerEngine } from '../../src/core/engine';
+import { parseDocuments, serializeDocuments } from '../../src/core/formats/jsonl';
+import { meta, RuleRunner } from './fakeModel';
+
+function corpus(n: number): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'medner-batch-'));
+  mkdirSync(path.join(dir, 'in', 'sub'), { recursive: true });
+  for (let i = 0; i < n; i++) writeFileSync(path.join(dir, 'in', i % 2 ? 'sub' : '', `r${String(i).padStart(3, '0')}.txt`), `记录${i}：病病a。病a`);
+  writeFileSync(path.join(dir, 'in', 'broken.txt'), Buffer.from([0x00, 0x01, 0x02, 0xff]));
+  return dir;
+}
+
+const options = (outDir: string, extra: Partial<BatchOptions> = {}): BatchOptions => ({
+  outDir,
+  chunkChars: 30,
+  exportFiles: (docs) => [{ relativePath: 'annotations.jsonl', content: serializeDocuments(docs) }],
+  ...extra,
+});
+
+function hashes(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    try {
+      out[f] = createHash('sha256').update(readFileSync(path.join(dir, f))).digest('hex');
+    } catch {
+      // a folder
+    }
+  }
+  return out;
+}
+
+describe('labelBatch', () => {
+  it('labels a folder, writes the export and a summary, and never touches the sources', async () => {
+    const dir = corpus(6);
+    const before = hashes(path.join(dir, 'in'));
+    const runner = new RuleRunner();
+    const summary = await labelBatch(new NerEngine(meta(64), runner), [path.join(dir, 'in')], options(path.join(dir, 'out')));
+    assert.equal(summary.files, 7);
+    assert.equal(summary.documents, 6);
+    assert.deepEqual(summary.skipped.map((s) => [path.basename(s.path), s.reason]), [['broken.txt', 'binary file']]);
+    assert.equal(summary.entities['疾病和诊断'], 12);
+    const docs = parseDocuments(readFileSync(path.join(dir, 'out', 'annotations.jsonl'), 'utf8'));
+    assert.equal(docs.length, 6);
+    assert.ok(docs.every((d) => d.entities.map((e) => e.text).join() === '病病,病'));
+    assert.match(readFileSync(path.join(dir, 'out', 'summary.md'), 'utf8'), /broken\.txt`: binary file/);
+    assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'out', 'summary.json'), 'utf8')).documents, 6);
+    assert.deepEqual(hashes(path.join(dir, 'in')), before);
+  });
+
+  it('relabels only new and changed inputs on a rerun, and everything for another model', async () => {
+    const dir = corpus(6);
+    const out = path.join(dir, 'out');
+    await labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out));
+    writeFileSync(path.join(dir, 'in', 'r000.txt'), '改过了：病');
+    writeFileSync(path.join(dir, 'in', 'new.txt'), '新的：病病病');
+    const runner = new RuleRunner();
+    const again = await labelBatch(new NerEngine(meta(64), runner), [path.join(dir, 'in')], options(out));
+    assert.equal(again.reused, 5);
+    assert.equal(again.documents, 7);
+    assert.equal(runner.batches.flat().length, 2, 'only the changed and the new file went through the model');
+    const docs = parseDocuments(readFileSync(path.join(out, 'annotations.jsonl'), 'utf8'));
+    assert.equal(docs.find((d) => d.path.endsWith('r000.txt'))!.text, '改过了：病');
+    const other = { ...meta(64), sha256: 'another model' };
+    const fresh = await labelBatch(new NerEngine(other, new RuleRunner()), [path.join(dir, 'in')], options(out));
+    assert.equal(fresh.reused, 0);
+  });
+
+  it('keeps finished results when cancelled and resumes from them', async () => {
+    const dir = corpus(20);
+    const out = path.join(dir, 'out');
+    const abort = new AbortController();
+    let progressCalls = 0;
+    await assert.rejects(
+      labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out, {
+        signal: abort.signal,
+        onProgress: (p) => {
+          assert.ok(p.filesDone <= p.filesTotal);
+          if (++progressCalls === 3) abort.abort(new Error('cancelled'));
+        },
+      })),
+      /cancelled/,
+    );
+    assert.ok(!readdirSync(out).includes('annotations.jsonl'), 'no export from a cancelled run');
+    const manifest = JSON.parse(readFileSync(path.join(out, '.medner', 'manifest.json'), 'utf8')) as { inputs: object };
+    const finished = Object.keys(manifest.inputs).length;
+    assert.ok(finished > 0 && finished < 20, `${finished} finished`);
+    const resumed = await labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out));
+    assert.equal(resumed.reused, finished);
+    assert.equal(resumed.documents, 20);
+  });
+
+  it('does not take its own output folder as input', async () => {
+    const dir = corpus(2);
+    const out = path.join(dir, 'in', 'labelled');
+    await labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out));
+    writeFileSync(path.join(out, 'stray.txt'), '病');
+    const again = await labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out));
+    assert.equal(again.files, 3);
+  });
+});
