@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { serializeDocument } from '../core/formats/jsonl';
 import type { YiduLabel } from '../core/labels';
+import { labelFolder, type LabelFolderPreset } from './batchCommand';
 import type { Controller } from './controller';
 import type { Placed } from './ranges';
 import { displayName } from './types';
@@ -20,6 +21,7 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
     reg('medner.copyEntitiesJson', () => copyAll(c)),
     reg('medner.copyEntityJson', (uri: string, start: number) => copyOne(c, uri, start)),
     reg('medner.showLog', () => c.log.show()),
+    reg('medner.labelFolder', (clicked?: vscode.Uri, selected?: vscode.Uri[], preset?: LabelFolderPreset) => labelFolder(c, clicked, selected, preset)),
   ];
 }
 

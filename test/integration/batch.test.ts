@@ -1,0 +1,43 @@
+// MedNER: Label Folder… in the extension host: a cancel half way keeps finished results, a rerun resumes.
+import * as assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { BatchSummary } from '../../src/core/batch';
+
+describe('MedNER: Label Folder', function () {
+  this.timeout(240_000);
+
+  it('labels a folder with progress, cancels half way keeping results, and resumes', async () => {
+    await vscode.extensions.getExtension('medner.medner')!.activate();
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const sample = readFileSync(path.join(folder, '01-cholecystitis.txt'), 'utf8');
+    const inDir = path.join(folder, 'batch-input');
+    mkdirSync(inDir, { recursive: true });
+    // ~3,000 characters each, so the run flushes results several times before it ends.
+    for (let i = 0; i < 24; i++) writeFileSync(path.join(inDir, `record-${i}.txt`), `第${i}份。${sample.repeat(12)}`);
+    const outDir = mkdtempSync(path.join(tmpdir(), 'medner-label-folder-'));
+    const manifest = path.join(outDir, '.medner', 'manifest.json');
+
+    const abort = new AbortController();
+    const poll = setInterval(() => {
+      if (existsSync(manifest) && Object.keys((JSON.parse(readFileSync(manifest, 'utf8')) as { inputs: object }).inputs).length > 0) abort.abort();
+    }, 20);
+    const cancelled = await vscode.commands.executeCommand<BatchSummary | undefined>('medner.labelFolder', vscode.Uri.file(inDir), undefined, {
+      glob: '**/*.txt', format: 'jsonl', outDir, signal: abort.signal,
+    });
+    clearInterval(poll);
+    assert.equal(cancelled, undefined, 'a cancelled run returns no summary');
+    assert.ok(!existsSync(path.join(outDir, 'annotations.jsonl')));
+    const finished = Object.keys((JSON.parse(readFileSync(manifest, 'utf8')) as { inputs: object }).inputs).length;
+    assert.ok(finished > 0 && finished < 24, `${finished} of 24 finished before the cancel`);
+
+    const summary = await vscode.commands.executeCommand<BatchSummary>('medner.labelFolder', vscode.Uri.file(inDir), undefined, { glob: '**/*.txt', format: 'jsonl', outDir });
+    assert.equal(summary.reused, finished);
+    assert.equal(summary.documents, 24);
+    const lines = readFileSync(path.join(outDir, 'annotations.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(lines.length, 24);
+    assert.ok(readFileSync(path.join(outDir, 'summary.md'), 'utf8').includes('24 input files'));
+  });
+});
