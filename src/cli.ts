@@ -5,8 +5,10 @@ import { openAtomic } from './core/atomic';
 import { NerEngine } from './core/engine';
 import { evaluate, formatEvalTable } from './core/eval';
 import { labelBatch } from './core/batch';
-import { type DocumentResult, serializeDocument, serializeDocuments } from './core/formats/jsonl';
-import { readAnnotated } from './core/formats/detect';
+import { type DocumentResult, serializeDocument } from './core/formats/jsonl';
+import { FORMAT_NAMES, type FormatFile, type FormatName, FORMATS } from './core/formats/registry';
+import type { LabelNames } from './core/formats/shared';
+import { readAnnotations } from './core/formats/detect';
 import { serializeYidu } from './core/formats/yidu';
 import { DEFAULT_MAX_BYTES, type InputFormat, type InputOptions, readInputs } from './core/inputs';
 import { labelStream } from './core/label';
@@ -15,7 +17,8 @@ import { defaultModelDir, ModelError } from './core/model';
 const USAGE = `Usage:
   medner label [PATH...] [options]     label text files, folders or Yidu JSON lines (default: the bundled samples)
       --input-format auto|text|yidu    how to read inputs (default auto: Yidu JSON lines are recognised)
-      --format jsonl|yidu              output format (default jsonl)
+      --format FORMAT                  jsonl (default), yidu, conll, doccano, labelstudio, or brat (needs --out-dir)
+      --labels chinese|english         type names in brat, conll, doccano and labelstudio (default chinese)
       --out FILE                       write atomically to FILE instead of stdout ('-')
       --out-dir DIR                    label into a folder, resumably: unchanged inputs are not relabelled;
                                        writes the annotations, summary.json and summary.md
@@ -24,8 +27,9 @@ const USAGE = `Usage:
       --threads N                      inference threads (default: all cores)
       --max-bytes N                    skip files larger than N bytes (default ${DEFAULT_MAX_BYTES})
       --quiet                          no progress on stderr
-  medner eval --gold FILE --pred FILE [--json]
-                                       strict entity-level P/R/F1 per type and micro (jsonl or yidu files)
+  medner eval --gold PATH --pred PATH [--gold-format F] [--pred-format F] [--json]
+                                       strict entity-level P/R/F1 per type and micro; any format above
+                                       (a brat folder of .txt/.ann), told from the file unless given
   medner --version | --help
 
 Exit status: 0 all inputs labelled, 1 some inputs skipped, 2 usage or model error.`;
@@ -34,7 +38,7 @@ class UsageError extends Error {}
 
 type Flags = Map<string, string | true>;
 
-const VALUE_FLAGS = new Set(['input-format', 'format', 'out', 'out-dir', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred']);
+const VALUE_FLAGS = new Set(['input-format', 'format', 'labels', 'gold-format', 'pred-format', 'out', 'out-dir', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred']);
 const BOOL_FLAGS = new Set(['quiet', 'json', 'help', 'version']);
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Flags } {
@@ -85,7 +89,8 @@ function integer(flags: Flags, name: string, min: number): number | undefined {
 
 async function label(positional: string[], flags: Flags): Promise<number> {
   const inputFormat = choice<InputFormat>(flags, 'input-format', ['auto', 'text', 'yidu'], 'auto');
-  const format = choice(flags, 'format', ['jsonl', 'yidu'] as const, 'jsonl');
+  const format = choice<FormatName>(flags, 'format', FORMAT_NAMES, 'jsonl');
+  const labelNames = choice<LabelNames>(flags, 'labels', ['chinese', 'english'], 'chinese');
   const out = (flags.get('out') as string | undefined) ?? '-';
   const threads = integer(flags, 'threads', 0);
   const maxBytes = integer(flags, 'max-bytes', 1);
@@ -96,11 +101,13 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   const outDir = flags.get('out-dir') as string | undefined;
   if (outDir !== undefined && flags.has('out')) throw new UsageError('--out and --out-dir exclude each other');
   if (outDir !== undefined && paths.includes('-')) throw new UsageError("stdin ('-') cannot be labelled into --out-dir");
+  if (outDir === undefined && format === 'brat') throw new UsageError('brat writes a .txt and an .ann per document: use --out-dir');
 
   const engine = await NerEngine.load((flags.get('model') as string | undefined) ?? defaultModelDir(), { threads });
   if (outDir !== undefined) {
     try {
-      return await labelFolder(engine, paths, { outDir, format: inputFormat, glob, maxBytes }, format, !flags.has('quiet') && process.stderr.isTTY === true);
+      const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames });
+      return await labelFolder(engine, paths, { outDir, format: inputFormat, glob, maxBytes }, exportFiles, !flags.has('quiet') && process.stderr.isTTY === true);
     } finally {
       await engine.dispose();
     }
@@ -112,6 +119,8 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let skipped = 0;
+  // jsonl and yidu stream a line per document; the other formats are written whole at the end.
+  const collected: DocumentResult[] = [];
   try {
     const items = readInputs(paths, { format: inputFormat, glob, maxBytes });
     for await (const item of labelStream(engine, items, { signal: abort.signal })) {
@@ -122,11 +131,14 @@ async function label(positional: string[], flags: Flags): Promise<number> {
         continue;
       }
       const { doc, entities } = item;
-      const line = format === 'yidu'
-        ? serializeYidu([{ text: doc.text, entities }])
-        : serializeDocument({ path: doc.line ? `${doc.path}:${doc.line}` : doc.path, encoding: doc.encoding, text: doc.text, entities } satisfies DocumentResult) + '\n';
-      await sink.write(line);
+      const result: DocumentResult = { path: doc.line ? `${doc.path}:${doc.line}` : doc.path, encoding: doc.encoding, text: doc.text, entities };
+      if (format === 'yidu') await sink.write(serializeYidu([result]));
+      else if (format === 'jsonl') await sink.write(serializeDocument(result) + '\n');
+      else collected.push(result);
       progress.update(doc.text.length);
+    }
+    if (collected.length || (format !== 'jsonl' && format !== 'yidu')) {
+      for (const file of FORMATS[format].export(collected, { labelNames })) await sink.write(file.content);
     }
     await sink.commit();
   } catch (e) {
@@ -141,7 +153,13 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   return skipped ? 1 : 0;
 }
 
-async function labelFolder(engine: NerEngine, paths: string[], input: InputOptions & { outDir: string }, format: 'jsonl' | 'yidu', tty: boolean): Promise<number> {
+async function labelFolder(
+  engine: NerEngine,
+  paths: string[],
+  input: InputOptions & { outDir: string },
+  exportFiles: (docs: DocumentResult[]) => FormatFile[],
+  tty: boolean,
+): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted: finished results are kept; rerun to resume'));
   process.once('SIGINT', onSignal);
@@ -150,9 +168,7 @@ async function labelFolder(engine: NerEngine, paths: string[], input: InputOptio
     const summary = await labelBatch(engine, paths, {
       ...input,
       signal: abort.signal,
-      exportFiles: (docs) => [format === 'yidu'
-        ? { relativePath: 'annotations.yidu.jsonl', content: serializeYidu(docs) }
-        : { relativePath: 'annotations.jsonl', content: serializeDocuments(docs) }],
+      exportFiles,
       onProgress: (p) => {
         if (!tty) return;
         const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
@@ -208,12 +224,13 @@ class Progress {
   }
 }
 
-function evalCommand(flags: Flags): number {
+async function evalCommand(flags: Flags): Promise<number> {
   const goldPath = flags.get('gold');
   const predPath = flags.get('pred');
-  if (typeof goldPath !== 'string' || typeof predPath !== 'string') throw new UsageError('eval needs --gold FILE and --pred FILE');
-  const gold = readAnnotated(goldPath, readFileSync(goldPath, 'utf8'));
-  const pred = readAnnotated(predPath, readFileSync(predPath, 'utf8'));
+  if (typeof goldPath !== 'string' || typeof predPath !== 'string') throw new UsageError('eval needs --gold PATH and --pred PATH');
+  const formatOf = (name: string) => (flags.has(name) ? choice<FormatName>(flags, name, FORMAT_NAMES, 'jsonl') : undefined);
+  const gold = await readAnnotations(goldPath, formatOf('gold-format'));
+  const pred = await readAnnotations(predPath, formatOf('pred-format'));
   const result = evaluate(gold, pred);
   if (flags.has('json')) {
     process.stdout.write(JSON.stringify({ micro: result.micro, types: Object.fromEntries(result.perLabel) }, null, 1) + '\n');

@@ -9,6 +9,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic';
 import type { NerEngine } from './engine';
+import { writeExportFiles } from './exportWriter';
+import type { FormatFile } from './formats/registry';
 import { type DocumentResult, parseDocuments, serializeDocuments } from './formats/jsonl';
 import { expandInputs, type InputDoc, type InputOptions, loadFile } from './inputs';
 import { YIDU_LABELS, type YiduLabel } from './labels';
@@ -41,8 +43,8 @@ export interface BatchOptions extends InputOptions {
   onProgress?: (p: BatchProgress) => void;
   /** Characters gathered across files before one engine call. */
   chunkChars?: number;
-  /** Turns all results into the requested export files (relative path -> content). */
-  exportFiles: (docs: DocumentResult[]) => { relativePath: string; content: string }[];
+  /** Turns all results into the requested export files. */
+  exportFiles: (docs: DocumentResult[]) => FormatFile[];
 }
 
 interface ManifestEntry {
@@ -66,7 +68,18 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
   await fs.mkdir(path.join(stateDir, 'results'), { recursive: true });
   const manifestPath = path.join(stateDir, 'manifest.json');
   const manifest = await readManifest(manifestPath, engine.meta.sha256);
-  const { files, problems } = await expandInputs(paths, options);
+  // Exports name documents relative to the folder they were found in (a named file: its own folder),
+  // so an output folder means the same on another machine.
+  const files: string[] = [];
+  const problems: { path: string; reason: string }[] = [];
+  const rootOf = new Map<string, string>();
+  for (const p of paths) {
+    const found = await expandInputs([p], options);
+    const isDir = await fs.stat(p).then((st) => st.isDirectory(), () => false);
+    for (const f of found.files) rootOf.set(f, isDir ? p : path.dirname(p));
+    files.push(...found.files);
+    problems.push(...found.problems);
+  }
   if (files.includes('-')) throw new Error("stdin ('-') cannot be labelled into an output folder");
   // An output folder inside an input folder must not become input on the next run.
   const inputs = files.filter((f) => !isInside(path.resolve(f), path.resolve(outDir)));
@@ -131,17 +144,17 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
   await flush();
 
   const all: DocumentResult[] = [];
+  // The stored result of each exported document, with the path it was read from.
+  const sources: DocumentResult[] = [];
   for (const file of inputs) {
     const entry = manifest.inputs[path.resolve(file)];
-    if (entry && !skipped.some((s) => s.path === file)) all.push(...parseDocuments(await fs.readFile(path.join(stateDir, entry.result), 'utf8')));
+    if (!entry || skipped.some((s) => s.path === file)) continue;
+    for (const doc of parseDocuments(await fs.readFile(path.join(stateDir, entry.result), 'utf8'))) {
+      sources.push(doc);
+      all.push({ ...doc, path: path.relative(rootOf.get(file)!, doc.path).split(path.sep).join('/') });
+    }
   }
-  const outputs: string[] = [];
-  for (const { relativePath, content } of options.exportFiles(all)) {
-    const target = path.join(outDir, relativePath);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await writeFileAtomic(target, content);
-    outputs.push(relativePath);
-  }
+  const outputs = await writeExportFiles(outDir, options.exportFiles(all), sources.map((d) => (/:\d+$/.test(d.path) ? undefined : d.path)));
   const entities = Object.fromEntries(YIDU_LABELS.map((l) => [l, 0])) as Record<YiduLabel, number>;
   for (const d of all) for (const e of d.entities) entities[e.label]++;
   const summary: BatchSummary = {

@@ -3,12 +3,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type BatchSummary, labelBatch } from '../core/batch';
 import type { Controller } from './controller';
-import { EXPORT_FORMATS, pickExportFormat } from './exportFormats';
+import { FORMATS } from '../core/formats/registry';
+import { type ExportChoice, pickExport } from './exportFormats';
 
 /** Answers to the prompts, for scripted use (other extensions, tasks, tests); the prompts ask for what is missing. */
-export interface LabelFolderPreset {
+export interface LabelFolderPreset extends Partial<ExportChoice> {
   glob?: string;
-  format?: string;
   outDir?: string;
   /** Cancels like the progress notification's button. */
   signal?: AbortSignal;
@@ -29,8 +29,8 @@ export async function labelFolder(c: Controller, clicked?: vscode.Uri, selected?
     prompt: 'Glob pattern relative to each folder (**, *, ?, {a,b}); files picked one by one are always labelled',
   });
   if (glob === undefined) return undefined;
-  const format = preset.format ?? await pickExportFormat();
-  if (!format || !(format in EXPORT_FORMATS)) return undefined;
+  const choice = await pickExport(preset);
+  if (!choice) return undefined;
   const first = inputs[0].fsPath;
   const [outUri] = preset.outDir ? [vscode.Uri.file(preset.outDir)] : (await vscode.window.showOpenDialog({
     title: 'MedNER: output folder (results, manifest and summary go here; a rerun resumes)',
@@ -55,7 +55,7 @@ export async function labelFolder(c: Controller, clicked?: vscode.Uri, selected?
           outDir: outUri.fsPath,
           glob,
           signal: abort.signal,
-          exportFiles: (docs) => EXPORT_FORMATS[format].files(docs),
+          exportFiles: (docs) => FORMATS[choice.format].export(docs, { labelNames: choice.labelNames }),
           onProgress: (p) => {
             const pct = p.filesTotal ? (100 * p.filesDone) / p.filesTotal : 100;
             const eta = p.etaSeconds === undefined ? '' : `, ETA ${formatSeconds(p.etaSeconds)}`;

@@ -4,6 +4,7 @@ import { serializeDocument } from '../core/formats/jsonl';
 import type { YiduLabel } from '../core/labels';
 import { labelFolder, type LabelFolderPreset } from './batchCommand';
 import type { Controller } from './controller';
+import { exportAnnotations, type ExportPreset } from './exportCommand';
 import type { Placed } from './ranges';
 import { displayName } from './types';
 
@@ -21,6 +22,7 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
     reg('medner.copyEntitiesJson', () => copyAll(c)),
     reg('medner.copyEntityJson', (uri: string, start: number) => copyOne(c, uri, start)),
     reg('medner.showLog', () => c.log.show()),
+    reg('medner.exportAnnotations', (preset?: ExportPreset) => exportAnnotations(c, preset)),
     reg('medner.labelFolder', (clicked?: vscode.Uri, selected?: vscode.Uri[], preset?: LabelFolderPreset) => labelFolder(c, clicked, selected, preset)),
   ];
 }

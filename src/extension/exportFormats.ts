@@ -1,31 +1,28 @@
-/** The export formats offered in the editor, over the core's serializers. */
+/** Picking an export format and type names in the editor, over the core's format registry. */
 import * as vscode from 'vscode';
-import { type DocumentResult, serializeDocuments } from '../core/formats/jsonl';
-import { serializeYidu } from '../core/formats/yidu';
+import { FORMAT_NAMES, type FormatName, FORMATS } from '../core/formats/registry';
+import type { LabelNames } from '../core/formats/shared';
 
-export interface ExportFormat {
-  label: string;
-  detail: string;
-  files(docs: DocumentResult[]): { relativePath: string; content: string }[];
+export interface ExportChoice {
+  format: FormatName;
+  labelNames: LabelNames;
 }
 
-export const EXPORT_FORMATS: Record<string, ExportFormat> = {
-  jsonl: {
-    label: 'MedNER jsonl',
-    detail: 'one line per document: path, encoding, text, entities with code-point offsets and scores',
-    files: (docs) => [{ relativePath: 'annotations.jsonl', content: serializeDocuments(docs) }],
-  },
-  yidu: {
-    label: 'Yidu-S4K JSON lines',
-    detail: 'CCKS 2019 format: originalText, entities with label_type, start_pos, end_pos',
-    files: (docs) => [{ relativePath: 'annotations.yidu.jsonl', content: serializeYidu(docs) }],
-  },
-};
-
-export async function pickExportFormat(): Promise<string | undefined> {
-  const pick = await vscode.window.showQuickPick(
-    Object.entries(EXPORT_FORMATS).map(([id, f]) => ({ id, label: f.label, detail: f.detail })),
+export async function pickExport(preset: Partial<ExportChoice> = {}): Promise<ExportChoice | undefined> {
+  const format = preset.format ?? (await vscode.window.showQuickPick(
+    FORMAT_NAMES.map((name) => ({ label: name, description: FORMATS[name].extensions[0], detail: FORMATS[name].description, name })),
     { title: 'MedNER: output format' },
-  );
-  return pick?.id;
+  ))?.name;
+  if (!format) return undefined;
+  const namesMatter = format !== 'jsonl' && format !== 'yidu';
+  const labelNames = preset.labelNames ?? (namesMatter
+    ? (await vscode.window.showQuickPick(
+      [
+        { label: 'Chinese type names', description: '疾病和诊断 解剖部位 药物 …', value: 'chinese' as const },
+        { label: 'English type names', description: 'disease anatomy drug lab operation imaging', value: 'english' as const },
+      ],
+      { title: 'MedNER: entity type names' },
+    ))?.value
+    : 'chinese');
+  return labelNames ? { format, labelNames } : undefined;
 }

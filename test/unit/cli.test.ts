@@ -133,6 +133,43 @@ describe('medner CLI', function () {
     assert.equal(parseYidu(readFileSync(path.join(out, 'annotations.yidu.jsonl'), 'utf8')).length, 1000);
   });
 
+  it('exports brat with .txt files byte-identical to the sources, and evaluates a brat folder as gold', () => {
+    const dir = tempDir();
+    const inDir = path.join(dir, 'in');
+    mkdirSync(inDir);
+    writeFileSync(path.join(inDir, 'gb.txt'), Buffer.from([0xbb, 0xbc, 0xd5, 0xdf, 0xd0, 0xd0, 0xb8, 0xce, 0xc7, 0xd0, 0xb3, 0xfd, 0xca, 0xf5, 0xa1, 0xa3]));
+    writeFileSync(path.join(inDir, 'crlf.txt'), '\uFEFF诊断：高血压病。\r\n予阿司匹林口服。\r\n');
+    const out = path.join(dir, 'brat');
+    const r = medner(['label', inDir, '--out-dir', out, '--format', 'brat']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const name of ['gb', 'crlf']) {
+      assert.deepEqual(readFileSync(path.join(out, `${name}.txt`)), readFileSync(path.join(inDir, `${name}.txt`)));
+      assert.ok(existsSync(path.join(out, `${name}.ann`)));
+    }
+    const pred = path.join(dir, 'pred.jsonl');
+    assert.equal(medner(['label', path.join(out, 'crlf.txt'), path.join(out, 'gb.txt'), '--out', pred]).code, 0);
+    const ev = medner(['eval', '--gold', out, '--pred', pred, '--json']);
+    assert.equal(ev.code, 0, ev.stderr);
+    assert.equal((JSON.parse(ev.stdout) as { micro: { f1: number } }).micro.f1, 1, 'the model agrees with its own brat export');
+  });
+
+  it('writes whole-file formats to --out: CoNLL, doccano, Label Studio (English names)', () => {
+    const dir = tempDir();
+    for (const [format, check] of [
+      ['conll', (t: string) => t.startsWith('-DOCSTART-')],
+      ['doccano', (t: string) => 'label' in (JSON.parse(t.split('\n')[0]) as object)],
+      ['labelstudio', (t: string) => Array.isArray(JSON.parse(t))],
+    ] as const) {
+      const out = path.join(dir, `out.${format}`);
+      const r = medner(['label', '--format', format, '--labels', 'english', '--out', out]);
+      assert.equal(r.code, 0, r.stderr);
+      const text = readFileSync(out, 'utf8');
+      assert.ok(check(text), format);
+      assert.doesNotMatch(text, /疾病和诊断|解剖部位/, `${format} uses English type names`);
+    }
+    assert.equal(medner(['label', '--format', 'brat']).code, 2, 'brat needs --out-dir');
+  });
+
   it('scores predictions against gold with strict P/R/F1 per type', () => {
     const dir = tempDir();
     const gold = path.join(dir, 'gold.jsonl');

@@ -1,0 +1,175 @@
+// Label Studio JSON tasks, for a labelling config with `<Text name="text" value="$text"/>` and
+// `<Labels name="label" toName="text">` holding our type names:
+//
+//   [{"data": {"text": ..., "path": ..., "encoding": ...},
+//     "predictions": [{"model_version": "medner", "score": <document>, "result": [
+//       {"id": "e1", "from_name": "label", "to_name": "text", "type": "labels",
+//        "value": {"start": 3, "end": 8, "text": "急性胆囊炎", "labels": ["疾病和诊断"]}, "score": 0.97}]}]}]
+//
+// one task a line inside the array. We export predictions (pre-annotations the annotator
+// corrects); a prediction's score is its weakest entity's (1 without entities), so Label
+// Studio's "sort by prediction score" puts the least certain documents first.
+//
+// Offsets. Label Studio's Text tag stores start/end in code points, not in JavaScript's UTF-16
+// units: its own end-to-end test web/libs/editor/tests/integration/e2e/ner/emoji.cy.ts
+// (HumanSignal/label-studio, "Should calculate offsets by code points in text") expects "test" in
+// "🐱 Warning: This is a test text" at 21..25, the code-point count (UTF-16 would be 22..26), with
+// the FF_LSDV_4620_3 feature flag on and off. Versions of 2021 counted UTF-16 units
+// (https://github.com/HumanSignal/label-studio/issues/1347, fixed by storing code points:
+// https://github.com/HumanSignal/label-studio/pull/1559). So no conversion by default;
+// `offsets: 'utf16'` reads or writes tasks of such versions, converted with OffsetMap.
+//
+// Import reads `annotations` (a completed task's export; the first one not cancelled) and, when a
+// task has none, its first prediction; `source` picks one explicitly. Only results with numeric
+// value.start/end and value.labels are entities (relations, choices, text areas are skipped).
+// A result's value.text, when present, must match the text; a missing score means 1.
+import type { Encoding } from '../decode';
+import type { Entity } from './jsonl';
+import { codePoints, OffsetMap } from '../offsets';
+import type { OffsetUnit } from './doccano';
+import {
+  entity,
+  ImportError,
+  isEncoding,
+  labelName,
+  type LabelNames,
+  type LabelResolveOptions,
+  resolveLabel,
+  sortEntities,
+} from './shared';
+import type { YiduLabel } from '../labels';
+
+export interface LabelStudioExportOptions {
+  labelNames?: LabelNames;
+  /** Default 'codepoint', as current Label Studio counts. */
+  offsets?: OffsetUnit;
+  /** The prediction's model_version; default 'medner'. */
+  modelVersion?: string;
+  /** The `name` of the Labels control and of the Text object in the labelling config. */
+  fromName?: string;
+  toName?: string;
+}
+
+export interface LabelStudioImportOptions extends LabelResolveOptions {
+  offsets?: OffsetUnit;
+  /** 'auto' (default): annotations when the task has any, else predictions. */
+  source?: 'auto' | 'annotations' | 'predictions';
+  /** Names the file in error messages and in the paths of tasks that carry none. */
+  file?: string;
+}
+
+export interface LabelStudioDocument {
+  path: string;
+  encoding: Encoding | undefined;
+  text: string;
+  entities: Entity[];
+}
+
+export function serializeLabelStudio(
+  docs: readonly { path: string; encoding: Encoding; text: string; entities: readonly Entity[] }[],
+  options: LabelStudioExportOptions = {},
+): string {
+  const utf16 = options.offsets === 'utf16';
+  const tasks = docs.map((doc) => {
+    const map = new OffsetMap(doc.text);
+    const result = doc.entities.map((e, i) => ({
+      id: `e${i + 1}`,
+      from_name: options.fromName ?? 'label',
+      to_name: options.toName ?? 'text',
+      type: 'labels',
+      value: {
+        start: utf16 ? map.toUtf16(e.start) : e.start,
+        end: utf16 ? map.toUtf16(e.end) : e.end,
+        text: e.text,
+        labels: [labelName(e.label, options.labelNames)],
+      },
+      score: e.score,
+    }));
+    const score = doc.entities.reduce((min, e) => Math.min(min, e.score), 1);
+    return {
+      data: { text: doc.text, path: doc.path, encoding: doc.encoding },
+      predictions: [{ model_version: options.modelVersion ?? 'medner', score, result }],
+    };
+  });
+  return tasks.length === 0 ? '[]\n' : `[\n${tasks.map((t) => JSON.stringify(t)).join(',\n')}\n]\n`;
+}
+
+export function parseLabelStudio(content: string, options: LabelStudioImportOptions = {}): LabelStudioDocument[] {
+  const file = options.file ?? 'labelstudio';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content.startsWith('\uFEFF') ? content.slice(1) : content);
+  } catch (err) {
+    throw new ImportError(file, `invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const tasks = Array.isArray(parsed) ? parsed : [parsed];
+  return tasks.map((rawTask, index) => {
+    const taskWhere = `${file}: task ${index + 1}`;
+    const task = object(rawTask, taskWhere, 'a task');
+    const data = object(task['data'], taskWhere, '"data"');
+    const text = data['text'];
+    if (typeof text !== 'string') throw new ImportError(taskWhere, '"data.text" must be a string');
+    const path = typeof data['path'] === 'string' ? data['path'] : `${file}#${typeof task['id'] === 'number' ? task['id'] : index + 1}`;
+    const encoding = isEncoding(data['encoding']) ? data['encoding'] : undefined;
+    const chars = codePoints(text);
+    const map = new OffsetMap(text);
+    const results = pickResults(task, options.source ?? 'auto', taskWhere);
+    const entities: Entity[] = [];
+    results.forEach((rawResult, i) => {
+      const where = `${taskWhere}: result ${i + 1}`;
+      const r = object(rawResult, where, 'a result');
+      const value = r['value'];
+      if (typeof value !== 'object' || value === null) return;
+      const v = value as Record<string, unknown>;
+      const { start, end, labels } = v;
+      if (typeof start !== 'number' || typeof end !== 'number' || !Array.isArray(labels)) return;
+      const length = options.offsets === 'utf16' ? map.utf16Length : map.codePointLength;
+      if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start >= end || end > length) {
+        throw new ImportError(where, `span ${start}..${end} is empty or outside the text (length ${length})`);
+      }
+      let [s, e] = [start, end];
+      if (options.offsets === 'utf16') {
+        try {
+          [s, e] = [map.toCodePoint(start), map.toCodePoint(end)];
+        } catch {
+          throw new ImportError(where, `span ${start}..${end} splits a character in two (UTF-16 offsets)`);
+        }
+      }
+      const resolved = new Set<YiduLabel>();
+      for (const name of labels) {
+        if (typeof name !== 'string') throw new ImportError(where, '"value.labels" must hold strings');
+        const label = resolveLabel(name, options, where);
+        if (label !== undefined) resolved.add(label);
+      }
+      if (resolved.size === 0) return;
+      if (resolved.size > 1) throw new ImportError(where, `one span with several types (${[...resolved].join(', ')}); MedNER entities have one`);
+      const actual = chars.slice(s, e).join('');
+      if (typeof v['text'] === 'string' && v['text'] !== actual) {
+        throw new ImportError(where, `value.text ${JSON.stringify(v['text'])} differs from the task's ${JSON.stringify(actual)} at ${start}..${end}`);
+      }
+      const score = r['score'] ?? 1;
+      if (typeof score !== 'number' || !(score >= 0 && score <= 1)) throw new ImportError(where, '"score" must be a number in [0, 1]');
+      entities.push(entity(chars, s, e, [...resolved][0]!, score));
+    });
+    return { path, encoding, text, entities: sortEntities(entities) };
+  });
+}
+
+function pickResults(task: Record<string, unknown>, source: 'auto' | 'annotations' | 'predictions', where: string): unknown[] {
+  const list = (key: string): Record<string, unknown>[] => {
+    const v = task[key] ?? [];
+    if (!Array.isArray(v)) throw new ImportError(where, `"${key}" must be an array`);
+    return v.map((item, i) => object(item, where, `${key}[${i}]`));
+  };
+  const annotations = source === 'predictions' ? [] : list('annotations').filter((a) => a['was_cancelled'] !== true);
+  const chosen = annotations[0] ?? (source === 'annotations' ? undefined : list('predictions')[0]);
+  if (!chosen) return [];
+  const result = chosen['result'] ?? [];
+  if (!Array.isArray(result)) throw new ImportError(where, '"result" must be an array');
+  return result;
+}
+
+function object(value: unknown, where: string, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ImportError(where, `${what} must be a JSON object`);
+  return value as Record<string, unknown>;
+}

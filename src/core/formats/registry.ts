@@ -1,0 +1,204 @@
+// Every annotation format MedNER writes and reads, by name, behind one interface: documents
+// to files and files back to documents. Files are text; the caller writes and reads them (brat's
+// `.txt` in the document's own encoding, which the file names; everything else UTF-8).
+import type { Encoding } from '../decode';
+import { parseBrat, serializeBrat } from './brat';
+import { parseConll, serializeConll } from './conll';
+import { parseDoccano, serializeDoccano } from './doccano';
+import { type DocumentResult, parseDocuments, serializeDocuments } from './jsonl';
+import { parseLabelStudio, serializeLabelStudio } from './labelstudio';
+import { codePoints } from '../offsets';
+import { entity, ImportError, type LabelNames, type LabelResolveOptions } from './shared';
+import { parseYidu, serializeYidu } from './yidu';
+
+export type FormatName = 'jsonl' | 'yidu' | 'brat' | 'conll' | 'doccano' | 'labelstudio';
+
+export interface FormatFile {
+  /** '/'-separated, relative to the folder the caller writes to or reads from. */
+  relativePath: string;
+  content: string;
+  /** The encoding the file is (to be) written in; absent means UTF-8. */
+  encoding?: Encoding;
+  /** For per-document files (brat's .txt), the index of their document in the exported list. */
+  document?: number;
+}
+
+export interface ExportOptions {
+  /** Type names: Chinese (default) or English aliases. jsonl and yidu always use the Chinese names. */
+  labelNames?: LabelNames;
+  /** File name, without extension, of the single-file formats; default 'annotations'. */
+  baseName?: string;
+}
+
+/** labelMap / unknownTypes apply to brat, conll, doccano and labelstudio; jsonl and yidu hold only our six types. */
+export type ImportOptions = LabelResolveOptions;
+
+/** What survives export -> import besides text, spans and types. */
+export interface Carries {
+  path: boolean;
+  encoding: boolean;
+  scores: boolean;
+}
+
+export interface AnnotationFormat {
+  name: FormatName;
+  description: string;
+  /** File extensions, with the dot; export writes the first, distinct per format so that several can share a folder. */
+  extensions: readonly string[];
+  carries: Carries;
+  export(docs: readonly DocumentResult[], options?: ExportOptions): FormatFile[];
+  import(files: readonly FormatFile[], options?: ImportOptions): DocumentResult[];
+}
+
+function single(ext: string, write: (docs: readonly DocumentResult[], options: ExportOptions) => string) {
+  return (docs: readonly DocumentResult[], options: ExportOptions = {}): FormatFile[] => [
+    { relativePath: `${options.baseName ?? 'annotations'}${ext}`, content: write(docs, options) },
+  ];
+}
+
+export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
+  jsonl: {
+    name: 'jsonl',
+    description: "MedNER's own JSON lines: path, encoding, text, entities with scores",
+    extensions: ['.jsonl'],
+    carries: { path: true, encoding: true, scores: true },
+    export: single('.jsonl', (docs) => serializeDocuments(docs)),
+    import: (files) => files.flatMap((f) => withFile(f, () => parseDocuments(f.content))),
+  },
+  yidu: {
+    name: 'yidu',
+    description: 'Yidu-S4K (CCKS 2019) JSON lines: originalText and entities',
+    extensions: ['.yidu.jsonl', '.jsonl', '.txt', '.json'],
+    carries: { path: false, encoding: false, scores: false },
+    export: single('.yidu.jsonl', (docs) => serializeYidu(docs)),
+    import: (files) =>
+      files.flatMap((f) =>
+        withFile(f, () =>
+          parseYidu(f.content).map((r) => {
+            const chars = codePoints(r.text);
+            return {
+              path: `${f.relativePath}:${r.line}`,
+              encoding: f.encoding ?? 'utf-8',
+              text: r.text,
+              entities: r.entities.map((e) => entity(chars, e.start, e.end, e.label, 1)),
+            };
+          }),
+        ),
+      ),
+  },
+  brat: {
+    name: 'brat',
+    description: 'brat standoff: a .txt and an .ann per document',
+    extensions: ['.ann', '.txt'],
+    carries: { path: false, encoding: true, scores: false },
+    export: (docs, options = {}) => {
+      const stems = uniqueStems(docs.map((d) => d.path));
+      return docs.flatMap((doc, i) => {
+        const { txt, ann } = serializeBrat(doc, options);
+        return [
+          { relativePath: `${stems[i]}.txt`, content: txt, encoding: doc.encoding, document: i },
+          { relativePath: `${stems[i]}.ann`, content: ann },
+        ];
+      });
+    },
+    import: (files, options = {}) => {
+      const anns = new Map(files.filter((f) => f.relativePath.endsWith('.ann')).map((f) => [stem(f.relativePath), f]));
+      const txts = files.filter((f) => f.relativePath.endsWith('.txt'));
+      for (const [s, ann] of anns) {
+        if (!txts.some((t) => stem(t.relativePath) === s)) throw new ImportError(ann.relativePath, `no ${s}.txt beside it`);
+      }
+      // Files other than .txt / .ann (annotation.conf, visual.conf, READMEs) are not documents.
+      return txts.map((txt) => {
+        const ann = anns.get(stem(txt.relativePath));
+        return {
+          path: txt.relativePath,
+          encoding: txt.encoding ?? 'utf-8',
+          text: txt.content,
+          entities: ann ? parseBrat(txt.content, ann.content, { ...options, annPath: ann.relativePath }) : [],
+        };
+      });
+    },
+  },
+  conll: {
+    name: 'conll',
+    description: 'CoNLL, one character and its BIO tag a line',
+    extensions: ['.conll', '.bio', '.txt'],
+    carries: { path: true, encoding: false, scores: false },
+    export: single('.conll', (docs, options) => serializeConll(docs, options)),
+    import: (files, options = {}) =>
+      files.flatMap((f) =>
+        withFile(f, () => parseConll(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: f.encoding ?? 'utf-8' }))),
+      ),
+  },
+  doccano: {
+    name: 'doccano',
+    description: "doccano's sequence-labelling JSONL (UTF-16 offsets)",
+    extensions: ['.doccano.jsonl', '.jsonl'],
+    carries: { path: true, encoding: true, scores: false },
+    export: single('.doccano.jsonl', (docs, options) => serializeDoccano(docs, options)),
+    import: (files, options = {}) =>
+      files.flatMap((f) =>
+        withFile(f, () =>
+          parseDoccano(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: d.encoding ?? f.encoding ?? 'utf-8' })),
+        ),
+      ),
+  },
+  labelstudio: {
+    name: 'labelstudio',
+    description: 'Label Studio JSON tasks with predictions (import also reads annotations)',
+    extensions: ['.labelstudio.json', '.json'],
+    carries: { path: true, encoding: true, scores: true },
+    export: single('.labelstudio.json', (docs, options) => serializeLabelStudio(docs, options)),
+    import: (files, options = {}) =>
+      files.flatMap((f) =>
+        withFile(f, () =>
+          parseLabelStudio(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: d.encoding ?? f.encoding ?? 'utf-8' })),
+        ),
+      ),
+  },
+};
+
+export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
+
+export function isFormatName(name: string): name is FormatName {
+  return Object.prototype.hasOwnProperty.call(FORMATS, name);
+}
+
+/** Errors that do not name the file (those of the JSON-lines readers: "line 3: ...") gain its name. */
+function withFile<T>(file: FormatFile, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof Error) || err.message.startsWith(file.relativePath)) throw err;
+    throw new ImportError(file.relativePath, err.message);
+  }
+}
+
+function stem(relativePath: string): string {
+  const slash = relativePath.lastIndexOf('/');
+  const dot = relativePath.lastIndexOf('.');
+  return dot > slash + 1 ? relativePath.slice(0, dot) : relativePath;
+}
+
+/**
+ * A safe relative file stem per document: backslashes become '/', a drive, leading '/', '.' and
+ * '..' segments are dropped, characters Windows forbids become '_', the extension goes, and a
+ * repeated or empty stem gets a number.
+ */
+export function uniqueStems(paths: readonly string[]): string[] {
+  const used = new Set<string>();
+  return paths.map((p, i) => {
+    const segments = p
+      .replace(/\\/g, '/')
+      .replace(/^[A-Za-z]:/, '')
+      .split('/')
+      .filter((s) => s !== '' && s !== '.' && s !== '..')
+      .map((s) => s.replace(/[<>:"|?*\p{Cc}]/gu, '_'));
+    let base = segments.length > 0 ? stem(segments.join('/')) : '';
+    if (base === '' || base === '-') base = `document-${i + 1}`;
+    let candidate = base;
+    for (let n = 2; used.has(candidate.toLowerCase()); n++) candidate = `${base}-${n}`;
+    used.add(candidate.toLowerCase());
+    return candidate;
+  });
+}

@@ -1,0 +1,58 @@
+/** MedNER: Export Annotations… — the active document's entities in any format, written atomically. */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { decodeBuffer, type Encoding } from '../core/decode';
+import { writeExportFiles } from '../core/exportWriter';
+import { FORMATS } from '../core/formats/registry';
+import type { Controller } from './controller';
+import { type ExportChoice, pickExport } from './exportFormats';
+
+export interface ExportPreset extends Partial<ExportChoice> {
+  /** Where to write: the file of a single-file format, the folder of brat's .txt/.ann pair. */
+  target?: string;
+}
+
+export async function exportAnnotations(c: Controller, preset: ExportPreset = {}): Promise<string[] | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  const result = editor && c.analyzer.get(editor.document.uri);
+  if (!editor || !result || result.version !== editor.document.version) {
+    void vscode.window.showInformationMessage('MedNER: nothing to export yet — analyse the document first.');
+    return undefined;
+  }
+  const choice = await pickExport(preset);
+  if (!choice) return undefined;
+  const doc = editor.document;
+  const onDisk = doc.uri.scheme === 'file';
+  const docPath = onDisk ? doc.uri.fsPath : doc.uri.toString();
+  // What the user sees is exported: entities hidden by settings stay out.
+  const entities = c.shown(result.placed).map((p) => p.entity);
+  const files = FORMATS[choice.format].export(
+    [{ path: path.basename(docPath), encoding: await encodingOf(doc), text: doc.getText(), entities }],
+    { labelNames: choice.labelNames, baseName: path.parse(docPath).name },
+  );
+  const perDocument = files.length > 1;
+  const suggested = onDisk ? path.join(path.dirname(docPath), perDocument ? '' : files[0].relativePath) : files[0].relativePath;
+  let target = preset.target;
+  if (!target) {
+    const picked = perDocument
+      ? (await vscode.window.showOpenDialog({ title: 'MedNER: folder for the .txt and .ann', canSelectFolders: true, canSelectFiles: false, defaultUri: vscode.Uri.file(path.dirname(suggested)), openLabel: 'Export here' }))?.[0]
+      : await vscode.window.showSaveDialog({ title: `MedNER: export as ${choice.format}`, defaultUri: vscode.Uri.file(suggested) });
+    if (!picked) return undefined;
+    target = picked.fsPath;
+  }
+  const dir = perDocument ? target : path.dirname(target);
+  const renamed = perDocument ? files : [{ ...files[0], relativePath: path.basename(target) }];
+  // The source bytes keep brat's .txt byte-identical, but only while the editor holds what is on disk.
+  const written = await writeExportFiles(dir, renamed, [onDisk && !doc.isDirty ? docPath : undefined]);
+  vscode.window.setStatusBarMessage(`MedNER: exported ${entities.length} entities to ${written.join(', ')}`, 4000);
+  return written.map((w) => path.join(dir, w));
+}
+
+/** VS Code 1.90 does not expose a document's encoding: the file on disk tells, while it matches the editor. */
+async function encodingOf(doc: vscode.TextDocument): Promise<Encoding> {
+  if (doc.uri.scheme !== 'file' || doc.isDirty) return 'utf-8';
+  const bytes = await fs.readFile(doc.uri.fsPath).catch(() => undefined);
+  const decoded = bytes && decodeBuffer(bytes);
+  return decoded && 'text' in decoded && decoded.text === doc.getText() ? decoded.encoding : 'utf-8';
+}

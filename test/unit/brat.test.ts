@@ -1,0 +1,142 @@
+import * as assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseBrat, serializeBrat } from '../../src/core/formats/brat';
+import type { DocumentResult, Entity } from '../../src/core/formats/jsonl';
+import { FORMATS } from '../../src/core/formats/registry';
+import type { YiduLabel } from '../../src/core/labels';
+import { ROOT } from './support';
+
+// 胆0 囊1 炎2 😀3 伴4 \r5 \n6 𠀀7 腹8 痛9 ，10 予11 头12 孢13 曲14 松15
+const TEXT = '胆囊炎😀伴\r\n𠀀腹痛，予头孢曲松';
+const ENTITIES: Entity[] = [
+  { start: 0, end: 3, label: '疾病和诊断', text: '胆囊炎', score: 1 },
+  { start: 4, end: 10, label: '解剖部位', text: '伴\r\n𠀀腹痛', score: 1 },
+  { start: 12, end: 16, label: '药物', text: '头孢曲松', score: 1 },
+];
+const ANN = ['T1\t疾病和诊断 0 3\t胆囊炎', 'T2\t解剖部位 4 5;7 10\t伴 𠀀腹痛', 'T3\t药物 12 16\t头孢曲松', ''].join('\n');
+
+describe('brat standoff format', () => {
+  it('writes the text unchanged and one T line per entity, offsets in code points, line breaks as fragments', () => {
+    const { txt, ann } = serializeBrat({ text: TEXT, entities: ENTITIES });
+    assert.equal(txt, TEXT);
+    assert.equal(ann, ANN);
+  });
+
+  it('writes English type names on request', () => {
+    const { ann } = serializeBrat({ text: TEXT, entities: ENTITIES }, { labelNames: 'english' });
+    assert.equal(ann.split('\n')[0], 'T1\tdisease 0 3\t胆囊炎');
+    assert.equal(ann.split('\n')[2], 'T3\tdrug 12 16\t头孢曲松');
+  });
+
+  it('reads T lines back, joining fragments split only by line breaks, and skips other lines', () => {
+    const ann = ['#1\tAnnotatorNotes T1\tcheck', 'T3\tdrug 12 16\t头孢曲松', '', 'R1\tRel Arg1:T1 Arg2:T3\t', 'A1\tNegated T1', 'E1\tev:T1', 'T2\t解剖部位 4 5;7 10\t伴 𠀀腹痛', 'T1\tDisease 0 3\t胆囊炎'].join('\r\n');
+    assert.deepEqual(parseBrat(TEXT, ann), ENTITIES);
+    assert.deepEqual(parseBrat(TEXT, ANN), ENTITIES);
+    assert.deepEqual(parseBrat('', ''), []);
+  });
+
+  it('keeps tabs inside a mention and accepts an entity covering the whole text', () => {
+    const text = 'a\tb';
+    const ann = serializeBrat({ text, entities: [{ start: 0, end: 3, label: '手术', text, score: 0.5 }] }).ann;
+    assert.equal(ann, 'T1\t手术 0 3\ta\tb\n');
+    assert.deepEqual(parseBrat(text, ann), [{ start: 0, end: 3, label: '手术', text, score: 1 }]);
+  });
+
+  it("splits at every line break Python's splitlines() knows, runs of them included", () => {
+    const text = 'ab\u2028cd\n\n\re';
+    const doc = { text, entities: [{ start: 0, end: 9, label: '手术' as const, text, score: 1 }] };
+    const { ann } = serializeBrat(doc);
+    assert.equal(ann, 'T1\t手术 0 2;3 5;8 9\tab cd e\n');
+    assert.deepEqual(parseBrat(text, ann), doc.entities);
+  });
+
+  it('refuses to export an entity that starts or ends with a line break', () => {
+    const bad = (start: number, end: number): Entity => ({ start, end, label: '药物', text: [...TEXT].slice(start, end).join(''), score: 1 });
+    assert.throws(() => serializeBrat({ text: TEXT, entities: [bad(5, 8)] }), /starts or ends with a line break/);
+    assert.throws(() => serializeBrat({ text: TEXT, entities: [bad(4, 6)] }), /starts or ends with a line break/);
+  });
+
+  it('reports mismatches and malformed lines with the file and line', () => {
+    assert.throws(() => parseBrat(TEXT, 'T1\t药物 0 3\t胆囊\n', { annPath: 'a.ann' }), /^ImportError: a\.ann:1: T1: mention "胆囊" differs from the text's "胆囊炎" at 0 3$/);
+    assert.throws(() => parseBrat(TEXT, `${ANN}T4\t药物 15 17\t松\n`), /\.ann:4: T4: span 15\.\.17 is empty or outside the text \(length 16/);
+    assert.throws(() => parseBrat(TEXT, 'T1 药物 0 3 胆囊炎'), /:1: malformed text-bound annotation/);
+    assert.throws(() => parseBrat(TEXT, 'T1\t药物\t胆囊炎'), /T1: no offsets/);
+    assert.throws(() => parseBrat(TEXT, 'T1\t药物 0 1;2 3\t胆 炎'), /T1: discontinuous annotation 0 1;2 3 has no continuous equivalent/);
+  });
+
+  it('maps foreign types with labelMap (null drops), skips unknown ones on request, and otherwise lists ours', () => {
+    const ann = 'T1\tDRUG_NAME 12 16\t头孢曲松\nT2\tSYMPTOM 8 10\t腹痛\n';
+    assert.throws(() => parseBrat(TEXT, ann), /:1: unknown entity type "DRUG_NAME"; allowed: 疾病和诊断 \(disease\), 解剖部位 \(anatomy\), 药物 \(drug\), 实验室检验 \(lab\), 手术 \(operation\), 影像检查 \(imaging\); map it with labelMap/);
+    const labelMap = { DRUG_NAME: '药物', SYMPTOM: null } as const;
+    assert.deepEqual(parseBrat(TEXT, ann, { labelMap }), [ENTITIES[2]]);
+    assert.deepEqual(parseBrat(TEXT, ann, { labelMap: { SYMPTOM: '疾病和诊断' }, unknownTypes: 'skip' }), [
+      { start: 8, end: 10, label: '疾病和诊断', text: '腹痛', score: 1 },
+    ]);
+  });
+
+  it('pairs .txt and .ann by name in the registry, keeping the .txt encoding', () => {
+    const doc: DocumentResult = { path: 'notes\\01.txt', encoding: 'gb18030', text: TEXT, entities: ENTITIES.map((e) => ({ ...e, score: 0.4 })) };
+    const files = FORMATS.brat.export([doc, { ...doc, path: 'notes/01.md', text: '', entities: [] }]);
+    assert.deepEqual(
+      files.map((f) => [f.relativePath, f.encoding]),
+      [
+        ['notes/01.txt', 'gb18030'],
+        ['notes/01.ann', undefined],
+        ['notes/01-2.txt', 'gb18030'],
+        ['notes/01-2.ann', undefined],
+      ],
+    );
+    const back = FORMATS.brat.import([...files, { relativePath: 'annotation.conf', content: '[entities]' }]);
+    assert.deepEqual(back[0], { ...doc, path: 'notes/01.txt', entities: ENTITIES });
+    assert.deepEqual(back[1], { path: 'notes/01-2.txt', encoding: 'gb18030', text: '', entities: [] });
+    // Without an encoding from the caller a .txt is UTF-8.
+    assert.equal(FORMATS.brat.import([{ relativePath: 'a.txt', content: 'x' }])[0]!.encoding, 'utf-8');
+    assert.throws(() => FORMATS.brat.import([{ relativePath: 'x.ann', content: '' }]), /x\.ann: no x\.txt beside it/);
+  });
+
+  describe('on the Tianchi drug corpus (real brat files)', function () {
+    const dir = process.env.MEDNER_DATA ? path.join(process.env.MEDNER_DATA, 'tianchi-drug') : path.join(ROOT, '..', 'shared', 'data', 'tianchi-drug');
+    const TYPES = ['DISEASE', 'DISEASE_GROUP', 'DRUG', 'DRUG_DOSAGE', 'DRUG_EFFICACY', 'DRUG_GROUP', 'DRUG_INGREDIENT', 'DRUG_TASTE', 'FOOD', 'FOOD_GROUP', 'PERSON_GROUP', 'SYMPTOM', 'SYNDROME'];
+    let corpus: { name: string; text: string; ann: string }[] = [];
+
+    before(function () {
+      if (!existsSync(dir)) this.skip();
+      corpus = readdirSync(dir)
+        .filter((f) => f.endsWith('.txt'))
+        .map((f) => ({ name: f, text: readFileSync(path.join(dir, f), 'utf8'), ann: readFileSync(path.join(dir, f.replace(/\.txt$/, '.ann')), 'utf8') }));
+    });
+
+    it('parses all 1000 documents with every type mapped or dropped, each mention matching its text', () => {
+      assert.equal(corpus.length, 1000);
+      const labelMap: Record<string, YiduLabel | null> = Object.fromEntries(TYPES.map((t) => [t, null]));
+      labelMap['DRUG'] = '药物';
+      labelMap['DISEASE'] = '疾病和诊断';
+      let kept = 0;
+      let expected = 0;
+      for (const { name, text, ann } of corpus) {
+        const entities = parseBrat(text, ann, { labelMap, annPath: name });
+        const chars = [...text];
+        for (const e of entities) assert.equal(chars.slice(e.start, e.end).join(''), e.text);
+        kept += entities.length;
+        expected += ann.split('\n').filter((l) => /^T\d+\t(DRUG|DISEASE) /.test(l)).length;
+        // DRUG and DISEASE are also our English aliases (matched case-insensitively): 'skip' alone keeps them.
+        assert.deepEqual(parseBrat(text, ann, { unknownTypes: 'skip' }), entities);
+      }
+      assert.equal(kept, expected);
+      assert.equal(kept, 1260);
+      assert.throws(() => parseBrat(corpus[0]!.text, corpus[0]!.ann), /unknown entity type "DRUG_\w+"; allowed: 疾病和诊断/);
+    });
+
+    it('round-trips every entity of every document, overlaps included (all 13 types mapped onto ours)', () => {
+      const labelMap: Record<string, YiduLabel> = Object.fromEntries(TYPES.map((t, i) => [t, (['疾病和诊断', '解剖部位', '药物', '实验室检验', '手术', '影像检查'] as const)[i % 6]]));
+      const docs: DocumentResult[] = corpus.map(({ name, text, ann }) => ({ path: name, encoding: 'utf-8', text, entities: parseBrat(text, ann, { labelMap }) }));
+      assert.equal(
+        docs.reduce((n, d) => n + d.entities.length, 0),
+        17757,
+      );
+      const files = FORMATS.brat.export(docs, { labelNames: 'english' });
+      assert.deepEqual(FORMATS.brat.import(files), docs);
+    });
+  });
+});

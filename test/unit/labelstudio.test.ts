@@ -1,0 +1,95 @@
+import * as assert from 'node:assert/strict';
+import type { DocumentResult } from '../../src/core/formats/jsonl';
+import { parseLabelStudio, serializeLabelStudio } from '../../src/core/formats/labelstudio';
+
+// Code points: 😀0 胆1 囊2 炎3 \r4 \n5 𠀀6 药7 ; UTF-16: 😀0-1 胆2 囊3 炎4 \r5 \n6 𠀀7-8 药9
+const DOC: DocumentResult = {
+  path: 'n/1.txt',
+  encoding: 'utf-8',
+  text: '😀胆囊炎\r\n𠀀药',
+  entities: [
+    { start: 0, end: 4, label: '疾病和诊断', text: '😀胆囊炎', score: 0.75 },
+    { start: 6, end: 8, label: '药物', text: '𠀀药', score: 0.5 },
+  ],
+};
+
+const region = (id: string, start: number, end: number, text: string, label: string, score?: number) => ({
+  id,
+  from_name: 'label',
+  to_name: 'text',
+  type: 'labels',
+  value: { start, end, text, labels: [label] },
+  ...(score === undefined ? {} : { score }),
+});
+
+describe('Label Studio JSON tasks', () => {
+  it('writes one task a line with predictions: code-point offsets, span scores, the weakest as the task score', () => {
+    const out = serializeLabelStudio([DOC, { ...DOC, path: 'empty', text: '', entities: [] }]);
+    const lines = out.split('\n');
+    assert.equal(lines.length, 5);
+    assert.equal(lines[0], '[');
+    assert.equal(lines[3], ']');
+    assert.deepEqual(JSON.parse(lines[1]!.replace(/,$/, '')), {
+      data: { text: DOC.text, path: 'n/1.txt', encoding: 'utf-8' },
+      predictions: [
+        {
+          model_version: 'medner',
+          score: 0.5,
+          result: [region('e1', 0, 4, '😀胆囊炎', '疾病和诊断', 0.75), region('e2', 6, 8, '𠀀药', '药物', 0.5)],
+        },
+      ],
+    });
+    assert.deepEqual(JSON.parse(lines[2]!).predictions, [{ model_version: 'medner', score: 1, result: [] }]);
+    assert.equal(serializeLabelStudio([]), '[]\n');
+  });
+
+  it('writes English names, UTF-16 offsets and other control names on request', () => {
+    const task = JSON.parse(serializeLabelStudio([DOC], { labelNames: 'english', offsets: 'utf16', modelVersion: 'v2', fromName: 'ner', toName: 'note' }))[0];
+    assert.equal(task.predictions[0].model_version, 'v2');
+    assert.deepEqual(task.predictions[0].result[1], { ...region('e2', 7, 10, '𠀀药', 'drug', 0.5), from_name: 'ner', to_name: 'note' });
+  });
+
+  it('reads its own export back exactly, scores included', () => {
+    assert.deepEqual(parseLabelStudio(serializeLabelStudio([DOC])), [DOC]);
+    assert.deepEqual(parseLabelStudio(serializeLabelStudio([DOC], { offsets: 'utf16' }), { offsets: 'utf16' }), [DOC]);
+  });
+
+  it('reads completed tasks: the first annotation not cancelled, else the prediction; other result types skipped', () => {
+    const task = {
+      id: 41,
+      data: { text: DOC.text },
+      annotations: [
+        { was_cancelled: true, result: [region('a', 1, 4, '胆囊炎', 'disease')] },
+        {
+          result: [
+            region('b', 7, 8, '药', 'drug'),
+            { id: 'r', type: 'relation', from_id: 'b', to_id: 'b', direction: 'right' },
+            { id: 'c', from_name: 'cls', to_name: 'text', type: 'choices', value: { choices: ['ok'] } },
+          ],
+        },
+      ],
+      predictions: [{ result: [region('p', 0, 1, '😀', '药物', 0.2)] }],
+    };
+    const [fromAnnotation] = parseLabelStudio(JSON.stringify([task]), { file: 'export.json' });
+    assert.deepEqual(fromAnnotation, { path: 'export.json#41', encoding: undefined, text: DOC.text, entities: [{ start: 7, end: 8, label: '药物', text: '药', score: 1 }] });
+    const [fromPrediction] = parseLabelStudio(JSON.stringify(task), { source: 'predictions' });
+    assert.deepEqual(fromPrediction!.entities, [{ start: 0, end: 1, label: '药物', text: '😀', score: 0.2 }]);
+    const noAnnotations = { ...task, annotations: [] };
+    assert.deepEqual(parseLabelStudio(JSON.stringify([noAnnotations]))[0]!.entities, fromPrediction!.entities);
+    assert.deepEqual(parseLabelStudio(JSON.stringify([noAnnotations]), { source: 'annotations' })[0]!.entities, []);
+  });
+
+  it('reports wrong text, offsets, types and scores with the task and result', () => {
+    const one = (r: unknown) => JSON.stringify([{ data: { text: DOC.text }, predictions: [{ result: [r] }] }]);
+    assert.throws(() => parseLabelStudio(one(region('x', 1, 3, '胆囊炎', '药物')), { file: 'f.json' }), /^ImportError: f\.json: task 1: result 1: value\.text "胆囊炎" differs from the task's "胆囊" at 1\.\.3$/);
+    assert.throws(() => parseLabelStudio(one(region('x', 2, 5, '胆囊炎', '药物'))), /value\.text "胆囊炎" differs from the task's "囊炎\\r"/);
+    assert.throws(() => parseLabelStudio(one(region('x', 1, 3, '', '药物')), { offsets: 'utf16' }), /span 1\.\.3 splits a character in two/);
+    assert.throws(() => parseLabelStudio(one(region('x', 0, 9, '', '药物'))), /span 0\.\.9 is empty or outside the text \(length 8\)/);
+    assert.throws(() => parseLabelStudio(one(region('x', 1, 4, '胆囊炎', 'SYMPTOM'))), /result 1: unknown entity type "SYMPTOM"/);
+    assert.deepEqual(parseLabelStudio(one(region('x', 1, 4, '胆囊炎', 'SYMPTOM')), { labelMap: { SYMPTOM: null } })[0]!.entities, []);
+    assert.throws(() => parseLabelStudio(one({ ...region('x', 1, 4, '胆囊炎', '药物'), value: { start: 1, end: 4, labels: ['药物', 'disease'] } })), /several types \(药物, 疾病和诊断\)/);
+    assert.throws(() => parseLabelStudio(one(region('x', 1, 4, '胆囊炎', '药物', 7))), /"score" must be a number in \[0, 1\]/);
+    assert.throws(() => parseLabelStudio('[{"data": {}}]'), /task 1: "data\.text" must be a string/);
+    assert.throws(() => parseLabelStudio('[{'), /invalid JSON/);
+  });
+});
