@@ -49,9 +49,75 @@ export function viterbi(em: Float32Array, T: number, K: number, crf: CrfParams):
   return path;
 }
 
-/** Posterior probability of each tag at each position (T x K, row-major), by forward-backward in log space. */
+/**
+ * Posterior probability of each tag at each position (T x K, row-major), by forward-backward.
+ * Runs in probability space with every step rescaled (the scale factors cancel in each position's
+ * normalisation), which needs K exponentials a step instead of K²; if scores are so extreme that a
+ * step underflows, it falls back to log space.
+ */
 export function marginals(em: Float32Array, T: number, K: number, crf: CrfParams): Float32Array {
   checkShapes(em, T, K, crf);
+  return scaledMarginals(em, T, K, crf) ?? logMarginals(em, T, K, crf);
+}
+
+function scaledMarginals(em: Float32Array, T: number, K: number, crf: CrfParams): Float32Array | undefined {
+  const out = new Float32Array(T * K);
+  if (T === 0) return out;
+  const trans = expShifted(crf.transitions);
+  const e = new Float64Array(T * K);
+  for (let t = 0; t < T; t++) e.set(expShifted(em.subarray(t * K, (t + 1) * K)), t * K);
+  const alpha = new Float64Array(T * K);
+  const beta = new Float64Array(T * K);
+  const start = expShifted(crf.start);
+  const end = expShifted(crf.end);
+  for (let j = 0; j < K; j++) alpha[j] = start[j]! * e[j]!;
+  if (!normalise(alpha, 0, K)) return undefined;
+  for (let t = 1; t < T; t++) {
+    for (let j = 0; j < K; j++) {
+      let sum = 0;
+      for (let i = 0; i < K; i++) sum += alpha[(t - 1) * K + i]! * trans[i * K + j]!;
+      alpha[t * K + j] = sum * e[t * K + j]!;
+    }
+    if (!normalise(alpha, t * K, K)) return undefined;
+  }
+  beta.set(end, (T - 1) * K);
+  if (!normalise(beta, (T - 1) * K, K)) return undefined;
+  for (let t = T - 2; t >= 0; t--) {
+    for (let i = 0; i < K; i++) {
+      let sum = 0;
+      for (let j = 0; j < K; j++) sum += trans[i * K + j]! * e[(t + 1) * K + j]! * beta[(t + 1) * K + j]!;
+      beta[t * K + i] = sum;
+    }
+    if (!normalise(beta, t * K, K)) return undefined;
+  }
+  for (let t = 0; t < T; t++) {
+    let z = 0;
+    for (let j = 0; j < K; j++) z += alpha[t * K + j]! * beta[t * K + j]!;
+    if (!(z > 0) || !Number.isFinite(z)) return undefined;
+    for (let j = 0; j < K; j++) out[t * K + j] = (alpha[t * K + j]! * beta[t * K + j]!) / z;
+  }
+  return out;
+}
+
+/** exp(x - max x): the largest becomes 1, so nothing overflows. */
+function expShifted(xs: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < xs.length; i++) if (xs[i]! > max) max = xs[i]!;
+  const out = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) out[i] = Math.exp(xs[i]! - max);
+  return out;
+}
+
+/** Scales a[from..from+n) to sum 1; false when the sum underflowed or is not finite. */
+function normalise(a: Float64Array, from: number, n: number): boolean {
+  let sum = 0;
+  for (let i = from; i < from + n; i++) sum += a[i]!;
+  if (!(sum > 1e-280) || !Number.isFinite(sum)) return false;
+  for (let i = from; i < from + n; i++) a[i]! /= sum;
+  return true;
+}
+
+function logMarginals(em: Float32Array, T: number, K: number, crf: CrfParams): Float32Array {
   const out = new Float32Array(T * K);
   if (T === 0) return out;
   const alpha = new Float64Array(T * K);

@@ -17,7 +17,10 @@ export type { Entity };
 
 export interface AnalyzeOptions {
   signal?: AbortSignal;
-  /** Padded tokens per ONNX run; bigger batches amortise overhead, smaller ones cancel sooner. */
+  /**
+   * Padded tokens per ONNX run. Default 4,096: on 2 cores 2,048-4,096 ran the dev set fastest and
+   * 8,192 / 16,384 were 15% / 45% slower; small batches also cancel sooner.
+   */
   batchTokens?: number;
 }
 
@@ -117,7 +120,7 @@ export class NerEngine {
       if (job.spans) this.stats.cachedWindows++;
       else todo.push(job);
     }
-    const budget = options.batchTokens ?? 8192;
+    const budget = options.batchTokens ?? 4096;
     todo.sort((a, b) => a.ids.length - b.ids.length);
     for (let i = 0; i < todo.length; ) {
       options.signal?.throwIfAborted();
