@@ -9,6 +9,8 @@ export interface MedNerConfig {
   debounceMs: number;
   liveAnalysis: boolean;
   threads: number;
+  /** Empty: the shipped model. */
+  modelPath: string;
   maxDocumentSize: number;
   languages: readonly string[];
   documentPatterns: readonly string[];
@@ -26,6 +28,7 @@ export function readConfig(): MedNerConfig {
     debounceMs: clamp(c.get('debounceMs', 400), 0, 10_000),
     liveAnalysis: c.get('liveAnalysis', true),
     threads: Math.round(clamp(c.get('threads', 0), 0, 64)),
+    modelPath: c.get('modelPath', '').trim(),
     maxDocumentSize: Math.max(1000, c.get('maxDocumentSize', 2_000_000)),
     languages: c.get<string[]>('languages', ['plaintext']),
     documentPatterns: c.get<string[]>('documentPatterns', []),

@@ -19,6 +19,7 @@ export class Controller implements vscode.Disposable {
   private readonly status: StatusItem;
   private readonly disposables: vscode.Disposable[] = [];
   private hover?: vscode.Disposable;
+  private readonly shippedModel: string;
   /** Documents the user cleared: left alone until edited or analysed on request. */
   private readonly cleared = new Set<string>();
 
@@ -27,7 +28,8 @@ export class Controller implements vscode.Disposable {
     extensionPath: string,
   ) {
     const current = () => this.config;
-    this.model = new ModelHost(path.join(extensionPath, 'models', 'bbrac'), log, this.config.threads);
+    this.shippedModel = path.join(extensionPath, 'models', 'bbrac');
+    this.model = new ModelHost(this.config.modelPath || this.shippedModel, log, this.config.threads);
     this.analyzer = new Analyzer(this.model, log);
     this.decorations = new Decorations(this.analyzer, current);
     this.legend = new Legend(this.analyzer, current);
@@ -109,7 +111,10 @@ export class Controller implements vscode.Disposable {
   private onConfigChange(): void {
     const before = this.config;
     this.config = readConfig();
-    this.model.setThreads(this.config.threads);
+    const modelChanged = before.modelPath !== this.config.modelPath || before.threads !== this.config.threads;
+    this.model.configure(this.config.modelPath || this.shippedModel, this.config.threads);
+    // Another model's entities are not this one's: analyse again.
+    if (modelChanged) this.analyzer.forgetAll();
     if (String(before.languages) !== String(this.config.languages) || String(before.documentPatterns) !== String(this.config.documentPatterns)) {
       this.registerHover();
     }

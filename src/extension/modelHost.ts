@@ -13,7 +13,7 @@ export class ModelHost implements vscode.Disposable {
   lastError?: string;
 
   constructor(
-    private readonly modelDir: string,
+    private modelDir: string,
     private readonly log: vscode.LogOutputChannel,
     private threads: number,
   ) {}
@@ -28,8 +28,10 @@ export class ModelHost implements vscode.Disposable {
     return this.engine;
   }
 
-  setThreads(threads: number): void {
-    if (threads === this.threads) return;
+  /** Applies model settings; a change unloads the engine, and the next use loads it anew. */
+  configure(modelDir: string, threads: number): void {
+    if (modelDir === this.modelDir && threads === this.threads) return;
+    this.modelDir = modelDir;
     this.threads = threads;
     this.unload();
   }
@@ -68,7 +70,8 @@ export class ModelHost implements vscode.Disposable {
     const old = this.engine;
     this.engine = undefined;
     this.reported = false;
-    if (this._state !== 'error') this.setState('idle');
+    this.lastError = undefined;
+    this.setState('idle');
     void old?.then((e) => e.dispose(), () => undefined);
   }
 

@@ -41,7 +41,7 @@ describe('MedNER in the editor', function () {
   this.timeout(60_000);
 
   afterEach(async () => {
-    for (const key of ['enabled', 'shownTypes', 'minConfidence', 'debounceMs']) await setting(key, undefined);
+    for (const key of ['enabled', 'shownTypes', 'minConfidence', 'debounceMs', 'modelPath']) await setting(key, undefined);
   });
 
   it('highlights a plain-text record when it is opened, with the entities on their text', async () => {
@@ -116,6 +116,18 @@ describe('MedNER in the editor', function () {
     await waitFor('highlighting off', () => !c.config.enabled && drawnCount(c, doc) === 0);
     await vscode.commands.executeCommand('medner.toggle');
     await waitFor('highlighting on', () => c.config.enabled && drawnCount(c, doc) > 0, 30_000);
+  });
+
+  it('reports a model that cannot be loaded, and recovers when the setting is fixed', async () => {
+    const c = await controller();
+    const { doc } = await open('01-cholecystitis.txt');
+    await waitFor('entities', () => c.analyzer.get(doc.uri)?.fresh);
+    await setting('modelPath', '/nonexistent/medner-model');
+    await waitFor('error state', () => c.model.state === 'error');
+    assert.match(c.model.lastError ?? '', /cannot read model metadata/);
+    assert.equal(c.analyzer.get(doc.uri), undefined, "the old model's entities are gone");
+    await setting('modelPath', undefined);
+    await waitFor('ready again', () => c.model.state === 'ready' && c.analyzer.get(doc.uri)?.fresh);
   });
 
   it('clears a document on request and analyses it again on the Analyze command', async () => {
