@@ -22,6 +22,7 @@ import text as T  # noqa: E402
 import finetune  # noqa: E402
 import pretrain  # noqa: E402
 from export import export  # noqa: E402
+from quantize import quantize_model  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 # The corpora sit beside the project (../shared/data, read-only); MEDNER_DATA points elsewhere.
@@ -127,6 +128,7 @@ def main():
     check = os.path.join(HERE, "check_onnx.js")
     subprocess.run(["node", check, out_dir], check=True)
     log("parity check passed")
+    log(f"int8 variant: {quantize_model(out_dir)} MatMuls quantised")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import { marginals, viterbi } from './crf';
 import type { Entity } from './formats/jsonl';
 import type { YiduLabel } from './labels';
 import { LruCache } from './lru';
-import { defaultModelDir, loadModelMeta, type ModelMeta } from './model';
+import { defaultModelDir, loadModelMeta, type ModelMeta, type Precision } from './model';
 import { OnnxRunner, type RunnerOptions } from './runner';
 import { spanScore, tagsToSpans } from './spans';
 import { Tokenizer } from './tokenizer';
@@ -77,8 +77,8 @@ export class NerEngine {
    * @param options.inWorker run the model in a worker thread (the extension host: its event loop
    *   must stay free); the CLI runs it in-process, where blocking costs nothing.
    */
-  static async load(modelDir = defaultModelDir(), options: RunnerOptions & { inWorker?: boolean } = {}): Promise<NerEngine> {
-    const meta = loadModelMeta(modelDir);
+  static async load(modelDir = defaultModelDir(), options: RunnerOptions & { inWorker?: boolean; precision?: Precision } = {}): Promise<NerEngine> {
+    const meta = loadModelMeta(modelDir, true, options.precision);
     const runner = options.inWorker ? await WorkerRunner.create(meta, options) : await OnnxRunner.create(meta, options);
     return new NerEngine(meta, runner);
   }

@@ -31,7 +31,13 @@ export function defaultModelDir(): string {
   return path.join(__dirname, '..', 'models', 'bbrac');
 }
 
-export function loadModelMeta(dir: string, verifyChecksum = true): ModelMeta {
+export type Precision = 'fp32' | 'int8';
+
+/**
+ * @param precision 'int8' picks the weight-quantised graph (models/training/quantize.py) when the
+ *   model has one; the CRF, vocabulary and rules are shared.
+ */
+export function loadModelMeta(dir: string, verifyChecksum = true, precision: Precision = 'fp32'): ModelMeta {
   const file = path.join(dir, 'model.json');
   let raw: Record<string, unknown>;
   try {
@@ -65,7 +71,11 @@ export function loadModelMeta(dir: string, verifyChecksum = true): ModelMeta {
   if (norm?.unit !== 'codepoint' || !Array.isArray(norm.whitespace) || typeof norm.fullwidthAscii?.offset !== 'number') {
     fail('"normalization" is missing or of an unknown kind');
   }
-  const onnx = raw.onnx as { file?: unknown; sha256?: unknown } | undefined;
+  const graphs = raw.onnx as { file?: unknown; sha256?: unknown; int8?: { file?: unknown; sha256?: unknown } } | undefined;
+  const onnx = precision === 'int8' ? graphs?.int8 : graphs;
+  if (precision === 'int8' && !onnx) {
+    throw new ModelError(`model ${dir} has no int8 variant: create it with models/training/quantize.py ${dir}`);
+  }
   if (typeof onnx?.file !== 'string') fail('"onnx.file" is missing');
   const onnxPath = path.join(dir, onnx!.file as string);
   if (verifyChecksum) verifyOnnx(onnxPath, onnx!.sha256);

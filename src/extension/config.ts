@@ -1,6 +1,7 @@
 /** The one place that reads MedNER's settings, typed and clamped. */
 import * as vscode from 'vscode';
 import { LABEL_ALIASES, parseLabel, YIDU_LABELS, type YiduLabel } from '../core/labels';
+import type { Precision } from '../core/model';
 
 export interface MedNerConfig {
   enabled: boolean;
@@ -11,6 +12,7 @@ export interface MedNerConfig {
   threads: number;
   /** Empty: the shipped model. */
   modelPath: string;
+  precision: Precision;
   maxDocumentSize: number;
   languages: readonly string[];
   documentPatterns: readonly string[];
@@ -29,6 +31,7 @@ export function readConfig(): MedNerConfig {
     liveAnalysis: c.get('liveAnalysis', true),
     threads: Math.round(clamp(c.get('threads', 0), 0, 64)),
     modelPath: c.get('modelPath', '').trim(),
+    precision: c.get<string>('precision', 'fp32') === 'int8' ? 'int8' : 'fp32',
     maxDocumentSize: Math.max(1000, c.get('maxDocumentSize', 2_000_000)),
     languages: c.get<string[]>('languages', ['plaintext']),
     documentPatterns: c.get<string[]>('documentPatterns', []),

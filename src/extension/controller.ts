@@ -29,7 +29,7 @@ export class Controller implements vscode.Disposable {
   ) {
     const current = () => this.config;
     this.shippedModel = path.join(extensionPath, 'models', 'bbrac');
-    this.model = new ModelHost(this.config.modelPath || this.shippedModel, log, this.config.threads);
+    this.model = new ModelHost(this.config.modelPath || this.shippedModel, log, this.config.threads, this.config.precision);
     this.analyzer = new Analyzer(this.model, log);
     this.decorations = new Decorations(this.analyzer, current);
     this.legend = new Legend(this.analyzer, current);
@@ -111,8 +111,8 @@ export class Controller implements vscode.Disposable {
   private onConfigChange(): void {
     const before = this.config;
     this.config = readConfig();
-    const modelChanged = before.modelPath !== this.config.modelPath || before.threads !== this.config.threads;
-    this.model.configure(this.config.modelPath || this.shippedModel, this.config.threads);
+    const modelChanged = before.modelPath !== this.config.modelPath || before.precision !== this.config.precision;
+    this.model.configure(this.config.modelPath || this.shippedModel, this.config.threads, this.config.precision);
     // Another model's entities are not this one's: analyse again.
     if (modelChanged) this.analyzer.forgetAll();
     if (String(before.languages) !== String(this.config.languages) || String(before.documentPatterns) !== String(this.config.documentPatterns)) {

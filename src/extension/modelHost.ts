@@ -1,6 +1,7 @@
 /** Owns the model: loaded lazily on first use, reloaded when its settings change, failures reported once. */
 import * as vscode from 'vscode';
 import type { NerEngine } from '../core/engine';
+import type { Precision } from '../core/model';
 
 export type ModelState = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -16,6 +17,7 @@ export class ModelHost implements vscode.Disposable {
     private modelDir: string,
     private readonly log: vscode.LogOutputChannel,
     private threads: number,
+    private precision: Precision,
   ) {}
 
   get state(): ModelState {
@@ -29,10 +31,11 @@ export class ModelHost implements vscode.Disposable {
   }
 
   /** Applies model settings; a change unloads the engine, and the next use loads it anew. */
-  configure(modelDir: string, threads: number): void {
-    if (modelDir === this.modelDir && threads === this.threads) return;
+  configure(modelDir: string, threads: number, precision: Precision): void {
+    if (modelDir === this.modelDir && threads === this.threads && precision === this.precision) return;
     this.modelDir = modelDir;
     this.threads = threads;
+    this.precision = precision;
     this.unload();
   }
 
@@ -42,8 +45,8 @@ export class ModelHost implements vscode.Disposable {
     try {
       // Imported here, not at activation: the ONNX runtime and model are needed only once a document is analysed.
       const { NerEngine } = await import('../core/engine');
-      const engine = await NerEngine.load(this.modelDir, { threads: this.threads, inWorker: true });
-      this.log.info(`model ${engine.meta.name} loaded from ${this.modelDir} in ${Date.now() - started} ms (threads: ${this.threads || 'auto'})`);
+      const engine = await NerEngine.load(this.modelDir, { threads: this.threads, precision: this.precision, inWorker: true });
+      this.log.info(`model ${engine.meta.name} (${this.precision}) loaded from ${this.modelDir} in ${Date.now() - started} ms (threads: ${this.threads || 'auto'})`);
       this.setState('ready');
       return engine;
     } catch (e) {

@@ -29,6 +29,20 @@ describe('model loading', function () {
     assert.ok(meta.maxLength >= 64);
   });
 
+  it('loads the int8 variant, which finds the same kind of entities', async () => {
+    const meta = loadModelMeta(SHIPPED_MODEL, true, 'int8');
+    assert.match(meta.onnxPath, /model\.int8\.onnx$/);
+    const engine = await NerEngine.load(SHIPPED_MODEL, { precision: 'int8', threads: 1 });
+    const entities = await engine.analyze('患者行腹腔镜胆囊切除术，术后予头孢曲松抗感染。');
+    assert.ok(entities.some((e) => e.label === '手术') && entities.some((e) => e.label === '药物'), JSON.stringify(entities));
+    await engine.dispose();
+  });
+
+  it('says how to create a missing int8 variant', () => {
+    const dir = modelCopy((m) => delete (m.onnx as Record<string, unknown>).int8);
+    assert.throws(() => loadModelMeta(dir, true, 'int8'), /no int8 variant: create it with models\/training\/quantize\.py/);
+  });
+
   it('names a missing model directory', () => {
     assert.throws(() => loadModelMeta('/nonexistent/model'), (e: Error) => e instanceof ModelError && /cannot read model metadata/.test(e.message));
   });
