@@ -64,7 +64,7 @@ export class Analyzer implements vscode.Disposable {
         signal: abort.signal,
         priority,
         onPartial: (partial) => {
-          if (doc.version === version) this.store(key, version, place(text, partial), false);
+          if (!abort.signal.aborted && doc.version === version) this.store(key, version, place(text, partial), false);
         },
       });
       if (abort.signal.aborted || doc.version !== version) return undefined;
@@ -98,7 +98,7 @@ export class Analyzer implements vscode.Disposable {
   }
 
   forgetAll(): void {
-    for (const key of [...this.results.keys(), ...this.timers.keys()]) this.forget(vscode.Uri.parse(key));
+    for (const key of new Set([...this.results.keys(), ...this.timers.keys(), ...this.inFlight.keys()])) this.forget(vscode.Uri.parse(key));
   }
 
   private store(key: string, version: number, placed: Placed[], fresh: boolean): DocumentEntities {

@@ -18,7 +18,6 @@ export class Controller implements vscode.Disposable {
   readonly decorations: Decorations;
   private readonly status: StatusItem;
   private readonly disposables: vscode.Disposable[] = [];
-  private hover?: vscode.Disposable;
   private readonly shippedModel: string;
   /** Documents the user cleared: left alone until edited or analysed on request. */
   private readonly cleared = new Set<string>();
@@ -34,8 +33,9 @@ export class Controller implements vscode.Disposable {
     this.decorations = new Decorations(this.analyzer, current);
     this.legend = new Legend(this.analyzer, current);
     this.status = new StatusItem(this.model, current);
-    this.registerHover();
     this.disposables.push(
+      // Every document: one analysed on request need not match the automatic selector.
+      vscode.languages.registerHoverProvider('*', new EntityHover(this.analyzer, current)),
       this.model, this.analyzer, this.decorations, this.legend, this.status,
       vscode.window.registerTreeDataProvider('medner.legend', this.legend),
       this.analyzer.onDidChange((uri) => {
@@ -114,19 +114,10 @@ export class Controller implements vscode.Disposable {
     const modelChanged = before.modelPath !== this.config.modelPath || before.precision !== this.config.precision;
     this.model.configure(this.config.modelPath || this.shippedModel, this.config.threads, this.config.precision);
     // Another model's entities are not this one's: analyse again.
-    if (modelChanged) this.analyzer.forgetAll();
-    if (String(before.languages) !== String(this.config.languages) || String(before.documentPatterns) !== String(this.config.documentPatterns)) {
-      this.registerHover();
-    }
-    if (!this.config.enabled) this.analyzer.forgetAll();
+    if (modelChanged || !this.config.enabled) this.analyzer.forgetAll();
     for (const e of vscode.window.visibleTextEditors) this.maybeAnalyze(e.document);
     this.decorations.refresh();
     this.updateViews();
-  }
-
-  private registerHover(): void {
-    this.hover?.dispose();
-    this.hover = vscode.languages.registerHoverProvider(documentSelector(this.config), new EntityHover(this.analyzer, () => this.config));
   }
 
   private updateViews(): void {
@@ -138,7 +129,6 @@ export class Controller implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.hover?.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
