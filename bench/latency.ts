@@ -2,7 +2,7 @@
  * Time to first highlights for a record of about 2,000 characters, through the extension's path
  * (model in a worker thread): cold (model load included) and warm (a new text, cache cold).
  *
- *   node out/bench/latency.js [--model DIR] [--threads N]
+ *   node out/bench/latency.js [--model DIR] [--threads N] [--int8]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const threads = Number(arg('threads', '0'));
   const modelDir = arg('model', path.join(root, 'models', 'bbrac'));
   const t0 = performance.now();
-  const engine = await NerEngine.load(modelDir, { threads, inWorker: true });
+  const precision = process.argv.includes('--int8') ? 'int8' : 'fp32';
+  const engine = await NerEngine.load(modelDir, { threads, inWorker: true, precision });
   await engine.analyze(record(0));
   const cold = performance.now() - t0;
   const warm: number[] = [];
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   await engine.analyze(record(37));
   const cached = performance.now() - t;
   await engine.dispose();
-  console.log(JSON.stringify({ chars: 2000, threads, coldMs: Math.round(cold), warmMedianMs: Math.round(warm[5]), warmMaxMs: Math.round(warm[9]), reopenMs: +cached.toFixed(2) }));
+  console.log(JSON.stringify({ precision, chars: 2000, threads, coldMs: Math.round(cold), warmMedianMs: Math.round(warm[5]), warmMaxMs: Math.round(warm[9]), reopenMs: +cached.toFixed(2) }));
 }
 
 main().catch((e: unknown) => {

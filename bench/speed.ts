@@ -3,7 +3,7 @@
  * use), on a fixed set of clinical texts, for each thread count. Every measurement uses a fresh
  * engine, so the window cache never serves a repeated text.
  *
- *   node out/bench/speed.js --texts DEV.yidu.jsonl [--threads 1,2] [--repeat 3] [--model DIR] [--json OUT]
+ *   node out/bench/speed.js --texts DEV.yidu.jsonl [--threads 1,2] [--repeat 3] [--model DIR] [--int8] [--json OUT]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   const modelDir = arg('model', path.join(__dirname, '..', '..', 'models', 'bbrac'))!;
   const threads = arg('threads', '1,2')!.split(',').map(Number);
   const repeat = Number(arg('repeat', '3'));
-  const meta = loadModelMeta(modelDir);
+  const precision = process.argv.includes('--int8') ? 'int8' : 'fp32';
+  const meta = loadModelMeta(modelDir, true, precision);
   const rows = [];
   for (const t of threads) {
     const runs: number[] = [];
@@ -39,10 +40,12 @@ async function main(): Promise<void> {
     runs.sort((a, b) => a - b);
     const median = runs[Math.floor(runs.length / 2)];
     rows.push({ threads: t, seconds: median, charsPerSecond: chars / median });
-    console.log(`${t} thread(s): ${Math.round(chars / median).toLocaleString('en')} chars/s (median of ${repeat}, ${chars.toLocaleString('en')} chars in ${texts.length} texts)`);
+    console.log(`${precision} ${t} thread(s): ${Math.round(chars / median).toLocaleString('en')} chars/s (median of ${repeat}, ${chars.toLocaleString('en')} chars in ${texts.length} texts)`);
   }
   const out = arg('json');
-  if (out) writeFileSync(out, JSON.stringify({ model: meta.name, texts: texts.length, chars, rows }, null, 1) + '\n');
+  // Peak RSS of this process: the same engine, runner and model a CLI run holds.
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  if (out) writeFileSync(out, JSON.stringify({ model: meta.name, precision, texts: texts.length, chars, rows, peakRssMb }, null, 1) + '\n');
 }
 
 main().catch((e: unknown) => {

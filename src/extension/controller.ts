@@ -12,6 +12,8 @@ import { StatusItem } from './status';
 
 export class Controller implements vscode.Disposable {
   config: MedNerConfig = readConfig();
+  /** Time spent in activate(), for the benchmark. */
+  activationMs = 0;
   readonly model: ModelHost;
   readonly analyzer: Analyzer;
   readonly legend: Legend;

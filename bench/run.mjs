@@ -1,0 +1,89 @@
+// `npm run bench`: side by side on this machine, in one run — chars/s of the shipped model through
+// the TypeScript core (fp32 and int8, 1 and 2 threads), the fp32 GEMM peak, FLOPs per character and
+// the share of the peak reached, first-highlight latency (cold, warm) and peak RSS, plus dev F1 of
+// fp32 and int8. Writes out/bench/results.json and out/bench/results.md.
+//   BENCH_QUICK=1: one repetition (the CI smoke run; not a measurement to quote).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(ROOT, 'out', 'bench');
+const PY = process.env.MEDNER_PYTHON ?? '/usr/bin/python3';
+const quick = !!process.env.BENCH_QUICK;
+mkdirSync(OUT, { recursive: true });
+const node = (args) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+const json = (file) => JSON.parse(readFileSync(file, 'utf8'));
+
+// The fixed texts: our dev split (100 Yidu-S4K records), regenerated from ../shared/data.
+const dev = path.join(OUT, 'dev.yidu.jsonl');
+execFileSync(PY, ['models/training/pipeline.py', '--write-dev', dev], { cwd: ROOT, stdio: 'inherit' });
+const texts = readFileSync(dev, 'utf8').trim().split('\n').map((l) => JSON.parse(l).originalText);
+
+const meta = json(path.join(ROOT, 'models', 'bbrac', 'model.json'));
+const repeat = quick ? '1' : '3';
+const speed = {};
+for (const precision of ['fp32', 'int8']) {
+  const out = path.join(OUT, `speed-${precision}.json`);
+  process.stdout.write(node(['out/bench/speed.js', '--texts', dev, '--threads', '1,2', '--repeat', repeat, '--json', out, ...(precision === 'int8' ? ['--int8'] : [])]));
+  speed[precision] = json(out);
+}
+const latency = {};
+for (const precision of ['fp32', 'int8']) {
+  latency[precision] = JSON.parse(node(['out/bench/latency.js', '--threads', '2', ...(precision === 'int8' ? ['--int8'] : [])]).trim());
+}
+const gemm = [1, 2].map((t) => JSON.parse(execFileSync(PY, ['bench/gemm.py', String(t)], { cwd: ROOT, encoding: 'utf8' })));
+
+// FLOPs per character of the graph, counted from the architecture (multiply-add = 2 FLOPs) at the
+// dev set's mean window length (attention grows with it).
+const a = meta.architecture;
+const windowLen = Math.min(meta.maxLength, texts.reduce((n, t) => n + Math.min([...t].length, meta.maxLength), 0) / texts.length);
+const enc = a.layers * (2 * (4 * a.hidden * a.hidden + 2 * a.hidden * a.ffn) + 4 * windowLen * a.hidden);
+const g = a.gru_hidden;
+const gru = a.gru ? 2 * 2 * 3 * (a.hidden * g + g * g) : 0;
+const w = a.gru ? 2 * g : a.hidden;
+const attn = a.attn ? 2 * 4 * w * w + 4 * windowLen * w : 0;
+const flopsPerChar = enc + gru + attn + 2 * w * meta.tags.length;
+
+const f1 = {};
+for (const precision of ['fp32', 'int8']) {
+  const pred = path.join(OUT, `pred-${precision}.jsonl`);
+  node(['dist/cli.js', 'label', '--quiet', '--input-format', 'yidu', '--format', 'yidu', dev, '--out', pred, ...(precision === 'int8' ? ['--int8'] : [])]);
+  f1[precision] = JSON.parse(node(['dist/cli.js', 'eval', '--gold', dev, '--pred', pred, '--json'])).micro.f1;
+}
+
+const rows = [];
+for (const precision of ['fp32', 'int8']) {
+  for (const r of speed[precision].rows) {
+    const peak = gemm.find((x) => x.threads === r.threads).gflops;
+    const eff = (r.charsPerSecond * flopsPerChar) / 1e9;
+    rows.push({ precision, threads: r.threads, charsPerSecond: Math.round(r.charsPerSecond), effectiveGflops: +eff.toFixed(2), peakGflops: +peak.toFixed(1), percentOfPeak: +((100 * eff) / peak).toFixed(1) });
+  }
+}
+// Activation time comes from the extension-host tests (test/integration/activation.test.ts), which
+// measure it inside a real VS Code: run `npm run test:integration` first to include it.
+const activationFile = path.join(OUT, 'activation.json');
+const activation = existsSync(activationFile) ? json(activationFile) : undefined;
+const results = {
+  activationMs: activation ? +activation.activationMs.toFixed(1) : null,
+  machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  texts: { count: texts.length, chars: speed.fp32.chars, meanWindow: Math.round(windowLen) },
+  flopsPerChar: Math.round(flopsPerChar), rows, latency, f1,
+  peakRssMb: { fp32: Math.round(speed.fp32.peakRssMb), int8: Math.round(speed.int8.peakRssMb) },
+  quick,
+};
+writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1) + '\n');
+const md = [
+  `| precision | threads | chars/s | effective GFLOP/s | GEMM peak GFLOP/s | % of peak |`,
+  `|---|---|---|---|---|---|`,
+  ...rows.map((r) => `| ${r.precision} | ${r.threads} | ${r.charsPerSecond.toLocaleString('en')} | ${r.effectiveGflops} | ${r.peakGflops} | ${r.percentOfPeak} |`),
+  '',
+  `FLOPs per character: ${(flopsPerChar / 1e6).toFixed(2)} M (mean window ${Math.round(windowLen)} chars). ` +
+    `Dev strict micro F1: fp32 ${f1.fp32.toFixed(4)}, int8 ${f1.int8.toFixed(4)}. ` +
+    `First highlights, 2,000 chars, 2 threads: fp32 cold ${latency.fp32.coldMs} ms / warm ${latency.fp32.warmMedianMs} ms; ` +
+    `int8 cold ${latency.int8.coldMs} ms / warm ${latency.int8.warmMedianMs} ms. Peak RSS: fp32 ${results.peakRssMb.fp32} MB, int8 ${results.peakRssMb.int8} MB. ` +
+    `Extension activation: ${activation ? `${results.activationMs} ms (VS Code ${activation.vscode})` : 'not measured (run npm run test:integration first)'}.`,
+].join('\n');
+writeFileSync(path.join(OUT, 'results.md'), md + '\n');
+console.log('\n' + md);
