@@ -2,6 +2,8 @@
 
     /usr/bin/python3 models/training/pipeline.py            # the shipped model (resumes)
     /usr/bin/python3 models/training/pipeline.py --smoke    # tiny end-to-end run for CI
+    /usr/bin/python3 models/training/pipeline.py --config models/training/configs/wwm-h128-l4.json \
+        --out models/training/runs/wwm-h128-l4/model             # an experiment (run dir from its name)
 
 Checkpoints and logs go to models/training/runs/<run>/ (ignored by git); a rerun resumes.
 """
@@ -72,12 +74,16 @@ def main():
     ap.add_argument("--run-dir", help="checkpoints and logs (default models/training/runs/<name>)")
     ap.add_argument("--out", help="model directory to export to (default models/bbrac)")
     ap.add_argument("--data", default=DATA)
+    ap.add_argument("--config", help="JSON file of settings (models/training/configs/); --set applies on top")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a setting")
     ap.add_argument("--write-dev", metavar="FILE", help="only write the dev split (Yidu JSON lines) to FILE and exit")
     args = ap.parse_args()
     cfg = dict(DEFAULTS)
     if args.smoke:
         cfg.update(SMOKE)
+    if args.config:
+        with open(args.config, encoding="utf-8") as f:
+            cfg.update(json.load(f))
     for kv in args.set:
         k, v = kv.split("=", 1)
         cfg[k] = json.loads(v)
