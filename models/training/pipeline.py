@@ -1,4 +1,5 @@
-"""One command for every stage: vocabulary -> dev split -> fine-tune -> ONNX export -> parity.
+"""One command for every stage: dev split -> vocabulary -> [whole-word-mask pre-training] ->
+fine-tuning -> ONNX export -> parity check -> int8 variant.
 
     /usr/bin/python3 models/training/pipeline.py            # the shipped model (resumes)
     /usr/bin/python3 models/training/pipeline.py --smoke    # tiny end-to-end run for CI
