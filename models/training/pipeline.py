@@ -3,8 +3,8 @@ fine-tuning -> ONNX export -> parity check -> int8 variant.
 
     /usr/bin/python3 models/training/pipeline.py            # the shipped model (resumes)
     /usr/bin/python3 models/training/pipeline.py --smoke    # tiny end-to-end run for CI
-    /usr/bin/python3 models/training/pipeline.py --config models/training/configs/wwm-h128-l4.json \
-        --out models/training/runs/wwm-h128-l4/model             # an experiment (run dir from its name)
+    # an experiment: settings from a file, run folder from its name, exported beside its checkpoints
+    /usr/bin/python3 models/training/pipeline.py --config models/training/configs/wwm-h128-l4.json --out models/training/runs/wwm-h128-l4/model
 
 Checkpoints and logs go to models/training/runs/<run>/ (ignored by git); a rerun resumes.
 """
