@@ -1,18 +1,20 @@
 /** The `medner` command line: label texts and evaluate predictions, through the same core as the extension. */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { openAtomic } from './core/atomic';
+import { promises as fs } from 'node:fs';
+import { openAtomic, writeFileAtomic } from './core/atomic';
 import { NerEngine } from './core/engine';
 import { evaluate, formatEvalTable } from './core/eval';
 import { labelBatch } from './core/batch';
-import { type DocumentResult, serializeDocument } from './core/formats/jsonl';
+import { type DocumentResult, parseDocuments, serializeDocument } from './core/formats/jsonl';
 import { FORMAT_NAMES, type FormatFile, type FormatName, FORMATS } from './core/formats/registry';
 import type { LabelNames } from './core/formats/shared';
 import { readAnnotations } from './core/formats/detect';
 import { serializeYidu } from './core/formats/yidu';
-import { DEFAULT_MAX_BYTES, type InputFormat, type InputOptions, readInputs } from './core/inputs';
+import { DEFAULT_MAX_BYTES, type InputFormat, type InputItem, type InputOptions, readInputs } from './core/inputs';
 import { labelStream } from './core/label';
 import { defaultModelDir, ModelError } from './core/model';
+import { compareDocPaths, inShard, parseShard, type Shard } from './core/shard';
 
 const USAGE = `Usage:
   medner label [PATH...] [options]     label text files, folders or Yidu JSON lines (default: the bundled samples)
@@ -27,7 +29,12 @@ const USAGE = `Usage:
       --threads N                      inference threads (default: all cores)
       --int8                           the weight-quantised model (faster; same dev F1, see the model card)
       --max-bytes N                    skip files larger than N bytes (default ${DEFAULT_MAX_BYTES})
+      --shard I/N                      label only the I-th of N deterministic parts (by document path),
+                                       for N parallel jobs; join their jsonl outputs with merge
       --quiet                          no progress on stderr
+  medner merge --out FILE [--format F] PART...
+                                       join the jsonl outputs (or --out-dir folders) of --shard jobs,
+                                       in the order an unsharded run writes them
   medner eval --gold PATH --pred PATH [--gold-format F] [--pred-format F] [--json]
                                        strict entity-level P/R/F1 per type and micro; any format above
                                        (a brat folder of .txt/.ann), told from the file unless given
@@ -39,7 +46,7 @@ class UsageError extends Error {}
 
 type Flags = Map<string, string | true>;
 
-const VALUE_FLAGS = new Set(['input-format', 'format', 'labels', 'gold-format', 'pred-format', 'out', 'out-dir', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred']);
+const VALUE_FLAGS = new Set(['input-format', 'format', 'labels', 'shard', 'gold-format', 'pred-format', 'out', 'out-dir', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred']);
 const BOOL_FLAGS = new Set(['quiet', 'json', 'help', 'version', 'int8']);
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Flags } {
@@ -99,6 +106,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   const paths = positional.length ? positional : [path.join(__dirname, '..', 'samples')];
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
 
+  const shard = flags.has('shard') ? parseShardFlag(flags.get('shard') as string) : undefined;
   const outDir = flags.get('out-dir') as string | undefined;
   if (outDir !== undefined && flags.has('out')) throw new UsageError('--out and --out-dir exclude each other');
   if (outDir !== undefined && paths.includes('-')) throw new UsageError("stdin ('-') cannot be labelled into --out-dir");
@@ -109,7 +117,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   if (outDir !== undefined) {
     try {
       const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames });
-      return await labelFolder(engine, paths, { outDir, format: inputFormat, glob, maxBytes }, exportFiles, !flags.has('quiet') && process.stderr.isTTY === true);
+      return await labelFolder(engine, paths, { outDir, format: inputFormat, glob, maxBytes, shard }, exportFiles, !flags.has('quiet') && process.stderr.isTTY === true);
     } finally {
       await engine.dispose();
     }
@@ -124,7 +132,8 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   // jsonl and yidu stream a line per document; the other formats are written whole at the end.
   const collected: DocumentResult[] = [];
   try {
-    const items = readInputs(paths, { format: inputFormat, glob, maxBytes });
+    const all = readInputs(paths, { format: inputFormat, glob, maxBytes });
+    const items = shard ? onlyShard(all, shard) : all;
     for await (const item of labelStream(engine, items, { signal: abort.signal })) {
       if ('skipped' in item) {
         skipped++;
@@ -158,7 +167,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
 async function labelFolder(
   engine: NerEngine,
   paths: string[],
-  input: InputOptions & { outDir: string },
+  input: InputOptions & { outDir: string; shard?: Shard },
   exportFiles: (docs: DocumentResult[]) => FormatFile[],
   tty: boolean,
 ): Promise<number> {
@@ -186,6 +195,43 @@ async function labelFolder(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+function parseShardFlag(spec: string): Shard {
+  try {
+    return parseShard(spec);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+async function* onlyShard(items: AsyncIterable<InputItem>, shard: Shard): AsyncGenerator<InputItem> {
+  for await (const item of items) {
+    const key = 'doc' in item ? (item.doc.line ? `${item.doc.path}:${item.doc.line}` : item.doc.path) : item.skipped.path;
+    if (inShard(key, shard)) yield item;
+  }
+}
+
+async function merge(positional: string[], flags: Flags): Promise<number> {
+  const out = flags.get('out');
+  if (typeof out !== 'string') throw new UsageError('merge needs --out FILE');
+  if (!positional.length) throw new UsageError('merge needs the shard outputs to join');
+  const format = choice<FormatName>(flags, 'format', FORMAT_NAMES, 'jsonl');
+  if (format === 'brat') throw new UsageError('merge writes one file: choose a single-file --format');
+  const labelNames = choice<LabelNames>(flags, 'labels', ['chinese', 'english'], 'chinese');
+  const docs: DocumentResult[] = [];
+  for (const part of positional) {
+    const file = (await fs.stat(part)).isDirectory() ? path.join(part, 'annotations.jsonl') : part;
+    docs.push(...parseDocuments(await fs.readFile(file, 'utf8')));
+  }
+  docs.sort((a, b) => compareDocPaths(a.path, b.path));
+  for (let i = 1; i < docs.length; i++) {
+    if (docs[i].path === docs[i - 1].path) throw new Error(`${docs[i].path} is in more than one part: were the parts made with different --shard counts?`);
+  }
+  const [file] = FORMATS[format].export(docs, { labelNames });
+  await writeFileAtomic(out, file.content);
+  process.stderr.write(`medner: merged ${docs.length} documents from ${positional.length} parts into ${out}\n`);
+  return 0;
 }
 
 function stdoutSink() {
@@ -258,6 +304,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'label') return label(positional, flags);
+  if (command === 'merge') return merge(positional, flags);
   if (command === 'eval') {
     if (positional.length) throw new UsageError(`eval takes no positional arguments (got ${positional[0]})`);
     return evalCommand(flags);

@@ -14,6 +14,7 @@ import type { FormatFile } from './formats/registry';
 import { type DocumentResult, parseDocuments, serializeDocuments } from './formats/jsonl';
 import { expandInputs, type InputDoc, type InputOptions, loadFile } from './inputs';
 import { YIDU_LABELS, type YiduLabel } from './labels';
+import { inShard, type Shard } from './shard';
 
 export interface BatchProgress {
   filesDone: number;
@@ -39,6 +40,8 @@ export interface BatchSummary {
 
 export interface BatchOptions extends InputOptions {
   outDir: string;
+  /** Only this part of the inputs (by path): one of N parallel jobs. */
+  shard?: Shard;
   signal?: AbortSignal;
   onProgress?: (p: BatchProgress) => void;
   /** Characters gathered across files before one engine call. */
@@ -76,8 +79,9 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
   for (const p of paths) {
     const found = await expandInputs([p], options);
     const isDir = await fs.stat(p).then((st) => st.isDirectory(), () => false);
-    for (const f of found.files) rootOf.set(f, isDir ? p : path.dirname(p));
-    files.push(...found.files);
+    const mine = options.shard ? found.files.filter((f) => inShard(f, options.shard!)) : found.files;
+    for (const f of mine) rootOf.set(f, isDir ? p : path.dirname(p));
+    files.push(...mine);
     problems.push(...found.problems);
   }
   if (files.includes('-')) throw new Error("stdin ('-') cannot be labelled into an output folder");

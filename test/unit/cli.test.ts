@@ -170,6 +170,28 @@ describe('medner CLI', function () {
     assert.equal(medner(['label', '--format', 'brat']).code, 2, 'brat needs --out-dir');
   });
 
+  it('labels in --shard parts whose merge equals the unsharded output, byte for byte', () => {
+    const dir = tempDir();
+    const whole = medner(['label', '--quiet']);
+    assert.equal(whole.code, 0, whole.stderr);
+    const parts = [1, 2, 3].map((i) => {
+      const out = path.join(dir, `part${i}.jsonl`);
+      const r = medner(['label', '--shard', `${i}/3`, '--out', out]);
+      assert.equal(r.code, 0, r.stderr);
+      return out;
+    });
+    const sizes = parts.map((p) => readFileSync(p, 'utf8').split('\n').filter(Boolean).length);
+    assert.equal(sizes.reduce((a, b) => a + b, 0), whole.stdout.trim().split('\n').length, `parts hold ${sizes.join('+')} documents`);
+    const merged = path.join(dir, 'all.jsonl');
+    const m = medner(['merge', '--out', merged, ...parts.reverse()]);
+    assert.equal(m.code, 0, m.stderr);
+    assert.equal(readFileSync(merged, 'utf8'), whole.stdout);
+    assert.equal(medner(['label', '--shard', '4/3']).code, 2);
+    const twice = medner(['merge', '--out', path.join(dir, 'x.jsonl'), parts[0], parts[0]]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /more than one part/);
+  });
+
   it('scores predictions against gold with strict P/R/F1 per type', () => {
     const dir = tempDir();
     const gold = path.join(dir, 'gold.jsonl');
