@@ -33,6 +33,8 @@ const latency = {};
 for (const precision of ['fp32', 'int8']) {
   latency[precision] = JSON.parse(node(['out/bench/latency.js', '--threads', '2', ...(precision === 'int8' ? ['--int8'] : [])]).trim());
 }
+// The PyTorch eager peer: the same weights (read back from model.onnx and verified) in Python.
+const peer = [1, 2].map((t) => JSON.parse(execFileSync(PY, ['bench/peer.py', '--texts', dev, '--threads', String(t), '--repeat', repeat], { cwd: ROOT, encoding: 'utf8' })));
 const gemm = [1, 2].map((t) => JSON.parse(execFileSync(PY, ['bench/gemm.py', String(t)], { cwd: ROOT, encoding: 'utf8' })));
 
 // FLOPs per character of the graph, counted from the architecture (multiply-add = 2 FLOPs) at the
@@ -58,7 +60,12 @@ for (const precision of ['fp32', 'int8']) {
   for (const r of speed[precision].rows) {
     const peak = gemm.find((x) => x.threads === r.threads).gflops;
     const eff = (r.charsPerSecond * flopsPerChar) / 1e9;
-    rows.push({ precision, threads: r.threads, charsPerSecond: Math.round(r.charsPerSecond), effectiveGflops: +eff.toFixed(2), peakGflops: +peak.toFixed(1), percentOfPeak: +((100 * eff) / peak).toFixed(1) });
+    const p = peer.find((x) => x.threads === r.threads);
+    rows.push({
+      precision, threads: r.threads, charsPerSecond: Math.round(r.charsPerSecond),
+      vsPytorch: +(r.charsPerSecond / p.charsPerSecond).toFixed(2), vsPytorchEmissions: +(r.charsPerSecond / p.emissionsOnlyCharsPerSecond).toFixed(2),
+      effectiveGflops: +eff.toFixed(2), peakGflops: +peak.toFixed(1), percentOfPeak: +((100 * eff) / peak).toFixed(1),
+    });
   }
 }
 // Activation time comes from the extension-host tests (test/integration/activation.test.ts), which
@@ -70,14 +77,18 @@ const results = {
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
   texts: { count: texts.length, chars: speed.fp32.chars, meanWindow: Math.round(windowLen) },
   flopsPerChar: Math.round(flopsPerChar), rows, latency, f1,
+  pytorch: peer.map((p) => ({ threads: p.threads, charsPerSecond: Math.round(p.charsPerSecond), emissionsOnlyCharsPerSecond: Math.round(p.emissionsOnlyCharsPerSecond) })),
   peakRssMb: { fp32: Math.round(speed.fp32.peakRssMb), int8: Math.round(speed.int8.peakRssMb) },
   quick,
 };
 writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1) + '\n');
 const md = [
-  `| precision | threads | chars/s | effective GFLOP/s | GEMM peak GFLOP/s | % of peak |`,
-  `|---|---|---|---|---|---|`,
-  ...rows.map((r) => `| ${r.precision} | ${r.threads} | ${r.charsPerSecond.toLocaleString('en')} | ${r.effectiveGflops} | ${r.peakGflops} | ${r.percentOfPeak} |`),
+  `| precision | threads | chars/s | × PyTorch eager (whole job / network only) | effective GFLOP/s | GEMM peak GFLOP/s | % of peak |`,
+  `|---|---|---|---|---|---|---|`,
+  ...rows.map((r) => `| ${r.precision} | ${r.threads} | ${r.charsPerSecond.toLocaleString('en')} | ${r.vsPytorch} / ${r.vsPytorchEmissions} | ${r.effectiveGflops} | ${r.peakGflops} | ${r.percentOfPeak} |`),
+  '',
+  `PyTorch eager peer (same weights, non-overlapping windows, CRF in PyTorch): ` +
+    peer.map((p) => `${p.threads} thread(s) ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s, network alone ${Math.round(p.emissionsOnlyCharsPerSecond).toLocaleString('en')}`).join('; ') + '.',
   '',
   `FLOPs per character: ${(flopsPerChar / 1e6).toFixed(2)} M (mean window ${Math.round(windowLen)} chars). ` +
     `Dev strict micro F1: fp32 ${f1.fp32.toFixed(4)}, int8 ${f1.int8.toFixed(4)}. ` +

@@ -31,7 +31,7 @@ export function readConfig(): MedNerConfig {
     liveAnalysis: c.get('liveAnalysis', true),
     threads: Math.round(clamp(c.get('threads', 0), 0, 64)),
     modelPath: c.get('modelPath', '').trim(),
-    precision: c.get<string>('precision', 'fp32') === 'int8' ? 'int8' : 'fp32',
+    precision: c.get<string>('precision', 'int8') === 'fp32' ? 'fp32' : 'int8',
     maxDocumentSize: Math.max(1000, c.get('maxDocumentSize', 2_000_000)),
     languages: c.get<string[]>('languages', ['plaintext']),
     documentPatterns: c.get<string[]>('documentPatterns', []),
