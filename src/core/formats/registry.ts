@@ -50,6 +50,12 @@ export interface AnnotationFormat {
   import(files: readonly FormatFile[], options?: ImportOptions): DocumentResult[];
 }
 
+/** Import of a format whose parser reads one file's content; a document's own encoding wins over its file's. */
+function perFile(parse: (content: string, options: ImportOptions & { file: string }) => (Omit<DocumentResult, 'encoding'> & { encoding?: Encoding })[]) {
+  return (files: readonly FormatFile[], options: ImportOptions = {}): DocumentResult[] =>
+    files.flatMap((f) => withFile(f, () => parse(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: d.encoding ?? f.encoding ?? 'utf-8' }))));
+}
+
 function single(ext: string, write: (docs: readonly DocumentResult[], options: ExportOptions) => string) {
   return (docs: readonly DocumentResult[], options: ExportOptions = {}): FormatFile[] => [
     { relativePath: `${options.baseName ?? 'annotations'}${ext}`, content: write(docs, options) },
@@ -125,10 +131,7 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
     extensions: ['.conll', '.bio', '.txt'],
     carries: { path: true, encoding: false, scores: false },
     export: single('.conll', (docs, options) => serializeConll(docs, options)),
-    import: (files, options = {}) =>
-      files.flatMap((f) =>
-        withFile(f, () => parseConll(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: f.encoding ?? 'utf-8' }))),
-      ),
+    import: perFile(parseConll),
   },
   doccano: {
     name: 'doccano',
@@ -136,12 +139,7 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
     extensions: ['.doccano.jsonl', '.jsonl'],
     carries: { path: true, encoding: true, scores: false },
     export: single('.doccano.jsonl', (docs, options) => serializeDoccano(docs, options)),
-    import: (files, options = {}) =>
-      files.flatMap((f) =>
-        withFile(f, () =>
-          parseDoccano(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: d.encoding ?? f.encoding ?? 'utf-8' })),
-        ),
-      ),
+    import: perFile(parseDoccano),
   },
   labelstudio: {
     name: 'labelstudio',
@@ -149,12 +147,7 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
     extensions: ['.labelstudio.json', '.json'],
     carries: { path: true, encoding: true, scores: true },
     export: single('.labelstudio.json', (docs, options) => serializeLabelStudio(docs, options)),
-    import: (files, options = {}) =>
-      files.flatMap((f) =>
-        withFile(f, () =>
-          parseLabelStudio(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: d.encoding ?? f.encoding ?? 'utf-8' })),
-        ),
-      ),
+    import: perFile(parseLabelStudio),
   },
 };
 
