@@ -124,17 +124,14 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   }
   const sink = out === '-' ? stdoutSink() : await openAtomic(out);
   const progress = new Progress(!flags.has('quiet') && process.stderr.isTTY === true);
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = onInterrupt('interrupted');
   let skipped = 0;
   // jsonl and yidu stream a line per document; the other formats are written whole at the end.
   const collected: DocumentResult[] = [];
   try {
     const all = readInputs(paths, { format: inputFormat, glob, maxBytes });
     const items = shard ? onlyShard(all, shard) : all;
-    for await (const item of labelStream(engine, items, { signal: abort.signal })) {
+    for await (const item of labelStream(engine, items, { signal: interrupt.signal })) {
       if ('skipped' in item) {
         skipped++;
         progress.clear();
@@ -148,7 +145,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       else collected.push(result);
       progress.update(doc.text.length);
     }
-    if (collected.length || (format !== 'jsonl' && format !== 'yidu')) {
+    if (format !== 'jsonl' && format !== 'yidu') {
       for (const file of FORMATS[format].export(collected, { labelNames })) await sink.write(file.content);
     }
     await sink.commit();
@@ -156,8 +153,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
     await sink.abort();
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
     progress.finish();
     await engine.dispose();
   }
@@ -171,14 +167,11 @@ async function labelFolder(
   exportFiles: (docs: DocumentResult[]) => FormatFile[],
   tty: boolean,
 ): Promise<number> {
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted: finished results are kept; rerun to resume'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = onInterrupt('interrupted: finished results are kept; rerun to resume');
   try {
     const summary = await labelBatch(engine, paths, {
       ...input,
-      signal: abort.signal,
+      signal: interrupt.signal,
       exportFiles,
       onProgress: (p) => {
         if (!tty) return;
@@ -192,9 +185,23 @@ async function labelFolder(
       `${summary.characters.toLocaleString('en')} chars in ${summary.seconds.toFixed(1)} s -> ${path.join(input.outDir, summary.outputs[0] ?? '')}\n`);
     return summary.skipped.length ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
+}
+
+/** Ctrl-C / SIGTERM abort the run (so outputs are committed or removed cleanly) instead of killing it. */
+function onInterrupt(message: string): { signal: AbortSignal; dispose(): void } {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new Error(message));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: abort.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 function parseShardFlag(spec: string): Shard {

@@ -19,7 +19,7 @@ import type { Encoding } from '../decode';
 import type { Entity } from './jsonl';
 import { codePoints, OffsetMap } from '../offsets';
 import { expectObject, FormatError, readJsonLines } from './lines';
-import { entity, isEncoding, labelName, type LabelNames, type LabelResolveOptions, resolveLabel, sortEntities } from './shared';
+import { entity, type ImportedDocument, isEncoding, labelName, type LabelNames, type LabelResolveOptions, resolveLabel, sortEntities } from './shared';
 
 export type OffsetUnit = 'utf16' | 'codepoint';
 
@@ -33,13 +33,6 @@ export interface DoccanoImportOptions extends LabelResolveOptions {
   offsets?: OffsetUnit;
   /** Names the file in error messages and in the paths of documents that carry none. */
   file?: string;
-}
-
-export interface DoccanoDocument {
-  path: string;
-  encoding: Encoding | undefined;
-  text: string;
-  entities: Entity[];
 }
 
 export function serializeDoccano(
@@ -60,7 +53,7 @@ export function serializeDoccano(
     .join('');
 }
 
-export function parseDoccano(content: string, options: DoccanoImportOptions = {}): DoccanoDocument[] {
+export function parseDoccano(content: string, options: DoccanoImportOptions = {}): ImportedDocument[] {
   const file = options.file ?? 'doccano';
   const utf16 = (options.offsets ?? 'utf16') === 'utf16';
   return readJsonLines(content).map(({ line, value }) => {

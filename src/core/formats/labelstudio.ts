@@ -29,6 +29,7 @@ import { codePoints, OffsetMap } from '../offsets';
 import type { OffsetUnit } from './doccano';
 import {
   entity,
+  type ImportedDocument,
   ImportError,
   isEncoding,
   labelName,
@@ -56,13 +57,6 @@ export interface LabelStudioImportOptions extends LabelResolveOptions {
   source?: 'auto' | 'annotations' | 'predictions';
   /** Names the file in error messages and in the paths of tasks that carry none. */
   file?: string;
-}
-
-export interface LabelStudioDocument {
-  path: string;
-  encoding: Encoding | undefined;
-  text: string;
-  entities: Entity[];
 }
 
 export function serializeLabelStudio(
@@ -94,7 +88,7 @@ export function serializeLabelStudio(
   return tasks.length === 0 ? '[]\n' : `[\n${tasks.map((t) => JSON.stringify(t)).join(',\n')}\n]\n`;
 }
 
-export function parseLabelStudio(content: string, options: LabelStudioImportOptions = {}): LabelStudioDocument[] {
+export function parseLabelStudio(content: string, options: LabelStudioImportOptions = {}): ImportedDocument[] {
   const file = options.file ?? 'labelstudio';
   let parsed: unknown;
   try {

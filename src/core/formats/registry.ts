@@ -8,7 +8,7 @@ import { parseDoccano, serializeDoccano } from './doccano';
 import { type DocumentResult, parseDocuments, serializeDocuments } from './jsonl';
 import { parseLabelStudio, serializeLabelStudio } from './labelstudio';
 import { codePoints } from '../offsets';
-import { entity, ImportError, type LabelNames, type LabelResolveOptions } from './shared';
+import { entity, type ImportedDocument, ImportError, type LabelNames, type LabelResolveOptions } from './shared';
 import { parseYidu, serializeYidu } from './yidu';
 
 export type FormatName = 'jsonl' | 'yidu' | 'brat' | 'conll' | 'doccano' | 'labelstudio';
@@ -51,7 +51,7 @@ export interface AnnotationFormat {
 }
 
 /** Import of a format whose parser reads one file's content; a document's own encoding wins over its file's. */
-function perFile(parse: (content: string, options: ImportOptions & { file: string }) => (Omit<DocumentResult, 'encoding'> & { encoding?: Encoding })[]) {
+function perFile(parse: (content: string, options: ImportOptions & { file: string }) => ImportedDocument[]) {
   return (files: readonly FormatFile[], options: ImportOptions = {}): DocumentResult[] =>
     files.flatMap((f) => withFile(f, () => parse(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: d.encoding ?? f.encoding ?? 'utf-8' }))));
 }

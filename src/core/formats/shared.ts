@@ -64,3 +64,11 @@ export function sortEntities(entities: Entity[]): Entity[] {
 export function isEncoding(value: unknown): value is Encoding {
   return typeof value === 'string' && (ENCODINGS as readonly string[]).includes(value);
 }
+
+/** A document as an importer reads it: formats that do not carry the encoding leave it to the file's. */
+export interface ImportedDocument {
+  path: string;
+  encoding?: Encoding;
+  text: string;
+  entities: Entity[];
+}
