@@ -5,6 +5,8 @@ import { ModelError, type ModelMeta } from './model';
 export interface RunnerOptions {
   /** Intra-op threads; 0 lets onnxruntime choose. */
   threads?: number;
+  /** Overrides of the session options below; the benchmark measures the alternatives. */
+  session?: Pick<Ort.InferenceSession.SessionOptions, 'graphOptimizationLevel' | 'enableCpuMemArena' | 'executionMode'>;
 }
 
 export class OnnxRunner {
@@ -24,6 +26,7 @@ export class OnnxRunner {
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
+        ...options.session,
       });
     } catch (e) {
       throw new ModelError(`cannot load model ${meta.onnxPath}: ${(e as Error).message}`);

@@ -1,0 +1,121 @@
+/**
+ * Where the time of a labelling run goes, and which onnxruntime settings pay for themselves.
+ * Windows are cut and batched exactly as NerEngine does (sorted by length, a token budget per
+ * batch); the network runs through OnnxRunner and decoding through the core's CRF.
+ *
+ *   node out/bench/profile.js --texts DEV.yidu.jsonl [--threads 2] [--repeat 3] [--int8] [--json OUT]
+ */
+import { writeFileSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { marginals, viterbi } from '../src/core/crf';
+import { parseYidu } from '../src/core/formats/yidu';
+import { loadModelMeta } from '../src/core/model';
+import { OnnxRunner, type RunnerOptions } from '../src/core/runner';
+import { Tokenizer } from '../src/core/tokenizer';
+import { makeWindows } from '../src/core/windowing';
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The engine's batching: windows sorted by length, as many per batch as the token budget allows. */
+function batches(windows: Int32Array[], budget: number): Int32Array[][] {
+  const sorted = [...windows].sort((a, b) => a.length - b.length);
+  const out: Int32Array[][] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i + 1;
+    while (j < sorted.length && sorted[j].length * (j - i + 1) <= budget) j++;
+    out.push(sorted.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const texts = parseYidu(readFileSync(arg('texts')!, 'utf8')).map((r) => r.text);
+  const threads = Number(arg('threads', '2'));
+  const repeat = Number(arg('repeat', '3'));
+  const precision = process.argv.includes('--int8') ? 'int8' : 'fp32';
+  const meta = loadModelMeta(arg('model', path.join(__dirname, '..', '..', 'models', 'bbrac'))!, true, precision);
+
+  let t0 = process.hrtime.bigint();
+  const tokenizer = new Tokenizer(meta.vocab, meta.normalization);
+  const windows: Int32Array[] = [];
+  let chars = 0;
+  for (const text of texts) {
+    const cps = Array.from(text);
+    chars += cps.length;
+    const ids = tokenizer.encode(text);
+    for (const w of makeWindows(cps, meta.maxLength)) windows.push(ids.subarray(w.start, w.end));
+  }
+  const prepareMs = ms(t0);
+  const tokens = windows.reduce((n, w) => n + w.length, 0);
+
+  const network = async (options: RunnerOptions, budget: number) => {
+    const runner = await OnnxRunner.create(meta, { threads, ...options });
+    const plan = batches(windows, budget);
+    await runner.run(plan[plan.length - 1]); // first run allocates; not part of the steady state
+    const times: number[] = [];
+    let emissions: Float32Array[] = [];
+    for (let r = 0; r < repeat; r++) {
+      emissions = [];
+      const t = process.hrtime.bigint();
+      for (const b of plan) emissions.push(...(await runner.run(b)));
+      times.push(ms(t));
+    }
+    await runner.dispose();
+    const padded = plan.reduce((n, b) => n + b.length * Math.max(...b.map((w) => w.length)), 0);
+    return { ms: median(times), tokensPerSecond: (tokens / median(times)) * 1000, paddedTokens: padded, emissions, plan };
+  };
+
+  // Session options and batch budgets, each measured rather than assumed.
+  const variants: { name: string; options: RunnerOptions; budget: number }[] = [
+    { name: 'optimisation all, arena on, 4,096-token batches (shipped)', options: {}, budget: 4096 },
+    { name: 'optimisation extended', options: { session: { graphOptimizationLevel: 'extended' } }, budget: 4096 },
+    { name: 'optimisation basic', options: { session: { graphOptimizationLevel: 'basic' } }, budget: 4096 },
+    { name: 'optimisation disabled', options: { session: { graphOptimizationLevel: 'disabled' } }, budget: 4096 },
+    { name: 'memory arena off', options: { session: { enableCpuMemArena: false } }, budget: 4096 },
+    { name: 'one window per run', options: {}, budget: 1 },
+    { name: '1,024-token batches', options: {}, budget: 1024 },
+    { name: '16,384-token batches', options: {}, budget: 16384 },
+  ];
+  const rows = [];
+  let shipped: Awaited<ReturnType<typeof network>> | undefined;
+  for (const v of variants) {
+    const r = await network(v.options, v.budget);
+    shipped ??= r;
+    rows.push({ variant: v.name, networkMs: Math.round(r.ms), tokensPerSecond: Math.round(r.tokensPerSecond), paddingPercent: +((100 * (r.paddedTokens - tokens)) / tokens).toFixed(1) });
+    console.log(`${precision} ${threads}t ${v.name}: ${Math.round(r.tokensPerSecond).toLocaleString('en')} tokens/s`);
+  }
+
+  // Decoding the shipped run's emissions: Viterbi plus the marginals behind each span's confidence.
+  const flat = shipped!.plan.flat();
+  const k = meta.tags.length;
+  const decodeTimes: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    t0 = process.hrtime.bigint();
+    flat.forEach((w, i) => {
+      viterbi(shipped!.emissions[i], w.length, k, meta.crf);
+      marginals(shipped!.emissions[i], w.length, k, meta.crf);
+    });
+    decodeTimes.push(ms(t0));
+  }
+  const result = {
+    precision, threads, texts: texts.length, chars, windows: windows.length, tokens,
+    overlapFactor: +(tokens / chars).toFixed(3),
+    breakdownMs: { tokenizeAndWindow: Math.round(prepareMs), network: Math.round(shipped!.ms), decode: Math.round(median(decodeTimes)) },
+    rows,
+  };
+  const out = arg('json');
+  if (out) writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
+  console.log(JSON.stringify(result.breakdownMs), `overlap x${result.overlapFactor}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
