@@ -5,6 +5,7 @@
 //   BENCH_QUICK=1: 20 texts, one repetition, written to out/bench/smoke/ (the CI smoke run: it
 //   proves every measurement still runs; its figures are not ones to quote).
 import { execFileSync, spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
