@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Controller } from '../../src/extension/controller';
 
 const EXTENSION_ID = 'medner.medner';
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 interface Manifest {
   contributes?: { commands?: { command: string }[] };
@@ -22,7 +23,7 @@ describe('MedNER extension activation', () => {
 
   it('is installed and activates on medner.analyzeDocument', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(ext, `${EXTENSION_ID} is loaded from extensionDevelopmentPath`);
+    assert.ok(ext, `${EXTENSION_ID} is loaded (the working tree or the installed VSIX)`);
     // Give the command a document to work on, as a user would.
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder);
@@ -33,9 +34,20 @@ describe('MedNER extension activation', () => {
     // The benchmark (bench/run.mjs) reports the activation time measured in this real extension host.
     const { activationMs } = ext.exports as Controller;
     assert.ok(activationMs > 0);
-    const out = path.join(ext.extensionPath, 'out', 'bench');
+    const out = path.join(ROOT, 'out', 'bench');
     mkdirSync(out, { recursive: true });
     writeFileSync(path.join(out, 'activation.json'), JSON.stringify({ activationMs, vscode: vscode.version }) + '\n');
+  });
+
+  it('is the build under test: the working tree, or the installed VSIX', () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext);
+    if (process.env.MEDNER_TEST_VSIX) {
+      assert.ok(!ext.extensionPath.startsWith(ROOT), `${ext.extensionPath} is an installed copy`);
+      assert.match(path.basename(ext.extensionPath), /^medner\.medner-\d+\.\d+\.\d+/);
+    } else {
+      assert.equal(ext.extensionPath, ROOT);
+    }
   });
 
   it('registers every command contributed in package.json', async () => {

@@ -9,8 +9,9 @@
 // SCREENSHOT_DIR (where tests' screenshot(name) pictures go),
 // TEST_TIMEOUT_S (default 300), PORT (default: a free one), CHROMIUM (default /usr/bin/chromium),
 // VERBOSE=1 (also print the workbench console), KEEP_WORK=1 (keep the logs of a passing run),
-// TEST_GREP (run only the tests whose full title matches; read by index.ts).
-import { spawn } from 'node:child_process';
+// TEST_GREP (run only the tests whose full title matches; read by index.ts),
+// VSIX (a packaged extension: install it and test that instead of the working tree).
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -77,6 +78,15 @@ const LOG = path.join(WORK, 'mocha.log');
 // end-of-run SCREENSHOT comes too late for that: by then the extension host has shut down.
 const SHOT_REQUEST = path.join(WORK, 'screenshot-request');
 
+// With VSIX, the extension under test is the installed package; the development path is then an
+// empty harness extension, there only because VS Code runs tests on behalf of one.
+const VSIX = env.VSIX ? path.resolve(env.VSIX) : undefined;
+const DEV_PATH = VSIX ? path.join(ROOT, 'test/integration/harness') : ROOT;
+if (VSIX) {
+  log(`installing ${VSIX}`);
+  execFileSync(NODE24, [CS_ENTRY, '--user-data-dir', path.join(WORK, 'user-data'), '--extensions-dir', path.join(WORK, 'extensions'), '--install-extension', VSIX], { stdio: 'inherit' });
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer().once('error', reject);
@@ -118,7 +128,7 @@ async function main() {
     ],
     {
       // The extension host inherits this environment: that is how EXT_TEST_RESULT_FILE reaches index.ts.
-      env: { ...env, EXT_TEST_RESULT_FILE: RESULT, EXT_TEST_LOG_FILE: LOG, EXT_SCREENSHOT_REQUEST: env.SCREENSHOT_DIR ? SHOT_REQUEST : '', PATH: `${path.dirname(NODE24)}:${env.PATH}` },
+      env: { ...env, MEDNER_TEST_VSIX: VSIX ? '1' : '', EXT_TEST_RESULT_FILE: RESULT, EXT_TEST_LOG_FILE: LOG, EXT_SCREENSHOT_REQUEST: env.SCREENSHOT_DIR ? SHOT_REQUEST : '', PATH: `${path.dirname(NODE24)}:${env.PATH}` },
       stdio: ['ignore', serverLog, serverLog],
       // Own process group, so that cleanup also ends the extension host and other children.
       detached: true,
@@ -182,11 +192,12 @@ async function main() {
   const authority = `127.0.0.1:${port}`;
   const remote = (file) => `vscode-remote://${authority}${file.split('/').map(encodeURIComponent).join('/')}`;
   const payload = [
-    ['extensionDevelopmentPath', remote(ROOT)],
+    ['extensionDevelopmentPath', remote(DEV_PATH)],
     ['extensionTestsPath', remote(TESTS)],
-    // Like --disable-extensions for @vscode/test-electron: no installed extensions besides ours.
-    // Built-in ones (git, emmet...) still run; VS Code has no switch for those.
-    ['disableExtensions', 'true'],
+    // Like --disable-extensions for @vscode/test-electron: no installed extensions besides ours (the
+    // extensions folder is fresh, so with VSIX it holds only that one). Built-in ones (git,
+    // emmet...) still run; VS Code has no switch for those.
+    ...(VSIX ? [] : [['disableExtensions', 'true']]),
   ];
   const url = `http://${authority}/?folder=${encodeURIComponent(WORKSPACE)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   await page.goto(url);
