@@ -36,6 +36,13 @@ export class OnnxRunner {
       await session.release();
       throw new ModelError(`model ${meta.onnxPath} does not have the inputs input_ids/attention_mask and output emissions`);
     }
+    // Checked at load, not at the first run: a mismatch then fails before any output is started,
+    // even when no input reaches the model. A symbolic width is left to the check in run().
+    const out = session.outputMetadata.find((m) => m.name === 'emissions');
+    if (out?.isTensor && typeof out.shape[2] === 'number' && out.shape[2] !== meta.tags.length) {
+      await session.release();
+      throw new ModelError(tagCountMismatch(out.shape.join('x'), meta.tags.length));
+    }
     return new OnnxRunner(ort, session, meta.tags.length);
   }
 
@@ -57,7 +64,7 @@ export class OnnxRunner {
     const em = out.emissions;
     const k = this.numTags;
     if (em.dims.length !== 3 || em.dims[2] !== k) {
-      throw new ModelError(`model emits ${em.dims.join('x')} scores but its metadata lists ${k} tags`);
+      throw new ModelError(tagCountMismatch(em.dims.join('x'), k));
     }
     const data = em.data as Float32Array;
     return batch.map((seq, b) => data.slice(b * width * k, (b * width + seq.length) * k));
@@ -66,4 +73,8 @@ export class OnnxRunner {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+function tagCountMismatch(shape: string, tags: number): string {
+  return `model emits ${shape} scores but its metadata lists ${tags} tags: model.json is not this ONNX file's`;
 }
