@@ -66,7 +66,10 @@ export async function openAtomic(target: string): Promise<AtomicStream> {
   };
   return {
     write: async (chunk) => {
-      await handle.write(chunk);
+      // Not handle.write(): on a full disk it writes part of the chunk and reports no error, and
+      // the commit would then make a truncated file visible. writeFile continues from the current
+      // position and fails with ENOSPC instead.
+      await handle.writeFile(chunk);
     },
     commit: async () => {
       try {

@@ -23,7 +23,10 @@ export function decodeBuffer(buf: Uint8Array): Decoded {
   if (utf8 !== undefined) return finish(utf8, 'utf-8');
   // Chinese clinical records exported from older Windows systems are commonly GBK,
   // which GB18030 includes.
-  return finish(strictDecode('gb18030', buf), 'gb18030');
+  const gb18030 = strictDecode('gb18030', buf);
+  // Both were tried: naming only the fallback would puzzle the owner of a damaged UTF-8 file.
+  if (gb18030 === undefined) return { error: 'not valid utf-8 or gb18030 text' };
+  return finish(gb18030, 'gb18030');
 }
 
 function finish(text: string | undefined, encoding: Encoding): Decoded {
