@@ -18,9 +18,16 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await rename(temp, target);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    throw err;
+    throw writeError(target, err);
   }
   await syncDirectory(dir);
+}
+
+// Errno messages name the temp file at most, never the output the user asked for.
+function writeError(target: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  const reason = e.code === 'ENOSPC' ? 'no space left on the device' : e.message;
+  return Object.assign(new Error(`cannot write ${target}: ${reason}`), { code: e.code });
 }
 
 // Same directory as the target: rename is only atomic within one file system.
@@ -56,7 +63,9 @@ export interface AtomicStream {
 export async function openAtomic(target: string): Promise<AtomicStream> {
   const dir = path.dirname(target);
   const temp = tempName(target);
-  const handle = await open(temp, 'wx');
+  const handle = await open(temp, 'wx').catch((err: unknown) => {
+    throw writeError(target, err);
+  });
   let closed = false;
   const close = async () => {
     if (!closed) {
@@ -69,7 +78,9 @@ export async function openAtomic(target: string): Promise<AtomicStream> {
       // Not handle.write(): on a full disk it writes part of the chunk and reports no error, and
       // the commit would then make a truncated file visible. writeFile continues from the current
       // position and fails with ENOSPC instead.
-      await handle.writeFile(chunk);
+      await handle.writeFile(chunk).catch((err: unknown) => {
+        throw writeError(target, err);
+      });
     },
     commit: async () => {
       try {
@@ -79,7 +90,7 @@ export async function openAtomic(target: string): Promise<AtomicStream> {
       } catch (err) {
         await close().catch(() => undefined);
         await unlink(temp).catch(() => undefined);
-        throw err;
+        throw writeError(target, err);
       }
       await syncDirectory(dir);
     },
