@@ -44,7 +44,8 @@ function strictDecode(label: string, bytes: Uint8Array): string | undefined {
   }
 }
 
-function looksBinary(text: string): boolean {
+/** Whether decoded text is almost surely not prose (a NUL, or too many control characters). */
+export function looksBinary(text: string): boolean {
   if (text.length === 0) return false;
   let controls = 0;
   for (let i = 0; i < text.length; i++) {
