@@ -40,7 +40,8 @@ const USAGE = `Usage:
                                        (a brat folder of .txt/.ann), told from the file unless given
   medner --version | --help
 
-Exit status: 0 all inputs labelled, 1 some inputs skipped, 2 usage or model error.`;
+Exit status: 0 all inputs labelled, 1 some inputs skipped, 2 usage or model error, or a run that
+could not finish (a full disk, an interrupt).`;
 
 class UsageError extends Error {}
 

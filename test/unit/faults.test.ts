@@ -138,11 +138,15 @@ describe('fault fixtures', function () {
     assert.deepEqual(leftovers(out), []);
   });
 
-  it('CLI: --max-bytes names the limit and the size of what it skips', () => {
+  it('CLI: --max-bytes names the limit and the size of what it skips, stdin included', () => {
     const r = medner(['label', path.join(inDir, 'one-line-1mb.txt'), path.join(inDir, 'crlf.txt'), '--model', tiny, '--max-bytes', '1000000']);
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr, `medner: skipped ${path.join(inDir, 'one-line-1mb.txt')}: larger than the 976.6 KB limit (1.0 MB)\n`);
     assert.deepEqual(parseDocuments(r.stdout).map((d) => path.basename(d.path)), ['crlf.txt']);
+    const stdin = spawnSync(process.execPath, [CLI, 'label', '-', '--model', tiny, '--max-bytes', '1000'], { input: '病'.repeat(1000), encoding: 'utf8' });
+    assert.equal(stdin.status, 1);
+    assert.equal(stdin.stderr, 'medner: skipped -: larger than the 1.0 KB limit (2.9 KB)\n');
+    assert.equal(stdin.stdout, '');
   });
 });
 
