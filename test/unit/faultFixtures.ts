@@ -170,7 +170,8 @@ export function snapshot(dir: string, out: Snapshot = {}, rel = ''): Snapshot {
     // A FIFO is never opened (that would block); root can read a chmod 000 file, others skip its hash.
     const readable = st.isFile() && (ROOT_USER || (st.mode & 0o444) !== 0);
     out[entry] = { mode: st.mode, mtimeMs: st.mtimeMs, sha256: readable ? createHash('sha256').update(readFileSync(full)).digest('hex') : undefined };
-    if (st.isDirectory()) snapshot(dir, out, entry);
+    // A folder its owner cannot list (not root) is compared by its own entry only.
+    if (st.isDirectory() && (ROOT_USER || (st.mode & 0o500) === 0o500)) snapshot(dir, out, entry);
   }
   return out;
 }

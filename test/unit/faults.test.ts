@@ -150,6 +150,38 @@ describe('fault fixtures', function () {
   });
 });
 
+describe('paths the user running medner cannot read', () => {
+  // chmod 000 does not stop root, so as root the CLI runs as nobody: the case is then tested for real.
+  const asRoot = process.getuid?.() === 0;
+
+  it(`CLI: skipped as "permission denied", the rest labelled${asRoot ? ' (run as nobody)' : ''}`, () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const model = path.join(dir, 'model');
+    mkdirSync(model);
+    writeTinyModel({}, model);
+    const src = path.join(dir, 'in');
+    mkdirSync(path.join(src, 'locked-folder'), { recursive: true });
+    writeFileSync(path.join(src, 'a.txt'), '病病');
+    writeFileSync(path.join(src, 'locked.txt'), '病');
+    writeFileSync(path.join(src, 'locked-folder', 'b.txt'), '病');
+    chmodSync(path.join(src, 'locked.txt'), 0o000);
+    chmodSync(path.join(src, 'locked-folder'), 0o000);
+    const before = snapshot(src);
+    const r = spawnSync(process.execPath, [CLI, 'label', src, '--model', model], { encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    assert.equal(r.status, 1, r.stderr);
+    // onnxruntime may add a warning of its own when nobody's home folder is not writable.
+    assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('medner:')), [
+      `medner: skipped ${path.join(src, 'locked-folder')}: permission denied`,
+      `medner: skipped ${path.join(src, 'locked.txt')}: permission denied`,
+    ]);
+    assert.deepEqual(parseDocuments(r.stdout).map((d) => [path.basename(d.path), d.entities.length]), [['a.txt', 1]]);
+    assert.deepEqual(snapshot(src), before);
+    chmodSync(path.join(src, 'locked-folder'), 0o755);
+    rmSync(dir, { recursive: true });
+  });
+});
+
 describe('faults in the environment', function () {
   this.timeout(120_000);
   let tiny: string;
