@@ -1,12 +1,35 @@
 // Output files are replaced atomically so that an interrupted run never leaves a
 // half-written result where a previous complete one used to be.
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
+
+// Temporary files neither renamed nor removed yet. A process that exits before it gets to them
+// (a second Ctrl-C, an uncaught error) removes them on its way out: no partial file outlives it.
+const unfinished = new Set<string>();
+let exitHook = false;
+
+function track(temp: string): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const t of unfinished) {
+        try {
+          unlinkSync(t);
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  unfinished.add(temp);
+}
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(target);
   const temp = tempName(target);
+  track(temp);
   try {
     const handle = await open(temp, 'wx');
     try {
@@ -19,6 +42,8 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw writeError(target, err);
+  } finally {
+    unfinished.delete(temp);
   }
   await syncDirectory(dir);
 }
@@ -66,6 +91,7 @@ export async function openAtomic(target: string): Promise<AtomicStream> {
   const handle = await open(temp, 'wx').catch((err: unknown) => {
     throw writeError(target, err);
   });
+  track(temp);
   let closed = false;
   const close = async () => {
     if (!closed) {
@@ -91,12 +117,15 @@ export async function openAtomic(target: string): Promise<AtomicStream> {
         await close().catch(() => undefined);
         await unlink(temp).catch(() => undefined);
         throw writeError(target, err);
+      } finally {
+        unfinished.delete(temp);
       }
       await syncDirectory(dir);
     },
     abort: async () => {
       await close().catch(() => undefined);
       await unlink(temp).catch(() => undefined);
+      unfinished.delete(temp);
     },
   };
 }

@@ -280,8 +280,11 @@ describe('faults in the environment', function () {
   });
 
   describe('an interrupt (SIGINT) in the middle of writing', () => {
-    /** Starts the CLI, sends SIGINT once `ready()` holds, and resolves with its exit code and stderr. */
-    function interrupted(args: string[], ready: () => boolean): Promise<{ code: number | null; stderr: string; signalled: boolean }> {
+    /**
+     * Starts the CLI, sends SIGINT once `ready()` holds (and again `againAfterMs` later, as an
+     * impatient user would), and resolves with its exit code and stderr.
+     */
+    function interrupted(args: string[], ready: () => boolean, againAfterMs?: number): Promise<{ code: number | null; stderr: string; signalled: boolean }> {
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
@@ -291,6 +294,7 @@ describe('faults in the environment', function () {
           if (!signalled && ready()) {
             signalled = child.kill('SIGINT');
             clearInterval(poll);
+            if (againAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), againAfterMs);
           }
         }, 5);
         child.on('error', reject);
@@ -315,6 +319,22 @@ describe('faults in the environment', function () {
       assert.equal(r.stderr, 'medner: interrupted\n');
       assert.deepEqual(readdirSync(outDir), [], 'neither out.jsonl nor its temporary file');
       assert.deepEqual(snapshot(src), before);
+      rmSync(dir, { recursive: true });
+    });
+
+    it('--out: a second SIGINT stops at once, and still leaves no partial file', async () => {
+      const dir = tempDir();
+      const src = records(path.join(dir, 'in'), 60, 20_000);
+      const outDir = path.join(dir, 'out');
+      mkdirSync(outDir);
+      const writing = () => readdirSync(outDir).some((f) => f.endsWith('.tmp') && readFileSync(path.join(outDir, f)).length > 0);
+      // 10 ms: while the first interrupt is still winding the run down (without the second
+      // handler, the default action of SIGINT killed the process there and left its temp file).
+      const r = await interrupted(['label', src, '--model', tiny, '--out', path.join(outDir, 'out.jsonl')], writing, 10);
+      assert.ok(r.signalled);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, 'medner: interrupted\n');
+      assert.deepEqual(readdirSync(outDir), []);
       rmSync(dir, { recursive: true });
     });
 
