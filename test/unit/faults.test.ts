@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { openAtomic } from '../../src/core/atomic';
 import { labelBatch, type BatchOptions } from '../../src/core/batch';
 import { NerEngine } from '../../src/core/engine';
+import { readAnnotations } from '../../src/core/formats/detect';
 import { parseDocuments, serializeDocuments } from '../../src/core/formats/jsonl';
 import { readInputs } from '../../src/core/inputs';
 import { ModelError } from '../../src/core/model';
@@ -136,6 +137,19 @@ describe('fault fixtures', function () {
     assert.equal(again.code, 1, again.stderr);
     assert.match(again.stderr, new RegExp(`\\(${labelledCases().length} unchanged, reused\\)`));
     assert.deepEqual(leftovers(out), []);
+  });
+
+  it('CLI: brat export keeps every labelled case\'s bytes exactly, and reads back with the same entities', async () => {
+    const out = path.join(root, 'brat-out');
+    const r = medner(['label', inDir, '--model', tiny, '--out-dir', out, '--format', 'brat']);
+    assert.equal(r.code, 1, r.stderr);
+    for (const c of labelledCases()) {
+      const txt = path.join(out, c.name.replace(/\.txt$/, '') + '.txt');
+      assert.deepEqual(readFileSync(txt), readFileSync(path.join(inDir, c.name)), `${c.name}: byte-identical`);
+    }
+    const back = await readAnnotations(out, 'brat');
+    assert.equal(back.length, labelledCases().length);
+    for (const d of back) assert.deepEqual(d.entities.map((e) => ({ start: e.start, end: e.end })), sickRuns(d.text), d.path);
   });
 
   it('CLI: --max-bytes names the limit and the size of what it skips, stdin included', () => {
