@@ -19,6 +19,10 @@ export class OnnxRunner {
   static async create(meta: Pick<ModelMeta, 'onnxPath' | 'tags'>, options: RunnerOptions = {}): Promise<OnnxRunner> {
     // Imported lazily: the native binding costs ~100 ms and is not needed until the first run.
     const ort = await import('onnxruntime-node');
+    // Its warnings are not the user's to act on, and they break the CLI's one line per problem on
+    // stderr: e.g. where the home folder is read-only, every run warned that it could not persist
+    // a telemetry id. Errors still arrive as exceptions.
+    ort.env.logLevel = 'error';
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(meta.onnxPath, {
