@@ -1,7 +1,7 @@
 // The extension's side of the fault fixtures (test/unit/faults.test.ts has the rest): a binary
 // file, a document over medner.maxDocumentSize, and a corrupt model behind medner.modelPath.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -86,5 +86,6 @@ describe('MedNER on faulty input', function () {
     assert.equal(c.analyzer.get(doc.uri), undefined);
     await setting('modelPath', undefined);
     await waitFor('the shipped model again', () => c.model.state === 'ready' && c.analyzer.get(doc.uri)?.fresh);
+    rmSync(broken, { recursive: true, force: true });
   });
 });

@@ -28,9 +28,24 @@ function medner(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+// Every temporary folder and model these tests make, removed at the end.
+const made: string[] = [];
+
 function tempDir(prefix = 'medner-faults-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
+
+function tinyModel(options: Parameters<typeof writeTinyModel>[0] = {}): string {
+  const dir = writeTinyModel(options);
+  made.push(dir);
+  return dir;
+}
+
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Files an atomic write leaves behind only when it failed to clean up. */
 function leftovers(dir: string): string[] {
@@ -56,7 +71,7 @@ describe('fault fixtures', function () {
     mkdirSync(inDir);
     cases = writeFaultFolder(inDir, faultCases());
     sources = snapshot(inDir);
-    tiny = writeTinyModel();
+    tiny = tinyModel();
   });
 
   afterEach(() => {
@@ -64,9 +79,8 @@ describe('fault fixtures', function () {
   });
 
   after(() => {
-    chmodSync(path.join(inDir, 'unreadable.txt'), 0o644);
+    // Early, for the 50 MB file.
     rmSync(root, { recursive: true, force: true });
-    rmSync(tiny, { recursive: true, force: true });
   });
 
   it('reads or skips every case as specified (core)', async () => {
@@ -198,8 +212,7 @@ describe('paths the user running medner cannot read', () => {
     ].join('\n'));
     assert.deepEqual(parseDocuments(r.stdout).map((d) => [path.basename(d.path), d.entities.length]), [['a.txt', 1]]);
     assert.deepEqual(snapshot(src), before);
-    chmodSync(path.join(src, 'locked-folder'), 0o755);
-    rmSync(dir, { recursive: true });
+    chmodSync(path.join(src, 'locked-folder'), 0o755); // so that it can be removed
   });
 });
 
@@ -208,10 +221,8 @@ describe('faults in the environment', function () {
   let tiny: string;
 
   before(() => {
-    tiny = writeTinyModel();
+    tiny = tinyModel();
   });
-
-  after(() => rmSync(tiny, { recursive: true, force: true }));
 
   /** `n` records of `chars` characters each (runs of 病 among other text). */
   function records(dir: string, n: number, chars: number): string {
@@ -249,7 +260,7 @@ describe('faults in the environment', function () {
     });
 
     it('--out: says the disk is full, exits 2, and leaves the previous output and no partial file', () => {
-      const src = records(path.join(tmpdir(), `medner-full-in-${process.pid}`), 10, 20_000);
+      const src = records(path.join(tempDir(), 'in'), 10, 20_000);
       const before = snapshot(src);
       const out = path.join(mnt, 'out.jsonl');
       writeFileSync(out, 'previous result\n');
@@ -259,12 +270,11 @@ describe('faults in the environment', function () {
       assert.equal(readFileSync(out, 'utf8'), 'previous result\n');
       assert.deepEqual(readdirSync(mnt), ['out.jsonl']);
       assert.deepEqual(snapshot(src), before);
-      rmSync(src, { recursive: true });
       rmSync(out);
     });
 
     it('--out-dir: keeps every finished result consistent with the manifest, and resumes once there is room', () => {
-      const src = records(path.join(tmpdir(), `medner-full-in2-${process.pid}`), 12, 6_000);
+      const src = records(path.join(tempDir(), 'in'), 12, 6_000);
       const before = snapshot(src);
       const out = path.join(mnt, 'labelled');
       const r = medner(['label', src, '--model', tiny, '--out-dir', out]);
@@ -290,7 +300,6 @@ describe('faults in the environment', function () {
       assert.match(again.stderr, new RegExp(`12 documents from 12 files \\(${finished.length} unchanged, reused\\)`));
       assert.equal(parseDocuments(readFileSync(path.join(out, 'annotations.jsonl'), 'utf8')).length, 12);
       assert.deepEqual(snapshot(src), before);
-      rmSync(src, { recursive: true });
     });
   });
 
@@ -334,7 +343,6 @@ describe('faults in the environment', function () {
       assert.equal(r.stderr, 'medner: interrupted\n');
       assert.deepEqual(readdirSync(outDir), [], 'neither out.jsonl nor its temporary file');
       assert.deepEqual(snapshot(src), before);
-      rmSync(dir, { recursive: true });
     });
 
     it('--out: a second SIGINT stops at once, and still leaves no partial file', async () => {
@@ -350,7 +358,6 @@ describe('faults in the environment', function () {
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr, 'medner: interrupted\n');
       assert.deepEqual(readdirSync(outDir), []);
-      rmSync(dir, { recursive: true });
     });
 
     it('--out-dir: finished results are kept, nothing partial, and a rerun resumes from them', async () => {
@@ -376,7 +383,6 @@ describe('faults in the environment', function () {
       assert.equal(docs.length, 40);
       for (const d of docs) assert.deepEqual(d.entities.map((e) => ({ start: e.start, end: e.end })), sickRuns(d.text));
       assert.deepEqual(snapshot(src), before);
-      rmSync(dir, { recursive: true });
     });
   });
 
@@ -483,7 +489,7 @@ describe('faults in the environment', function () {
       },
       {
         name: 'model.onnx of another export (sha256 mismatch)',
-        make: (d) => copyFileSync(path.join(writeTinyModel({ maxLength: 32, emittedTags: 4 }), 'model.onnx'), path.join(d, 'model.onnx')),
+        make: (d) => copyFileSync(path.join(tinyModel({ maxLength: 32, emittedTags: 4 }), 'model.onnx'), path.join(d, 'model.onnx')),
         message: /does not match its metadata .*from another export$/,
       },
       {
@@ -510,7 +516,7 @@ describe('faults in the environment', function () {
     ];
 
     const broken = (make: (d: string) => void) => {
-      const dir = writeTinyModel();
+      const dir = tinyModel();
       make(dir);
       return dir;
     };
