@@ -40,7 +40,8 @@ const USAGE = `Usage:
                                        (a brat folder of .txt/.ann), told from the file unless given
   medner --version | --help
 
-Exit status: 0 all inputs labelled, 1 some inputs skipped, 2 usage or model error.`;
+Exit status: 0 all inputs labelled, 1 some inputs skipped, 2 usage or model error, or a run that
+could not finish (a full disk, an interrupt).`;
 
 class UsageError extends Error {}
 
@@ -192,9 +193,18 @@ async function labelFolder(
 /** Ctrl-C / SIGTERM abort the run (so outputs are committed or removed cleanly) instead of killing it. */
 function onInterrupt(message: string): { signal: AbortSignal; dispose(): void } {
   const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error(message));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = () => {
+    if (!abort.signal.aborted) {
+      abort.abort(new Error(message));
+      return;
+    }
+    // A second one does not wait for the run to wind down; atomic.ts still removes partial files
+    // on exit, which the default action of the signal would skip.
+    process.stderr.write(`medner: ${message}\n`);
+    process.exit(2);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return {
     signal: abort.signal,
     dispose: () => {

@@ -1,12 +1,35 @@
 // Output files are replaced atomically so that an interrupted run never leaves a
 // half-written result where a previous complete one used to be.
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
+
+// Temporary files neither renamed nor removed yet. A process that exits before it gets to them
+// (a second Ctrl-C, an uncaught error) removes them on its way out: no partial file outlives it.
+const unfinished = new Set<string>();
+let exitHook = false;
+
+function track(temp: string): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const t of unfinished) {
+        try {
+          unlinkSync(t);
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  unfinished.add(temp);
+}
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(target);
   const temp = tempName(target);
+  track(temp);
   try {
     const handle = await open(temp, 'wx');
     try {
@@ -18,9 +41,18 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await rename(temp, target);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    throw err;
+    throw writeError(target, err);
+  } finally {
+    unfinished.delete(temp);
   }
   await syncDirectory(dir);
+}
+
+// Errno messages name the temp file at most, never the output the user asked for.
+function writeError(target: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  const reason = e.code === 'ENOSPC' ? 'no space left on the device' : e.message;
+  return Object.assign(new Error(`cannot write ${target}: ${reason}`), { code: e.code });
 }
 
 // Same directory as the target: rename is only atomic within one file system.
@@ -56,7 +88,10 @@ export interface AtomicStream {
 export async function openAtomic(target: string): Promise<AtomicStream> {
   const dir = path.dirname(target);
   const temp = tempName(target);
-  const handle = await open(temp, 'wx');
+  const handle = await open(temp, 'wx').catch((err: unknown) => {
+    throw writeError(target, err);
+  });
+  track(temp);
   let closed = false;
   const close = async () => {
     if (!closed) {
@@ -66,7 +101,12 @@ export async function openAtomic(target: string): Promise<AtomicStream> {
   };
   return {
     write: async (chunk) => {
-      await handle.write(chunk);
+      // Not handle.write(): on a full disk it writes part of the chunk and reports no error, and
+      // the commit would then make a truncated file visible. writeFile continues from the current
+      // position and fails with ENOSPC instead.
+      await handle.writeFile(chunk).catch((err: unknown) => {
+        throw writeError(target, err);
+      });
     },
     commit: async () => {
       try {
@@ -76,13 +116,16 @@ export async function openAtomic(target: string): Promise<AtomicStream> {
       } catch (err) {
         await close().catch(() => undefined);
         await unlink(temp).catch(() => undefined);
-        throw err;
+        throw writeError(target, err);
+      } finally {
+        unfinished.delete(temp);
       }
       await syncDirectory(dir);
     },
     abort: async () => {
       await close().catch(() => undefined);
       await unlink(temp).catch(() => undefined);
+      unfinished.delete(temp);
     },
   };
 }

@@ -105,21 +105,32 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
   let pending: { file: string; bytes: Buffer; sha256: string; docs: InputDoc[] }[] = [];
   let pendingChars = 0;
   let characters = 0;
+  // Result files that no manifest entry will name once the manifest is saved.
+  const stale: string[] = [];
+  const saveManifest = async () => {
+    await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
+    // By base name: a manifest is read from disk, and this must never delete outside results/.
+    for (const r of stale.splice(0)) await fs.rm(path.join(stateDir, 'results', path.basename(r)), { force: true });
+  };
   const flush = async () => {
     if (!pending.length) return;
     const results = await engine.analyzeMany(pending.flatMap((p) => p.docs.map((d) => d.text)), options);
     let i = 0;
     for (const p of pending) {
       const docs: DocumentResult[] = p.docs.map((d) => ({ path: d.line ? `${d.path}:${d.line}` : d.path, encoding: d.encoding, text: d.text, entities: results[i++] }));
-      const result = path.join('results', `${createHash('sha256').update(path.resolve(p.file)).digest('hex').slice(0, 32)}.jsonl`);
+      // Named by input and content: a result file only ever holds the result of the content its
+      // manifest entry hashes, even when a run stops between writing results and the manifest.
+      const result = path.join('results', `${createHash('sha256').update(`${path.resolve(p.file)}\0${p.sha256}`).digest('hex').slice(0, 32)}.jsonl`);
       await writeFileAtomic(path.join(stateDir, result), serializeDocuments(docs));
+      const old = manifest.inputs[path.resolve(p.file)];
+      if (old && old.result !== result) stale.push(old.result);
       manifest.inputs[path.resolve(p.file)] = { size: p.bytes.length, sha256: p.sha256, result };
       labelledChars += p.docs.reduce((n, d) => n + d.text.length, 0);
       done++;
     }
     pending = [];
     pendingChars = 0;
-    await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
+    await saveManifest();
     report(characters);
   };
 
@@ -128,6 +139,13 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
     const loaded = await loadFile(file, options);
     if ('skipped' in loaded) {
       skipped.push(loaded.skipped);
+      // Deleted, unreadable, grown too large or no longer text since it was labelled: its old hash
+      // describes content that is gone.
+      const gone = manifest.inputs[path.resolve(file)];
+      if (gone) {
+        delete manifest.inputs[path.resolve(file)];
+        stale.push(gone.result);
+      }
       done++;
       continue;
     }
@@ -146,6 +164,7 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
     if (pendingChars >= (options.chunkChars ?? 32_768)) await flush();
   }
   await flush();
+  if (stale.length) await saveManifest();
 
   const all: DocumentResult[] = [];
   // The stored result of each exported document, with the path it was read from.

@@ -23,7 +23,10 @@ export function decodeBuffer(buf: Uint8Array): Decoded {
   if (utf8 !== undefined) return finish(utf8, 'utf-8');
   // Chinese clinical records exported from older Windows systems are commonly GBK,
   // which GB18030 includes.
-  return finish(strictDecode('gb18030', buf), 'gb18030');
+  const gb18030 = strictDecode('gb18030', buf);
+  // Both were tried: naming only the fallback would puzzle the owner of a damaged UTF-8 file.
+  if (gb18030 === undefined) return { error: 'not valid utf-8 or gb18030 text' };
+  return finish(gb18030, 'gb18030');
 }
 
 function finish(text: string | undefined, encoding: Encoding): Decoded {
@@ -41,7 +44,8 @@ function strictDecode(label: string, bytes: Uint8Array): string | undefined {
   }
 }
 
-function looksBinary(text: string): boolean {
+/** Whether decoded text is almost surely not prose (a NUL, or too many control characters). */
+export function looksBinary(text: string): boolean {
   if (text.length === 0) return false;
   let controls = 0;
   for (let i = 0; i < text.length; i++) {

@@ -4,7 +4,9 @@ import type { Encoding } from './decode';
 export function encodeText(text: string, encoding: Encoding): Buffer {
   switch (encoding) {
     case 'utf-8':
-      return Buffer.from(text, 'utf8');
+      // A leading U+FEFF would be read back as a byte-order mark and dropped, moving every offset
+      // by one: a BOM in front keeps it text (the file then reads back as utf-8-bom).
+      return text.startsWith('\uFEFF') ? encodeText(text, 'utf-8-bom') : Buffer.from(text, 'utf8');
     case 'utf-8-bom':
       return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
     case 'utf-16le':

@@ -3,6 +3,8 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { globToRegExp } from './glob';
 
+const NOT_REGULAR = 'not a regular file or folder';
+
 export interface InputProblem {
   path: string;
   reason: string;
@@ -56,7 +58,10 @@ export async function collectInputs(paths: string[], glob = '**/*.txt'): Promise
         continue;
       }
       if (info.isDirectory()) await walk(root, full);
-      else if (info.isFile() && pattern.test(toSlashes(path.relative(root, full)))) await addFile(full);
+      else if (!pattern.test(toSlashes(path.relative(root, full)))) continue;
+      // A FIFO, socket or device named like a record is reported, never opened: reading one can block forever.
+      else if (info.isFile()) await addFile(full);
+      else problems.push({ path: full, reason: NOT_REGULAR });
     }
   };
 
@@ -70,7 +75,7 @@ export async function collectInputs(paths: string[], glob = '**/*.txt'): Promise
     }
     if (info.isDirectory()) await walk(input, input);
     else if (info.isFile()) await addFile(input);
-    else problems.push({ path: input, reason: 'not a regular file or folder' });
+    else problems.push({ path: input, reason: NOT_REGULAR });
   }
   return { files, problems };
 }

@@ -52,10 +52,12 @@ export async function loadFile(path: string, options: InputOptions = {}): Promis
   let bytes: Buffer;
   try {
     if (path === '-') {
+      // A pipe has no size to check first: the limit applies once it is read.
       bytes = await (options.readStdin ?? readStdin)();
+      if (bytes.length > maxBytes) return { skipped: { path, reason: tooLarge(maxBytes, bytes.length) } };
     } else {
       const stat = await fs.stat(path);
-      if (stat.size > maxBytes) return { skipped: { path, reason: `larger than the ${formatBytes(maxBytes)} limit (${formatBytes(stat.size)})` } };
+      if (stat.size > maxBytes) return { skipped: { path, reason: tooLarge(maxBytes, stat.size) } };
       bytes = await fs.readFile(path);
     }
   } catch (e) {
@@ -110,6 +112,10 @@ function describeFsError(e: unknown): string {
     case 'EISDIR': return 'is a directory';
     default: return err.message ?? String(e);
   }
+}
+
+function tooLarge(maxBytes: number, size: number): string {
+  return `larger than the ${formatBytes(maxBytes)} limit (${formatBytes(size)})`;
 }
 
 export function formatBytes(n: number): string {

@@ -19,6 +19,10 @@ export class OnnxRunner {
   static async create(meta: Pick<ModelMeta, 'onnxPath' | 'tags'>, options: RunnerOptions = {}): Promise<OnnxRunner> {
     // Imported lazily: the native binding costs ~100 ms and is not needed until the first run.
     const ort = await import('onnxruntime-node');
+    // Its warnings are not the user's to act on, and they break the CLI's one line per problem on
+    // stderr: e.g. where the home folder is read-only, every run warned that it could not persist
+    // a telemetry id. Errors still arrive as exceptions.
+    ort.env.logLevel = 'error';
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(meta.onnxPath, {
@@ -35,6 +39,13 @@ export class OnnxRunner {
     if (missing.length || !session.outputNames.includes('emissions')) {
       await session.release();
       throw new ModelError(`model ${meta.onnxPath} does not have the inputs input_ids/attention_mask and output emissions`);
+    }
+    // Checked at load, not at the first run: a mismatch then fails before any output is started,
+    // even when no input reaches the model. A symbolic width is left to the check in run().
+    const out = session.outputMetadata.find((m) => m.name === 'emissions');
+    if (out?.isTensor && typeof out.shape[2] === 'number' && out.shape[2] !== meta.tags.length) {
+      await session.release();
+      throw new ModelError(tagCountMismatch(out.shape.join('x'), meta.tags.length));
     }
     return new OnnxRunner(ort, session, meta.tags.length);
   }
@@ -57,7 +68,7 @@ export class OnnxRunner {
     const em = out.emissions;
     const k = this.numTags;
     if (em.dims.length !== 3 || em.dims[2] !== k) {
-      throw new ModelError(`model emits ${em.dims.join('x')} scores but its metadata lists ${k} tags`);
+      throw new ModelError(tagCountMismatch(em.dims.join('x'), k));
     }
     const data = em.data as Float32Array;
     return batch.map((seq, b) => data.slice(b * width * k, (b * width + seq.length) * k));
@@ -66,4 +77,8 @@ export class OnnxRunner {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+function tagCountMismatch(shape: string, tags: number): string {
+  return `model emits ${shape} scores but its metadata lists ${tags} tags: model.json is not this ONNX file's`;
 }

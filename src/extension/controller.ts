@@ -1,6 +1,7 @@
 /** Connects editor events, settings, the model and the views. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { looksBinary } from '../core/decode';
 import { Analyzer, type DocumentEntities } from './analyzer';
 import { documentSelector, isShown, type MedNerConfig, readConfig, SECTION } from './config';
 import { Decorations } from './decorations';
@@ -88,12 +89,13 @@ export class Controller implements vscode.Disposable {
   }
 
   private maybeAnalyze(doc: vscode.TextDocument): void {
-    const { enabled, liveAnalysis, maxDocumentSize } = this.config;
+    const { enabled, liveAnalysis } = this.config;
     if (!enabled || !liveAnalysis || !this.matches(doc) || this.cleared.has(doc.uri.toString())) return;
     const existing = this.analyzer.get(doc.uri);
     if (existing?.fresh && existing.version === doc.version) return;
-    if (doc.getText().length > maxDocumentSize) {
-      this.log.info(`${doc.uri.fsPath} is longer than medner.maxDocumentSize (${maxDocumentSize}); run Analyze to analyse it anyway`);
+    const why = this.notAutomatic(doc);
+    if (why) {
+      this.log.info(`${doc.uri.fsPath} ${why}; run Analyze to analyse it anyway`);
       return;
     }
     this.analyzer.schedule(doc);
@@ -104,10 +106,21 @@ export class Controller implements vscode.Disposable {
     this.cleared.delete(e.document.uri.toString());
     this.analyzer.onEdit(e);
     const visible = vscode.window.visibleTextEditors.some((ed) => ed.document === e.document);
-    const { enabled, liveAnalysis, maxDocumentSize, debounceMs } = this.config;
-    if (visible && enabled && liveAnalysis && this.matches(e.document) && e.document.getText().length <= maxDocumentSize) {
+    const { enabled, liveAnalysis, debounceMs } = this.config;
+    if (visible && enabled && liveAnalysis && this.matches(e.document) && !this.notAutomatic(e.document)) {
       this.analyzer.schedule(e.document, debounceMs);
     }
+  }
+
+  /** Why `doc` is left to the Analyze command, if it is. */
+  private notAutomatic(doc: vscode.TextDocument): string | undefined {
+    const text = doc.getText();
+    const { maxDocumentSize } = this.config;
+    if (text.length > maxDocumentSize) return `is longer than medner.maxDocumentSize (${maxDocumentSize})`;
+    // As the CLI skips binary files: a file opened with "Open Anyway" is no record, and labelling
+    // it would only burn CPU on noise.
+    if (looksBinary(text)) return 'looks binary';
+    return undefined;
   }
 
   private onConfigChange(): void {

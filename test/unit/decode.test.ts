@@ -47,7 +47,7 @@ describe('decodeBuffer', () => {
   });
 
   it('reports bytes valid in neither UTF-8 nor GB18030', () => {
-    assert.deepEqual(decodeBuffer(Buffer.from([0x41, 0xff, 0xff])), { error: 'not valid gb18030 text' });
+    assert.deepEqual(decodeBuffer(Buffer.from([0x41, 0xff, 0xff])), { error: 'not valid utf-8 or gb18030 text' });
   });
 
   it('reports invalid UTF-8 after a UTF-8 BOM', () => {

@@ -35,6 +35,46 @@ describe('NerEngine', () => {
     );
   });
 
+  it('reads a context-dependent model windowed exactly as unwindowed (property)', async () => {
+    // 病 is a disease only with an 'a' at most R characters away, so the tag at p depends on
+    // positions p-R-1 .. p+R (whether the previous 病 qualified decides B or I). The window where an
+    // entity starts decides all of it, so for entities of up to L = 3 characters a window needs
+    // R + L - 1 = 4 characters of context beyond what it owns; it keeps at least
+    // floor(maxLength / 8), which maxLength >= 40 makes 5. Then no entity may change, wherever
+    // the window edges fall. (With R = 3, which needs 6, it fails in about half the runs of this test.)
+    const R = 2;
+    const A = 4; // 'a' in fakeModel.ts
+    class ContextRunner extends RuleRunner {
+      override async run(batch: readonly Int32Array[]): Promise<Float32Array[]> {
+        return batch.map((ids) => {
+          const qualifies = (i: number) => i >= 0 && ids[i] === 3 && ids.slice(Math.max(0, i - R), i + R + 1).includes(A);
+          const em = new Float32Array(ids.length * 3);
+          ids.forEach((_, i) => (em[i * 3 + (!qualifies(i) ? 0 : qualifies(i - 1) ? 2 : 1)] = 10));
+          return em;
+        });
+      }
+    }
+    // 'a' is rare, so whether one lies within reach is often decided by a single character.
+    const units = fc.oneof(
+      { arbitrary: fc.constantFrom('x', '。', '😀', '\r\n', '\u200b', 'Ｃ'), weight: 6 },
+      { arbitrary: fc.constant('a'), weight: 1 },
+      { arbitrary: fc.integer({ min: 1, max: 3 }).map((n) => '病'.repeat(n)), weight: 3 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(units, { minLength: 60, maxLength: 200, size: 'max' }).map((p) => p.join('')), fc.integer({ min: 40, max: 64 }), async (text, maxLength) => {
+        const chars = Array.from(text);
+        const windowed = await new NerEngine(meta(maxLength), new ContextRunner()).analyze(text);
+        const whole = await new NerEngine(meta(Math.max(2, chars.length)), new ContextRunner()).analyze(text);
+        assert.deepEqual(windowed, whole);
+        for (const e of windowed) {
+          assert.ok(e.start >= 0 && e.start < e.end && e.end <= chars.length, 'inside the text');
+          assert.equal(e.text, chars.slice(e.start, e.end).join(''));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('uses code-point offsets for texts with astral characters and CRLF', async () => {
     const engine = new NerEngine(meta(256), new RuleRunner());
     const [entity] = await engine.analyze('😀\r\n病病a');

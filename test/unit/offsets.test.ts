@@ -87,6 +87,43 @@ describe('OffsetMap', () => {
   });
 });
 
+describe('OffsetMap on the fault fixtures\' characters', () => {
+  // Line endings of every kind, emoji (a ZWJ sequence, a flag, a skin tone), CJK Extension B,
+  // zero-width and BOM characters, full-width forms: what a decoded record may hold.
+  const units = fc.constantFrom('病', 'a', '\r\n', '\r', '\n', '😀', '👨\u200d⚕️', '🇨🇳', '\u{1F3FB}', '𠀀', '\u200b', '\ufeff', 'Ｃ', '\u3000');
+
+  it('maps an entity range to UTF-16 and back unchanged, slicing the same text (property)', () => {
+    fc.assert(
+      fc.property(fc.array(units, { maxLength: 60 }), fc.nat(), fc.nat(), (parts, x, y) => {
+        const text = parts.join('');
+        const chars = codePoints(text);
+        const map = new OffsetMap(text);
+        const start = x % (chars.length + 1);
+        const end = start + (y % (chars.length - start + 1));
+        const [u0, u1] = [map.toUtf16(start), map.toUtf16(end)];
+        assert.deepEqual([map.toCodePoint(u0), map.toCodePoint(u1)], [start, end]);
+        assert.equal(text.slice(u0, u1), chars.slice(start, end).join(''));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('counts CR and LF as two code points each way, so an offset between them is a boundary (property)', () => {
+    fc.assert(
+      fc.property(fc.array(units, { maxLength: 60 }), (parts) => {
+        const text = parts.join('');
+        const map = new OffsetMap(text);
+        for (let u = text.indexOf('\r\n'); u >= 0; u = text.indexOf('\r\n', u + 1)) {
+          const cp = map.toCodePoint(u + 1);
+          assert.equal(map.toUtf16(cp), u + 1);
+          assert.equal(codePoints(text)[cp], '\n');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('codePoints', () => {
   it('splits astral characters as single elements', () => {
     assert.deepEqual(codePoints('肝𠀀😀\r\n'), ['肝', '𠀀', '😀', '\r', '\n']);

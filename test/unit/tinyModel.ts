@@ -1,0 +1,107 @@
+// A real, generated MedNER model folder (model.json + model.onnx) that onnxruntime loads in
+// milliseconds and that runs a megabyte in well under a second, so the CLI can be tested end to
+// end on large and faulty inputs. The graph is one Gather: each token's emission row comes from a
+// table, so its answer does not depend on context; with the CRF below, every run of 病 is one
+// disease (as in fakeModel.ts). Whatever the windowing does, those runs are the right answer.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+export const TINY_VOCAB = ['[PAD]', '[UNK]', '[SPACE]', '病', 'a', '。'];
+const SICK = TINY_VOCAB.indexOf('病');
+const TAGS = ['O', 'B-疾病和诊断', 'I-疾病和诊断'];
+
+/** Every maximal run of 病 in `text`, as code-point offsets: what the tiny model must find. */
+export function sickRuns(text: string): { start: number; end: number }[] {
+  const runs: { start: number; end: number }[] = [];
+  Array.from(text).forEach((c, i) => {
+    if (c !== '病') return;
+    const last = runs[runs.length - 1];
+    if (last && last.end === i) last.end = i + 1;
+    else runs.push({ start: i, end: i + 1 });
+  });
+  return runs;
+}
+
+export interface TinyModelOptions {
+  maxLength?: number;
+  /** Columns of the emission table; metadata always lists 3 tags, so another number is a mismatch. */
+  emittedTags?: number;
+  /** Name of the graph output (the contract wants `emissions`). */
+  outputName?: string;
+}
+
+/** Writes a model folder and returns its path. */
+export function writeTinyModel(options: TinyModelOptions = {}, dir = mkdtempSync(path.join(tmpdir(), 'medner-tiny-model-'))): string {
+  const onnx = tinyOnnx(options.emittedTags ?? TAGS.length, options.outputName ?? 'emissions');
+  writeFileSync(path.join(dir, 'model.onnx'), onnx);
+  const k = TAGS.length;
+  const transitions = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  transitions[0][2] = -100; // O -> I: an entity starts with B
+  transitions[1][1] = -10; // B -> B, I -> B: a run of 病 is one entity
+  transitions[2][1] = -10;
+  const meta = {
+    format: 'medner-bbrac/1',
+    name: 'tiny',
+    onnx: { file: 'model.onnx', sha256: createHash('sha256').update(onnx).digest('hex') },
+    maxLength: options.maxLength ?? 64,
+    labels: [{ name: '疾病和诊断', alias: 'disease' }],
+    tags: TAGS,
+    normalization: {
+      unit: 'codepoint', fullwidthAscii: { from: 0xff01, to: 0xff5e, offset: 0xfee0 }, lowercaseAscii: true,
+      whitespace: [9, 10, 11, 12, 13, 32, 12288], spaceToken: '[SPACE]', unknownToken: '[UNK]', padToken: '[PAD]',
+    },
+    vocab: TINY_VOCAB,
+    crf: { transitions, start: [0, 0, -100], end: [0, 0, 0] },
+  };
+  writeFileSync(path.join(dir, 'model.json'), JSON.stringify(meta));
+  return dir;
+}
+
+// ONNX is protobuf; the handful of messages a one-node graph needs are written by hand here.
+// Field numbers are those of onnx/onnx.proto.
+function tinyOnnx(emittedTags: number, outputName: string): Buffer {
+  const table = new Float32Array(TINY_VOCAB.length * emittedTags);
+  for (let id = 0; id < TINY_VOCAB.length; id++) {
+    // 病: B or I (the CRF picks); anything else: O.
+    if (id === SICK) table.fill(5, id * emittedTags + 1, id * emittedTags + Math.min(3, emittedTags));
+    else table[id * emittedTags] = 5;
+  }
+  const FLOAT = 1;
+  const INT64 = 7;
+  const dims = (...d: (number | string)[]) =>
+    msg(2, concat(d.map((x) => msg(1, typeof x === 'number' ? varintField(1, x) : str(2, x))))); // TensorShapeProto
+  const valueInfo = (name: string, elemType: number, shape: Buffer) =>
+    concat([str(1, name), msg(2, msg(1, concat([varintField(1, elemType), shape])))]); // ValueInfoProto{TypeProto{Tensor}}
+  const initializer = concat([
+    varintField(1, TINY_VOCAB.length), varintField(1, emittedTags), varintField(2, FLOAT), str(8, 'table'),
+    bytesField(9, Buffer.from(table.buffer)),
+  ]);
+  const gather = concat([str(1, 'table'), str(1, 'input_ids'), str(2, outputName), str(3, 'gather'), str(4, 'Gather')]);
+  const graph = concat([
+    msg(1, gather),
+    str(2, 'tiny'),
+    msg(5, initializer),
+    msg(11, valueInfo('input_ids', INT64, dims('batch', 'length'))),
+    msg(11, valueInfo('attention_mask', INT64, dims('batch', 'length'))),
+    msg(12, valueInfo(outputName, FLOAT, dims('batch', 'length', emittedTags))),
+  ]);
+  return concat([varintField(1, 8), str(2, 'medner-tests'), msg(7, graph), msg(8, concat([str(1, ''), varintField(2, 13)]))]);
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+const varintField = (field: number, n: number) => concat([varint(field << 3), varint(n)]);
+const bytesField = (field: number, b: Buffer) => concat([varint((field << 3) | 2), varint(b.length), b]);
+const str = (field: number, s: string) => bytesField(field, Buffer.from(s, 'utf8'));
+const msg = bytesField;
+const concat = (parts: Buffer[]) => Buffer.concat(parts);
