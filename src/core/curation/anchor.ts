@@ -1,0 +1,144 @@
+// Keeping curated entities on their text when the document changes: an edit in the editor moves
+// the entities it does not touch by its length; those it touches, and all entities of a file that
+// changed on disk, are looked for again by their text and the characters around it. What cannot be
+// found is flagged `unanchored`, never dropped: it may be a person's work.
+import { OffsetMap } from '../offsets';
+import { CONTEXT_CHARS, type CuratedEntity, type StoredEntity } from './record';
+
+/** Context characters (of 2 x CONTEXT_CHARS) that must agree for a term that occurs more than once. */
+const MIN_CONTEXT = 4;
+/** UTF-16 units either side of the expected position searched before the whole text. */
+const NEARBY = 2048;
+
+/** A replacement of code points [start, end) of the old text by `text`. */
+export interface TextEdit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+interface Sought {
+  text: string;
+  before: string;
+  after: string;
+}
+
+/**
+ * Finds `sought` in `text`: the occurrence with the most agreeing context, the nearest to `hint`
+ * (a code-point offset) among equals. A term found more than once must agree on at least a few
+ * context characters. Returns code-point offsets.
+ */
+export function locate(text: string, map: OffsetMap, sought: Sought, hint: number, taken?: ReadonlySet<string>): { start: number; end: number } | undefined {
+  if (!sought.text) return undefined;
+  const hint16 = map.toUtf16(Math.min(Math.max(0, hint), map.codePointLength));
+  const full = sought.before.length + sought.after.length;
+  const length = Array.from(sought.text).length;
+  const toSpan = (i: number) => {
+    const start = map.toCodePoint(i, 'ceil');
+    return { start, end: start + length };
+  };
+  const scan = (from: number, to: number) => {
+    let best = -1;
+    let bestScore = -1;
+    let bestDistance = Infinity;
+    let found = 0;
+    for (let i = text.indexOf(sought.text, from); i >= 0 && i <= to; i = text.indexOf(sought.text, i + 1)) {
+      const span = toSpan(i);
+      if (taken?.has(`${span.start}:${span.end}`)) continue;
+      found++;
+      const score = agreeingBefore(sought.before, text, i) + agreeingAfter(sought.after, text, i + sought.text.length);
+      const distance = Math.abs(i - hint16);
+      if (score > bestScore || (score === bestScore && distance < bestDistance)) {
+        best = i;
+        bestScore = score;
+        bestDistance = distance;
+      }
+    }
+    return { best, bestScore, found };
+  };
+  // Most entities are where they were expected, or close by, with their neighbourhood intact:
+  // looking there first keeps a long document's re-anchoring linear.
+  if (text.startsWith(sought.text, hint16) && agreeingBefore(sought.before, text, hint16) + agreeingAfter(sought.after, text, hint16 + sought.text.length) === full) {
+    const span = toSpan(hint16);
+    if (!taken?.has(`${span.start}:${span.end}`)) return span;
+  }
+  const near = scan(Math.max(0, hint16 - NEARBY), hint16 + NEARBY);
+  if (near.best >= 0 && near.bestScore === full) return toSpan(near.best);
+  const all = scan(0, text.length);
+  if (all.best < 0) return undefined;
+  if (all.found > 1 && all.bestScore < Math.min(MIN_CONTEXT, full)) return undefined;
+  return toSpan(all.best);
+}
+
+function agreeingBefore(before: string, text: string, at: number): number {
+  let k = 0;
+  while (k < before.length && k < at && before[before.length - 1 - k] === text[at - 1 - k]) k++;
+  return k;
+}
+
+function agreeingAfter(after: string, text: string, at: number): number {
+  let k = 0;
+  while (k < after.length && at + k < text.length && after[k] === text[at + k]) k++;
+  return k;
+}
+
+/**
+ * The entities of a record whose text changed (its hash differs) placed on the new text. Entities
+ * are visited in order, each expected where the previous one moved to, so a shifted document keeps
+ * repeated terms in their own places.
+ */
+export function reanchor<E extends StoredEntity>(entities: readonly E[], text: string): CuratedEntity[] {
+  const map = new OffsetMap(text);
+  const taken = new Set<string>();
+  let shift = 0;
+  const placed = entities.map((e): CuratedEntity => {
+    const { before, after, ...entity } = e;
+    const at = locate(text, map, { text: e.text, before, after }, e.start + shift, taken);
+    if (!at) return { ...entity, unanchored: true, ...clampTo(entity, map.codePointLength) };
+    shift = at.start - e.start;
+    taken.add(`${at.start}:${at.end}`);
+    const { unanchored: _, ...anchored } = entity;
+    return { ...anchored, start: at.start, end: at.end };
+  });
+  return placed.sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+/**
+ * The entities after `edits` (code points of `oldText`, as one change event lists them: none
+ * overlapping) turned `oldText` into `newText`. Untouched entities shift; touched ones are sought
+ * near where they were.
+ */
+export function applyEdits(entities: readonly CuratedEntity[], oldText: string, newText: string, edits: readonly TextEdit[]): CuratedEntity[] {
+  const sorted = [...edits].sort((a, b) => a.start - b.start);
+  let oldChars: string[] | undefined;
+  let map: OffsetMap | undefined;
+  const moved = entities.map((e) => {
+    let delta = 0;
+    let touched = false;
+    for (const edit of sorted) {
+      if (edit.end <= e.start) delta += [...edit.text].length - (edit.end - edit.start);
+      else if (edit.start < e.end) touched = true;
+    }
+    // An unanchored entity only moves along: a person decides where it belongs.
+    if (!touched || e.unanchored) return delta === 0 ? e : { ...e, start: e.start + delta, end: e.end + delta };
+    oldChars ??= Array.from(oldText);
+    map ??= new OffsetMap(newText);
+    const at = locate(newText, map, { text: e.text, ...contextOf(oldChars, e) }, e.start + delta);
+    if (!at) return { ...e, unanchored: true, ...clampTo({ start: e.start + delta, end: e.end + delta }, map.codePointLength) };
+    return { ...e, start: at.start, end: at.end };
+  });
+  return moved.sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+function contextOf(chars: readonly string[], e: CuratedEntity): { before: string; after: string } {
+  return {
+    before: chars.slice(Math.max(0, e.start - CONTEXT_CHARS), e.start).join(''),
+    after: chars.slice(e.end, e.end + CONTEXT_CHARS).join(''),
+  };
+}
+
+/** Where an unanchored entity is kept: its old offsets, inside the new text. */
+function clampTo(span: { start: number; end: number }, length: number): { start: number; end: number } {
+  const start = Math.min(Math.max(0, span.start), Math.max(0, length - 1));
+  return { start, end: Math.min(Math.max(start + 1, span.end), Math.max(start + 1, length)) };
+}
