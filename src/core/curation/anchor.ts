@@ -97,8 +97,9 @@ export function reanchor<E extends StoredEntity>(entities: readonly E[], text: s
     if (!at) return { ...entity, unanchored: true, ...clampTo(entity, map.codePointLength) };
     shift = at.start - e.start;
     taken.add(`${at.start}:${at.end}`);
-    const { unanchored: _, ...anchored } = entity;
-    return { ...anchored, start: at.start, end: at.end };
+    const anchored: CuratedEntity = { ...entity, start: at.start, end: at.end };
+    delete anchored.unanchored;
+    return anchored;
   });
   return placed.sort((a, b) => a.start - b.start || a.end - b.end);
 }
