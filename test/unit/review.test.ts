@@ -3,6 +3,7 @@ import { compare } from '../../src/core/curation/compare';
 import { countByStatus, progress, reviewQueue } from '../../src/core/curation/queue';
 import type { CuratedEntity } from '../../src/core/curation/record';
 import { markdownReport } from '../../src/core/curation/report';
+import { evaluationHtml, parseMessage } from '../../src/extension/evaluationHtml';
 
 const e = (start: number, status: CuratedEntity['status'], score?: number): CuratedEntity => ({ start, end: start + 2, label: '药物', text: 'xx', status, ...(score === undefined ? {} : { score }) });
 
@@ -14,7 +15,7 @@ describe('review queue and progress', () => {
   ];
 
   it('orders open predictions least certain first, across documents, skipping done documents', () => {
-    assert.deepEqual(reviewQueue(docs).map((i) => `${i.key}@${i.entity.start}`), ['a.txt@3', 'a.txt@0', 'b.txt@0', 'b.txt@6']);
+    assert.deepEqual(reviewQueue(docs).map((i) => `${i.doc.key}@${i.entity.start}`), ['a.txt@3', 'a.txt@0', 'b.txt@0', 'b.txt@6']);
     assert.equal(reviewQueue(docs, 2).length, 2);
   });
 
@@ -62,5 +63,29 @@ describe('comparing predictions with gold', () => {
     assert.match(md, /^# Evaluation/);
     assert.match(md, /\| \*\*micro\*\* \| \*\*25\.0\*\* \| \*\*25\.0\*\* \| \*\*25\.0\*\*/);
     assert.match(md, /1 of the same type \(1 too long/);
+  });
+});
+
+describe('the evaluation page', () => {
+  const c = compare([{ name: '<doc>', text: 'abcdef', gold: [{ start: 0, end: 2, label: '药物' }], predicted: [{ start: 0, end: 3, label: '药物', score: 0.7 }] }]);
+
+  it('has a strict Content-Security-Policy: nothing remote, script and style by nonce only', () => {
+    const html = evaluationHtml(c, { cspSource: 'vscode-webview://x', nonce: 'N0NCE', title: 'T <b>' });
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)![1];
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-N0NCE'/);
+    assert.doesNotMatch(csp, /unsafe|https?:/);
+    assert.doesNotMatch(html, /<script(?![^>]*nonce="N0NCE")/);
+    assert.doesNotMatch(html, /style="/, 'no inline style attributes (the CSP would block them)');
+    assert.doesNotMatch(html, /https?:\/\//, 'no remote resources');
+    assert.match(html, /T &#60;b&#62;/, 'the title is escaped');
+    assert.match(html, /&#60;doc&#62;/, 'document names are escaped');
+    assert.match(html, /var\(--vscode-charts-blue\)/, 'colours follow the theme');
+  });
+
+  it('accepts only the two known messages', () => {
+    assert.deepEqual(parseMessage({ type: 'openReport' }), { type: 'openReport' });
+    assert.deepEqual(parseMessage({ type: 'rerun' }), { type: 'rerun' });
+    for (const bad of [undefined, null, 'openReport', { type: 'open', path: '/etc/passwd' }, { type: 'openReport', path: 'x' }, [], { type: 1 }]) assert.equal(parseMessage(bad), undefined);
   });
 });

@@ -9,8 +9,8 @@ export interface DocumentEntities {
   entities: readonly CuratedEntity[];
 }
 
-export interface QueueItem {
-  key: string;
+export interface QueueItem<D extends DocumentEntities = DocumentEntities> {
+  doc: D;
   entity: CuratedEntity;
 }
 
@@ -18,13 +18,13 @@ export interface QueueItem {
  * Open predictions (not yet accepted, rejected or edited) of documents not marked done, by the
  * model's confidence ascending; ties in document and text order, so the queue is stable.
  */
-export function reviewQueue(docs: readonly DocumentEntities[], limit = Infinity): QueueItem[] {
-  const items: QueueItem[] = [];
+export function reviewQueue<D extends DocumentEntities>(docs: readonly D[], limit = Infinity): QueueItem<D>[] {
+  const items: QueueItem<D>[] = [];
   for (const doc of docs) {
     if (doc.status === 'done') continue;
-    for (const entity of doc.entities) if (entity.status === 'predicted' && !entity.unanchored) items.push({ key: doc.key, entity });
+    for (const entity of doc.entities) if (entity.status === 'predicted' && !entity.unanchored) items.push({ doc, entity });
   }
-  items.sort((a, b) => (a.entity.score ?? 1) - (b.entity.score ?? 1) || compareKeys(a.key, b.key) || a.entity.start - b.entity.start);
+  items.sort((a, b) => (a.entity.score ?? 1) - (b.entity.score ?? 1) || compareKeys(a.doc.key, b.doc.key) || a.entity.start - b.entity.start);
   return items.slice(0, limit);
 }
 
