@@ -109,14 +109,15 @@ export class Curation implements vscode.Disposable {
 
   /** The analyzer has a reading of `uri`: it becomes the session's predictions. */
   onPredictions(uri: vscode.Uri): void {
-    const live = this.live.get(uri.toString());
     const result = this.analyzer.get(uri);
+    let live = this.live.get(uri.toString());
     if (!live) {
-      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-      if (doc && result) this.open(doc);
-      return;
-    }
-    if (!result) {
+      const doc = result && vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      if (!doc) return;
+      this.open(doc);
+      live = this.live.get(uri.toString())!;
+      this.touch(live);
+    } else if (!result) {
       // Cleared, or another model: its readings go, a person's decisions stay.
       live.session.mergePredictions([]);
       this.touch(live);

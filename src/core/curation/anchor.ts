@@ -111,23 +111,31 @@ export function reanchor<E extends StoredEntity>(entities: readonly E[], text: s
  */
 export function applyEdits(entities: readonly CuratedEntity[], oldText: string, newText: string, edits: readonly TextEdit[]): CuratedEntity[] {
   const sorted = [...edits].sort((a, b) => a.start - b.start);
-  let oldChars: string[] | undefined;
-  let map: OffsetMap | undefined;
-  const moved = entities.map((e) => {
+  const touched: { index: number; delta: number }[] = [];
+  const moved = entities.map((e, index) => {
     let delta = 0;
-    let touched = false;
+    let hit = false;
     for (const edit of sorted) {
       if (edit.end <= e.start) delta += [...edit.text].length - (edit.end - edit.start);
-      else if (edit.start < e.end) touched = true;
+      else if (edit.start < e.end) hit = true;
     }
     // An unanchored entity only moves along: a person decides where it belongs.
-    if (!touched || e.unanchored) return delta === 0 ? e : { ...e, start: e.start + delta, end: e.end + delta };
-    oldChars ??= Array.from(oldText);
-    map ??= new OffsetMap(newText);
-    const at = locate(newText, map, { text: e.text, ...contextOf(oldChars, e) }, e.start + delta);
-    if (!at) return { ...e, unanchored: true, ...clampTo({ start: e.start + delta, end: e.end + delta }, map.codePointLength) };
-    return { ...e, start: at.start, end: at.end };
+    if (hit && !e.unanchored) touched.push({ index, delta });
+    return delta === 0 ? e : { ...e, start: e.start + delta, end: e.end + delta };
   });
+  if (touched.length) {
+    const oldChars = Array.from(oldText);
+    const map = new OffsetMap(newText);
+    // A touched entity must not land on a span another entity already holds.
+    const hit = new Set(touched.map((t) => t.index));
+    const taken = new Set(moved.filter((_, i) => !hit.has(i)).map((e) => `${e.start}:${e.end}`));
+    for (const { index, delta } of touched) {
+      const e = entities[index];
+      const at = locate(newText, map, { text: e.text, ...contextOf(oldChars, e) }, e.start + delta, taken);
+      if (at) taken.add(`${at.start}:${at.end}`);
+      moved[index] = at ? { ...e, start: at.start, end: at.end } : { ...e, unanchored: true, ...clampTo({ start: e.start + delta, end: e.end + delta }, map.codePointLength) };
+    }
+  }
   return moved.sort((a, b) => a.start - b.start || a.end - b.end);
 }
 
