@@ -6,7 +6,7 @@ import { labelFolder, type LabelFolderPreset } from './batchCommand';
 import type { Controller } from './controller';
 import { type CuratedExportPreset, exportCurated } from './curatedExport';
 import { registerCurationCommands } from './curationCommands';
-import { evaluate, evaluationPanel, type EvaluatePreset } from './evaluateCommand';
+import { evaluate, type EvaluatePreset } from './evaluateCommand';
 import { registerReviewCommands } from './reviewCommands';
 import { exportAnnotations, type ExportPreset } from './exportCommand';
 import type { Placed } from './ranges';
@@ -30,7 +30,6 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
     reg('medner.labelFolder', (clicked?: vscode.Uri, selected?: vscode.Uri[], preset?: LabelFolderPreset) => labelFolder(c, clicked, selected, preset)),
     reg('medner.exportCurated', (preset?: CuratedExportPreset) => exportCurated(c, preset)),
     reg('medner.evaluate', (preset?: EvaluatePreset) => evaluate(c, preset)),
-    evaluationPanel,
     ...registerCurationCommands(c),
     ...registerReviewCommands(c),
   ];

@@ -7,6 +7,7 @@ import { Curation, type Shown } from './curation';
 import { CurationActions } from './codeActions';
 import { Decorations } from './decorations';
 import { EntitiesView } from './entitiesView';
+import { EvaluationPanel } from './evaluateCommand';
 import { EntityHover } from './hover';
 import { Legend } from './legend';
 import { ModelHost } from './modelHost';
@@ -23,6 +24,7 @@ export class Controller implements vscode.Disposable {
   readonly decorations: Decorations;
   readonly curation: Curation;
   readonly entitiesView: EntitiesView;
+  readonly evaluation: EvaluationPanel;
   private readonly status: StatusItem;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly shippedModel: string;
@@ -41,12 +43,13 @@ export class Controller implements vscode.Disposable {
     this.decorations = new Decorations((doc) => this.curation.shown(doc, this.config.showRejected), current);
     this.legend = new Legend((doc) => this.placed(doc), current);
     this.entitiesView = new EntitiesView(this.curation);
+    this.evaluation = new EvaluationPanel(log);
     this.status = new StatusItem(this.model, current);
     this.disposables.push(
       // Every document: one analysed on request need not match the automatic selector.
       vscode.languages.registerHoverProvider('*', new EntityHover((doc) => this.curation.shown(doc, this.config.showRejected), current)),
       vscode.languages.registerCodeActionsProvider('*', new CurationActions(this.curation), CurationActions.metadata),
-      this.model, this.analyzer, this.curation, this.decorations, this.legend, this.entitiesView, this.status,
+      this.model, this.analyzer, this.curation, this.decorations, this.legend, this.entitiesView, this.evaluation, this.status,
       vscode.window.registerTreeDataProvider('medner.legend', this.legend),
       this.analyzer.onDidChange((uri) => this.curation.onPredictions(uri)),
       this.curation.onDidChange((uri) => {

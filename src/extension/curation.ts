@@ -129,7 +129,10 @@ export class Curation implements vscode.Disposable {
   private takePredictions(live: Live): boolean {
     const result = this.analyzer.get(live.doc.uri);
     if (!result || result.version !== live.doc.version) return false;
-    live.session.mergePredictions(result.placed.map((p) => p.entity));
+    // The UTF-16 offsets are the ones the analyzer keeps current through edits (it shifts those
+    // only); the code-point offsets are taken from them.
+    const map = new OffsetMap(live.text);
+    live.session.mergePredictions(result.placed.map((p) => ({ ...p.entity, start: map.toCodePoint(p.start, 'floor'), end: map.toCodePoint(p.end, 'ceil') })));
     return true;
   }
 

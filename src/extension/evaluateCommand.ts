@@ -27,12 +27,6 @@ export interface EvaluationResult {
   report: string;
 }
 
-let panel: vscode.WebviewPanel | undefined;
-let messages: vscode.Disposable | undefined;
-
-/** Closes the evaluation panel (on deactivation). */
-export const evaluationPanel: vscode.Disposable = { dispose: () => panel?.dispose() };
-
 export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Promise<EvaluationResult | undefined> {
   const source = preset.source ?? (await pickSource(c));
   if (!source) return undefined;
@@ -84,7 +78,7 @@ export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Prom
   const report = preset.report ?? defaultReportPath(source);
   await writeFileAtomic(report, markdownReport(comparison, title));
   c.log.info(`evaluation: micro F1 ${(100 * comparison.strict.micro.f1).toFixed(2)} on ${comparison.documents} documents; report in ${report}`);
-  show(c, comparison, title, report, { ...preset, source });
+  c.evaluation.show(comparison, title, report, () => void evaluate(c, { ...preset, source }));
   return { comparison, report };
 }
 
@@ -110,34 +104,47 @@ function defaultReportPath(source: string): string {
   return `${source.replace(/[\\/]+$/, '')}.evaluation.md`;
 }
 
-function show(c: Controller, comparison: Comparison, title: string, report: string, preset: EvaluatePreset): void {
-  if (!panel) {
-    panel = vscode.window.createWebviewPanel('medner.evaluation', 'MedNER Evaluation', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      // The page loads nothing: no local file is reachable from it.
-      localResourceRoots: [],
-    });
-    panel.onDidDispose(() => {
-      messages?.dispose();
-      panel = undefined;
-    });
-  }
-  const webview = panel.webview;
-  webview.html = evaluationHtml(comparison, { cspSource: webview.cspSource, nonce: randomBytes(16).toString('base64'), title, reportPath: report });
-  messages?.dispose();
-  messages = webview.onDidReceiveMessage((raw: unknown) => {
-    const message = parseMessage(raw);
-    if (!message) {
-      c.log.warn(`ignored an unexpected message from the evaluation view: ${JSON.stringify(raw)?.slice(0, 200)}`);
-      return;
-    }
-    if (message.type === 'openReport') void vscode.window.showTextDocument(vscode.Uri.file(report), { viewColumn: vscode.ViewColumn.Beside });
-    else void evaluate(c, preset);
-  });
-  panel.reveal();
-}
+/** The one evaluation webview: created on first use, re-rendered by later evaluations. */
+export class EvaluationPanel implements vscode.Disposable {
+  private panel?: vscode.WebviewPanel;
+  private messages?: vscode.Disposable;
 
-/** The open evaluation panel's page, for tests. */
-export function evaluationPanelHtml(): string | undefined {
-  return panel?.webview.html;
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  /** The page shown now, if the panel is open. */
+  get html(): string | undefined {
+    return this.panel?.webview.html;
+  }
+
+  show(comparison: Comparison, title: string, report: string, rerun: () => void): void {
+    if (!this.panel) {
+      this.panel = vscode.window.createWebviewPanel('medner.evaluation', 'MedNER Evaluation', vscode.ViewColumn.Active, {
+        enableScripts: true,
+        // The page loads nothing: no local file is reachable from it.
+        localResourceRoots: [],
+      });
+      this.panel.onDidDispose(() => {
+        this.messages?.dispose();
+        this.panel = undefined;
+      });
+    }
+    const webview = this.panel.webview;
+    webview.html = evaluationHtml(comparison, { cspSource: webview.cspSource, nonce: randomBytes(16).toString('base64'), title, reportPath: report });
+    this.messages?.dispose();
+    this.messages = webview.onDidReceiveMessage((raw: unknown) => {
+      const message = parseMessage(raw);
+      if (!message) {
+        this.log.warn(`ignored an unexpected message from the evaluation view: ${JSON.stringify(raw)?.slice(0, 200)}`);
+        return;
+      }
+      if (message.type === 'openReport') void vscode.window.showTextDocument(vscode.Uri.file(report), { viewColumn: vscode.ViewColumn.Beside });
+      else rerun();
+    });
+    this.panel.reveal();
+  }
+
+  dispose(): void {
+    this.messages?.dispose();
+    this.panel?.dispose();
+  }
 }

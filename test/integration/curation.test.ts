@@ -13,7 +13,6 @@ import { OffsetMap } from '../../src/core/offsets';
 import type { Controller } from '../../src/extension/controller';
 import type { EntitiesNode } from '../../src/extension/entitiesView';
 import type { EvaluationResult } from '../../src/extension/evaluateCommand';
-import { evaluationPanelHtml } from '../../src/extension/evaluateCommand';
 
 async function controller(): Promise<Controller> {
   return vscode.extensions.getExtension<Controller>('medner.medner')!.activate();
@@ -146,7 +145,8 @@ describe('MedNER curation', function () {
     try {
       cursorAt(editor, first);
       assert.equal(await vscode.commands.executeCommand('medner.nextUncertain'), true);
-      const selected = entities(c, uri).find((e) => e.text === editor.document.getText(editor.selection))!;
+      const at = new OffsetMap(editor.document.getText()).toCodePoint(editor.document.offsetAt(editor.selection.start));
+      const selected = entities(c, uri).find((e) => e.start === at)!;
       assert.equal(selected.status, 'predicted', 'next uncertain skips decided entities');
     } finally {
       await vscode.workspace.getConfiguration('medner').update('curation.uncertainBelow', undefined, vscode.ConfigurationTarget.Global);
@@ -268,7 +268,7 @@ describe('MedNER curation', function () {
     assert.match(report, /^# MedNER evaluation on \d+ curated documents/);
     assert.match(report, /## Confusion/);
     assert.match(report, /## Confidence calibration/);
-    const html = evaluationPanelHtml()!;
+    const html = c.evaluation.html!;
     assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
     assert.match(html, /<svg role="img" aria-label="Reliability diagram"/);
   });
