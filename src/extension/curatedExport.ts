@@ -20,14 +20,19 @@ export interface CuratedExportPreset extends Partial<ExportChoice> {
 export interface GoldDocument {
   uri: vscode.Uri;
   doc: DocumentResult;
+  /** Spans of predictions nobody has decided on yet (documents not done): neither right nor wrong. */
+  undecided: { start: number; end: number }[];
 }
 
-/** The store's documents as gold: the text as it is on disk (or in an open editor), the entities a person confirmed. */
+/**
+ * The store's documents as gold: the text as it is on disk (or in an open editor), the entities a
+ * person confirmed. 'all' is every document whose review has started, 'done' those marked done.
+ */
 export async function goldDocuments(c: Controller, scope: 'done' | 'all'): Promise<GoldDocument[]> {
   await c.curation.flushAll();
   const out: GoldDocument[] = [];
   for (const indexed of await c.curation.documents()) {
-    if (scope === 'done' && indexed.status !== 'done') continue;
+    if (scope === 'done' ? indexed.status !== 'done' : indexed.status === 'todo') continue;
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === indexed.uri.toString());
     let text: string;
     let encoding: DocumentResult['encoding'] = 'utf-8';
@@ -45,7 +50,8 @@ export async function goldDocuments(c: Controller, scope: 'done' | 'all'): Promi
     const record = await c.curation.storeFor(indexed.uri)?.store.read(indexed.key);
     const entities = session?.entities ?? (record ? placeRecord(record, text).entities : []);
     const gold = entities.filter(isGold).map((e) => ({ start: e.start, end: e.end, label: e.label, text: e.text, score: 1 }));
-    out.push({ uri: indexed.uri, doc: { path: indexed.key, encoding, text, entities: gold } });
+    const undecided = entities.filter((e) => e.status === 'predicted' && !e.unanchored).map(({ start, end }) => ({ start, end }));
+    out.push({ uri: indexed.uri, doc: { path: indexed.key, encoding, text, entities: gold }, undecided });
   }
   return out;
 }
@@ -56,7 +62,7 @@ export async function exportCurated(c: Controller, preset: CuratedExportPreset =
   const scope = preset.scope ?? (await vscode.window.showQuickPick(
     [
       { label: `Documents marked done (${done})`, detail: 'Complete gold: every entity decided', value: 'done' as const },
-      { label: `All curated documents (${docs.length})`, detail: 'Accepted, edited and added entities so far; open predictions left out', value: 'all' as const },
+      { label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`, detail: 'Accepted, edited and added entities so far; open predictions left out', value: 'all' as const },
     ],
     { title: 'MedNER: which documents to export?' },
   ))?.value;

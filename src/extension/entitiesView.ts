@@ -43,6 +43,11 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
     this.changed.fire();
   }
 
+  /** Shows the review queue opened, without taking the focus from the editor. */
+  async revealQueue(): Promise<void> {
+    await this.view.reveal({ kind: 'queue' }, { expand: true, focus: false, select: false });
+  }
+
   async getChildren(node?: EntitiesNode): Promise<EntitiesNode[]> {
     if (!node) {
       const docs = await this.curation.documents();
@@ -60,6 +65,12 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
       return node.doc.entities.filter((e) => e.label === node.label).map((entity) => ({ kind: 'entity', uri: node.doc.uri, key: node.doc.key, entity }));
     }
     return [];
+  }
+
+  getParent(node: EntitiesNode): EntitiesNode | undefined {
+    if (node.kind === 'type') return { kind: 'document', doc: node.doc };
+    if (node.kind === 'entity' && node.inQueue) return { kind: 'queue' };
+    return undefined;
   }
 
   getTreeItem(node: EntitiesNode): vscode.TreeItem {

@@ -30,11 +30,11 @@ export interface EvaluationResult {
 export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Promise<EvaluationResult | undefined> {
   const source = preset.source ?? (await pickSource(c));
   if (!source) return undefined;
-  let gold: { name: string; text: string; entities: { start: number; end: number; label: string }[] }[];
+  let gold: { name: string; text: string; entities: { start: number; end: number; label: string }[]; undecided?: { start: number; end: number }[] }[];
   let title: string;
   if (source === 'done' || source === 'all') {
-    gold = (await goldDocuments(c, source)).map((g) => ({ name: g.doc.path, text: g.doc.text, entities: g.doc.entities }));
-    title = `MedNER evaluation on ${gold.length} curated documents${source === 'done' ? ' (done)' : ''}`;
+    gold = (await goldDocuments(c, source)).map((g) => ({ name: g.doc.path, text: g.doc.text, entities: g.doc.entities, undecided: g.undecided }));
+    title = `MedNER evaluation on ${gold.length} curated documents${source === 'done' ? ' (done)' : ' (done or in progress)'}`;
   } else {
     try {
       gold = (await readAnnotations(source)).map((d) => ({ name: d.path, text: d.text, entities: d.entities }));
@@ -63,7 +63,9 @@ export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Prom
       for (const [i, g] of gold.entries()) {
         progress.report({ increment: 100 / gold.length, message: `${i + 1}/${gold.length}` });
         try {
-          const predicted = await engine.analyze(g.text, { signal: abort.signal });
+          // Where a person has not decided yet, the model is neither right nor wrong: those predictions are not scored.
+          const undecided = g.undecided ?? [];
+          const predicted = (await engine.analyze(g.text, { signal: abort.signal })).filter((p) => !undecided.some((u) => u.start < p.end && p.start < u.end));
           out.push({ name: g.name, text: g.text, gold: g.entities, predicted });
         } catch (e) {
           if (abort.signal.aborted) return undefined;
@@ -88,7 +90,7 @@ async function pickSource(c: Controller): Promise<string | undefined> {
   const pick = await vscode.window.showQuickPick(
     [
       { label: `Curated documents marked done (${done})`, value: 'done' },
-      { label: `All curated documents (${docs.length})`, detail: 'Gold so far: accepted, edited and added entities', value: 'all' },
+      { label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`, detail: 'Gold so far: accepted, edited and added entities; predictions not yet decided are not scored', value: 'all' },
       { label: 'Gold annotations from a file…', detail: 'jsonl, Yidu, brat folder, CoNLL, doccano or Label Studio', value: 'file' },
     ],
     { title: 'MedNER: evaluate the model against…' },

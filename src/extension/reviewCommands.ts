@@ -111,5 +111,6 @@ async function prepareReview(c: Controller, preset?: string): Promise<PrepareSum
   c.log.info(`prepared ${summary.documents} documents for review (${summary.skipped.length} skipped): ${summary.entities} open predictions`);
   for (const s of summary.skipped) c.log.warn(`not prepared: ${s}`);
   vscode.window.setStatusBarMessage(`MedNER: ${summary.documents} documents ready for review, ${summary.entities} open predictions`, 5000);
+  if (summary.entities) await c.entitiesView.revealQueue();
   return summary;
 }

@@ -263,7 +263,7 @@ describe('MedNER curation', function () {
     const result = await vscode.commands.executeCommand<EvaluationResult>('medner.evaluate', { source: 'all' });
     assert.ok(result.comparison.documents >= 3);
     const m = result.comparison.strict.micro;
-    assert.ok(m.tp > 0 && m.fp > 0, `tp ${m.tp}, fp ${m.fp}: the rejected and retyped entities count against the model`);
+    assert.ok(m.tp > 0 && m.fp > 0 && m.fn > 0, `tp ${m.tp}, fp ${m.fp}, fn ${m.fn}: the rejected, retyped and added entities count against the model`);
     const report = readFileSync(result.report, 'utf8');
     assert.match(report, /^# MedNER evaluation on \d+ curated documents/);
     assert.match(report, /## Confusion/);
