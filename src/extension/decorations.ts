@@ -70,17 +70,20 @@ export class Decorations implements vscode.Disposable {
     for (const { entity, start, end } of shown ?? []) {
       if (!isShown(entity, config)) continue;
       const range = new vscode.Range(doc.positionAt(start), doc.positionAt(end));
-      byStatus.set(entity.status, (byStatus.get(entity.status) ?? 0) + 1);
       if (entity.status === 'rejected') {
-        rejected.push(range);
+        if (config.showRejected) {
+          rejected.push(range);
+          byStatus.set('rejected', (byStatus.get('rejected') ?? 0) + 1);
+        }
         continue;
       }
+      byStatus.set(entity.status, (byStatus.get(entity.status) ?? 0) + 1);
       const style: Style = entity.status === 'predicted' ? 'predicted' : 'curated';
       byStyle.get(`${entity.label}/${style}`)!.push(range);
       byLabel.get(entity.label)!.push(range);
     }
     for (const [key, ranges] of byStyle) editor.setDecorations(this.types.get(key)!, ranges);
-    editor.setDecorations(this.rejectedType, config.showRejected ? rejected : []);
+    editor.setDecorations(this.rejectedType, rejected);
     this.drawn.set(doc.uri.toString(), byLabel);
     this.drawnByStatus.set(doc.uri.toString(), byStatus);
   }

@@ -77,7 +77,7 @@ describe('MedNER curation scenes', function () {
     await vscode.window.showTextDocument(editor.document);
     await vscode.commands.executeCommand('medner.acceptAll');
     await vscode.commands.executeCommand('medner.evaluate', { source: 'done' });
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 3000));
     await screenshot('screenshot-evaluation');
   });
 });

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { applyEdits, reanchor } from '../../src/core/curation/anchor';
+import { applyEdits, reanchor, TextChange } from '../../src/core/curation/anchor';
 import { accept, acceptAll, add, entityAt, mergePredictions, reject, resize, setLabel } from '../../src/core/curation/edit';
 import { type CuratedEntity, hashText, parseRecord, serializeRecord, toStored } from '../../src/core/curation/record';
 import { CurationSession } from '../../src/core/curation/session';
@@ -90,6 +90,28 @@ describe('curation session', () => {
     assert.ok(!s.redo());
   });
 
+  it('leaves a todo document todo when a step does not apply', () => {
+    const s = new CurationSession(predicted());
+    assert.ok(!s.apply(() => undefined));
+    assert.equal(s.status, 'todo');
+    assert.ok(!s.canUndo);
+  });
+
+  it('restores a snapshot through edits that touched its entities: moved with them, or flagged', () => {
+    const s = new CurationSession(predicted());
+    s.apply((e) => accept(e, 0));
+    s.apply((e) => accept(e, 1));
+    // Paste 胆囊炎 over itself (touched, same text), then break 头孢曲松.
+    const [a, b] = [TEXT.indexOf('胆囊炎'), TEXT.indexOf('曲松')];
+    s.applyTextEdits(TEXT, TEXT, [{ start: a, end: a + 3, text: '胆囊炎' }]);
+    const broken = TEXT.slice(0, b) + '他啶' + TEXT.slice(b + 2);
+    s.applyTextEdits(TEXT, broken, [{ start: b, end: b + 2, text: '他啶' }]);
+    assert.ok(s.undo());
+    const [gall, drug] = s.entities;
+    assert.deepEqual([gall.status, gall.start, gall.unanchored], ['accepted', a, undefined]);
+    assert.deepEqual([drug.status, drug.unanchored], ['predicted', true], "the snapshot's entity is flagged like the current one");
+  });
+
   it('moves the undo history along with text edits', () => {
     const s = new CurationSession(predicted());
     s.apply((e) => accept(e, 2));
@@ -107,7 +129,7 @@ describe('re-anchoring', () => {
       { start: 0, end: 3, text: '男性患者，因' },
       { start: TEXT.indexOf('抗感染'), end: TEXT.indexOf('抗感染'), text: '静滴' },
     ];
-    const moved = applyEdits(predicted(), TEXT, newText, edits);
+    const moved = applyEdits(predicted(), new TextChange(TEXT, newText, edits));
     for (const e of moved) {
       assert.ok(!e.unanchored, e.text);
       assert.equal(newText.slice(e.start, e.end), e.text);
@@ -117,7 +139,7 @@ describe('re-anchoring', () => {
   it('flags an entity whose own text was edited, without dropping it', () => {
     const i = TEXT.indexOf('曲松');
     const newText = TEXT.slice(0, i) + '他啶' + TEXT.slice(i + 2);
-    const moved = applyEdits(predicted(), TEXT, newText, [{ start: i, end: i + 2, text: '他啶' }]);
+    const moved = applyEdits(predicted(), new TextChange(TEXT, newText, [{ start: i, end: i + 2, text: '他啶' }]));
     assert.equal(moved.length, 3);
     assert.equal(moved[1].unanchored, true);
     assert.equal(moved[2].unanchored, undefined);

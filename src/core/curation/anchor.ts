@@ -25,10 +25,10 @@ interface Sought {
 
 /**
  * Finds `sought` in `text`: the occurrence with the most agreeing context, the nearest to `hint`
- * (a code-point offset) among equals. A term found more than once must agree on at least a few
- * context characters. Returns code-point offsets.
+ * (a code-point offset) among equals, no further than `within` UTF-16 units from it. A term found
+ * more than once must agree on at least a few context characters. Returns code-point offsets.
  */
-export function locate(text: string, map: OffsetMap, sought: Sought, hint: number, taken?: ReadonlySet<string>): { start: number; end: number } | undefined {
+export function locate(text: string, map: OffsetMap, sought: Sought, hint: number, taken?: ReadonlySet<string>, within = Infinity): { start: number; end: number } | undefined {
   if (!sought.text) return undefined;
   const hint16 = map.toUtf16(Math.min(Math.max(0, hint), map.codePointLength));
   const full = sought.before.length + sought.after.length;
@@ -64,7 +64,7 @@ export function locate(text: string, map: OffsetMap, sought: Sought, hint: numbe
   }
   const near = scan(Math.max(0, hint16 - NEARBY), hint16 + NEARBY);
   if (near.best >= 0 && near.bestScore === full) return toSpan(near.best);
-  const all = scan(0, text.length);
+  const all = within <= NEARBY ? near : scan(Math.max(0, hint16 - within), hint16 + within);
   if (all.best < 0) return undefined;
   if (all.found > 1 && all.bestScore < Math.min(MIN_CONTEXT, full)) return undefined;
   return toSpan(all.best);
@@ -105,17 +105,57 @@ export function reanchor<E extends StoredEntity>(entities: readonly E[], text: s
 }
 
 /**
- * The entities after `edits` (code points of `oldText`, as one change event lists them: none
- * overlapping) turned `oldText` into `newText`. Untouched entities shift; touched ones are sought
- * near where they were.
+ * One change event of a document: `edits` (code points of `oldText`, none overlapping) turned
+ * `oldText` into `newText`. What re-anchoring needs of the texts is worked out once per change and
+ * shared by every list of entities moved through it (the current one, the undo history).
  */
-export function applyEdits(entities: readonly CuratedEntity[], oldText: string, newText: string, edits: readonly TextEdit[]): CuratedEntity[] {
-  const sorted = [...edits].sort((a, b) => a.start - b.start);
+export class TextChange {
+  readonly edits: readonly TextEdit[];
+  /** How far an entity an edit touched can have moved: the edits' lengths, and the usual neighbourhood. */
+  readonly reach: number;
+  private oldChars?: string[];
+  private map?: OffsetMap;
+  private readonly found = new Map<string, { start: number; end: number } | undefined>();
+
+  constructor(
+    readonly oldText: string,
+    readonly newText: string,
+    edits: readonly TextEdit[],
+  ) {
+    this.edits = [...edits].sort((a, b) => a.start - b.start);
+    this.reach = NEARBY + edits.reduce((n, e) => n + e.text.length + (e.end - e.start), 0);
+  }
+
+  get newMap(): OffsetMap {
+    return (this.map ??= new OffsetMap(this.newText));
+  }
+
+  /** Where an entity touched by the edits is now; the same entity in several lists is sought once. */
+  relocate(e: CuratedEntity, hint: number, taken: ReadonlySet<string>): { start: number; end: number } | undefined {
+    const key = `${e.start}:${e.end}:${e.text}:${hint}`;
+    if (!this.found.has(key)) {
+      this.oldChars ??= Array.from(this.oldText);
+      this.found.set(key, locate(this.newText, this.newMap, { text: e.text, ...contextOf(this.oldChars, e) }, hint, undefined, this.reach));
+    }
+    const at = this.found.get(key);
+    return at && !taken.has(`${at.start}:${at.end}`) ? at : undefined;
+  }
+}
+
+/**
+ * The entities after a change. Untouched entities shift; touched ones are sought near where they
+ * were (an edit does not carry text far); what is not found is flagged unanchored.
+ */
+export function applyEdits(
+  entities: readonly CuratedEntity[],
+  change: TextChange,
+  onRelocated?: (entity: CuratedEntity, at: { start: number; end: number } | undefined) => void,
+): CuratedEntity[] {
   const touched: { index: number; delta: number }[] = [];
   const moved = entities.map((e, index) => {
     let delta = 0;
     let hit = false;
-    for (const edit of sorted) {
+    for (const edit of change.edits) {
       if (edit.end <= e.start) delta += [...edit.text].length - (edit.end - edit.start);
       else if (edit.start < e.end) hit = true;
     }
@@ -124,16 +164,15 @@ export function applyEdits(entities: readonly CuratedEntity[], oldText: string, 
     return delta === 0 ? e : { ...e, start: e.start + delta, end: e.end + delta };
   });
   if (touched.length) {
-    const oldChars = Array.from(oldText);
-    const map = new OffsetMap(newText);
     // A touched entity must not land on a span another entity already holds.
     const hit = new Set(touched.map((t) => t.index));
     const taken = new Set(moved.filter((_, i) => !hit.has(i)).map((e) => `${e.start}:${e.end}`));
     for (const { index, delta } of touched) {
       const e = entities[index];
-      const at = locate(newText, map, { text: e.text, ...contextOf(oldChars, e) }, e.start + delta, taken);
+      const at = change.relocate(e, e.start + delta, taken);
       if (at) taken.add(`${at.start}:${at.end}`);
-      moved[index] = at ? { ...e, start: at.start, end: at.end } : { ...e, unanchored: true, ...clampTo({ start: e.start + delta, end: e.end + delta }, map.codePointLength) };
+      onRelocated?.(e, at);
+      moved[index] = at ? { ...e, start: at.start, end: at.end } : { ...e, unanchored: true, ...clampTo({ start: e.start + delta, end: e.end + delta }, change.newMap.codePointLength) };
     }
   }
   return moved.sort((a, b) => a.start - b.start || a.end - b.end);
