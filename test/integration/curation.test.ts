@@ -117,7 +117,11 @@ describe('MedNER curation', function () {
     assert.deepEqual([counts.accepted, counts.rejected, counts.edited, counts.manual], [1, 1, 1, 1]);
     for (const e of record.entities) assert.equal(Array.from(text).slice(e.start, e.end).join(''), e.text);
 
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, doc.positionAt(new OffsetMap(text).toUtf16(third.start)));
+    const retypedAt = doc.positionAt(new OffsetMap(text).toUtf16(third.start));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(retypedAt, retypedAt));
+    const titles = actions.map((a) => a.title).filter((t) => t.startsWith('MedNER'));
+    assert.deepEqual(titles, [`MedNER: Reject “${retyped.text}”`, `MedNER: Change the type of “${retyped.text}”…`]);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, retypedAt);
     const hover = hovers.flatMap((h) => h.contents.map((m) => (typeof m === 'string' ? m : m.value))).join('\n');
     assert.match(hover, /edited/);
     assert.match(hover, /command:medner\.reject/);
