@@ -110,6 +110,7 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
         item.iconPath = entity.unanchored ? new vscode.ThemeIcon('warning') : new vscode.ThemeIcon(STATUS_ICONS[entity.status], themeColor(entity.label, 'border'));
         item.tooltip = `${entity.text} — ${entity.label} (${alias(entity.label)}), ${entity.unanchored ? 'not found in the changed document' : entity.status}${confidence}`;
         item.command = { command: 'medner.revealEntity', title: 'Go to entity', arguments: [node.uri.toString(), entity.start, entity.text] };
+        item.contextValue = entity.unanchored ? 'entity.unanchored' : 'entity';
         return item;
       }
     }

@@ -17,6 +17,7 @@ export interface PrepareSummary {
 export function registerReviewCommands(c: Controller): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('medner.revealEntity', (uri: string, start: number, text: string) => revealEntity(c, vscode.Uri.parse(uri), start, text)),
+    vscode.commands.registerCommand('medner.removeUnanchored', (node?: { uri: vscode.Uri; entity: { start: number; text: string } }) => node && removeUnanchored(c, node.uri, node.entity.start, node.entity.text)),
     vscode.commands.registerCommand('medner.nextInQueue', () => nextInQueue(c)),
     vscode.commands.registerCommand('medner.refreshEntities', () => c.curation.reloadIndex()),
     vscode.commands.registerCommand('medner.prepareReview', (glob?: string) => prepareReview(c, glob)),
@@ -29,6 +30,16 @@ export async function revealEntity(c: Controller, uri: vscode.Uri, start: number
   const { ready } = c.curation.open(editor.document);
   await ready;
   const entities = c.curation.get(uri)?.entities ?? [];
+  const lost = entities.find((e) => e.unanchored && e.start === start && e.text === text);
+  if (lost) {
+    const where = vscode.workspace.asRelativePath(uri);
+    const choice = await vscode.window.showWarningMessage(
+      `MedNER: “${text}” (${lost.label}, ${lost.status}) was not found again after ${where} changed. To keep it, select its text and Add Entity (Ctrl+Alt+M E); then remove this one.`,
+      'Remove',
+    );
+    if (choice) await removeUnanchored(c, uri, start, text);
+    return false;
+  }
   const candidates = entities.filter((e) => e.text === text && !e.unanchored);
   const entity = candidates.find((e) => e.start === start) ?? candidates.sort((a, b) => Math.abs(a.start - start) - Math.abs(b.start - start))[0];
   if (!entity) {
@@ -40,6 +51,19 @@ export async function revealEntity(c: Controller, uri: vscode.Uri, start: number
   editor.selection = new vscode.Selection(range.start, range.end);
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   return isVisible(entity);
+}
+
+/** Drops an entity that could not be re-anchored: a curation step, so Undo brings it back. */
+export async function removeUnanchored(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const { ready } = c.curation.open(doc);
+  await ready;
+  return c.curation.step(doc, (s) =>
+    s.apply((entities) => {
+      const i = entities.findIndex((e) => e.unanchored && e.start === start && e.text === text);
+      return i < 0 ? undefined : entities.filter((_, j) => j !== i);
+    }),
+  );
 }
 
 /** Goes to the least certain open prediction of the workspace. */

@@ -212,6 +212,12 @@ describe('MedNER curation', function () {
       assert.ok(!c.curation.shown(doc)!.some((s) => s.entity.unanchored), 'an unanchored entity is not drawn');
       const record = await stored(uri, c);
       assert.equal(record.entities.filter((e) => e.unanchored).length, 1, 'the flag is saved');
+      // The Entities view's item for it has a Remove action; Undo brings the entity back.
+      const lost = flagged[0];
+      assert.equal(await vscode.commands.executeCommand('medner.removeUnanchored', { uri, entity: lost }), true);
+      assert.equal(entities(c, uri).length, accepted.length - 1);
+      await vscode.commands.executeCommand('medner.undoCuration');
+      assert.equal(entities(c, uri).filter((e) => e.unanchored).length, 1);
 
       // The file changes behind the editor's back: the record is re-anchored on load.
       await vscode.commands.executeCommand('workbench.action.files.revert');
