@@ -198,7 +198,7 @@ async function history(c: Controller, which: 'undo' | 'redo'): Promise<boolean> 
   return done;
 }
 
-export async function pickType(title: string): Promise<YiduLabel | undefined> {
+async function pickType(title: string): Promise<YiduLabel | undefined> {
   const items = YIDU_LABELS.map((label, i) => ({
     label: `${i + 1}  ${label}`,
     description: alias(label),

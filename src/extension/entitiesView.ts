@@ -131,7 +131,7 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
   }
 }
 
-export function documentDescription(doc: IndexedDocument): string {
+function documentDescription(doc: IndexedDocument): string {
   const c = countByStatus(doc.entities);
   const parts = [doc.status === 'in-progress' ? 'in progress' : doc.status === 'todo' ? 'to do' : 'done'];
   for (const [name, n] of [['open', c.predicted], ['accepted', c.accepted], ['edited', c.edited], ['added', c.manual], ['rejected', c.rejected], ['unanchored', c.unanchored]] as const) {

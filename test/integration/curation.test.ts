@@ -297,6 +297,10 @@ describe('MedNER curation', function () {
     const keys = c.curation.get(vscode.Uri.joinPath(folder(), 'curation-keys.txt'));
     assert.ok(!keys || keys.status === 'done');
     assert.ok(lines.some((l) => l.entities.length > 0));
+    // The export is gold for Evaluate too, imported like any annotation file.
+    const imported = await vscode.commands.executeCommand<EvaluationResult>('medner.evaluate', { source: file, report: path.join(dir, 'report.md') });
+    assert.equal(imported.comparison.documents, lines.length);
+    assert.match(readFileSync(path.join(dir, 'report.md'), 'utf8'), new RegExp(`^# MedNER evaluation on ${path.basename(file)}`));
     for (const l of lines) {
       for (const e of l.entities) assert.ok(e.end_pos > e.start_pos && e.end_pos <= Array.from(l.originalText).length);
     }

@@ -3,7 +3,7 @@
 // changed on disk, are looked for again by their text and the characters around it. What cannot be
 // found is flagged `unanchored`, never dropped: it may be a person's work.
 import { OffsetMap } from '../offsets';
-import { CONTEXT_CHARS, type CuratedEntity, type StoredEntity } from './record';
+import { byPosition, CONTEXT_CHARS, type CuratedEntity, type StoredEntity } from './record';
 
 /** Context characters (of 2 x CONTEXT_CHARS) that must agree for a term that occurs more than once. */
 const MIN_CONTEXT = 4;
@@ -101,7 +101,7 @@ export function reanchor<E extends StoredEntity>(entities: readonly E[], text: s
     delete anchored.unanchored;
     return anchored;
   });
-  return placed.sort((a, b) => a.start - b.start || a.end - b.end);
+  return placed.sort(byPosition);
 }
 
 /**
@@ -175,7 +175,7 @@ export function applyEdits(
       moved[index] = at ? { ...e, start: at.start, end: at.end } : { ...e, unanchored: true, ...clampTo({ start: e.start + delta, end: e.end + delta }, change.newMap.codePointLength) };
     }
   }
-  return moved.sort((a, b) => a.start - b.start || a.end - b.end);
+  return moved.sort(byPosition);
 }
 
 function contextOf(chars: readonly string[], e: CuratedEntity): { before: string; after: string } {

@@ -2,12 +2,12 @@
 // new ones; `undefined` means the step does not apply. Offsets are code points.
 import type { Entity } from '../engine';
 import type { YiduLabel } from '../labels';
-import { type CuratedEntity, type EntityStatus, isVisible } from './record';
+import { byPosition, type CuratedEntity, type EntityStatus, isVisible } from './record';
 
 type Entities = readonly CuratedEntity[];
 
-export function sortEntities(entities: CuratedEntity[]): CuratedEntity[] {
-  return entities.sort((a, b) => a.start - b.start || a.end - b.end);
+function sortEntities(entities: CuratedEntity[]): CuratedEntity[] {
+  return entities.sort(byPosition);
 }
 
 /** The shown entity at code-point `offset`: the one containing it, else one ending right there (the cursor just after it). */

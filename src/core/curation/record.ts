@@ -39,6 +39,11 @@ export interface CurationRecord {
   entities: StoredEntity[];
 }
 
+/** The order entities are kept in: by start, then end. */
+export function byPosition(a: { start: number; end: number }, b: { start: number; end: number }): number {
+  return a.start - b.start || a.end - b.end;
+}
+
 /** Entities a person confirmed, corrected or added: what exports and evaluation treat as gold. */
 export function isGold(e: CuratedEntity): boolean {
   return !e.unanchored && (e.status === 'accepted' || e.status === 'edited' || e.status === 'manual');

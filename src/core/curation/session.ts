@@ -5,7 +5,7 @@
 import type { Entity } from '../engine';
 import { applyEdits, TextChange, type TextEdit } from './anchor';
 import { mergePredictions } from './edit';
-import type { CuratedEntity, DocumentStatus } from './record';
+import { byPosition, type CuratedEntity, type DocumentStatus } from './record';
 
 /** Code points [start, end) replaced by `length` of them. */
 interface Shift {
@@ -133,7 +133,7 @@ function settle(s: Snapshot): readonly CuratedEntity[] {
     if (start === e.start && end === e.end && unanchored === !!e.unanchored) return e;
     return { ...e, start, end, ...(unanchored ? { unanchored: true } : {}) };
   });
-  s.entities = settled.sort((a, b) => a.start - b.start || a.end - b.end);
+  s.entities = settled.sort(byPosition);
   s.pending = [];
   return s.entities;
 }
