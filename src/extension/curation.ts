@@ -30,6 +30,8 @@ interface Live {
   key?: string;
   /** Written to (or read from) the store: later changes are saved too. */
   persisted: boolean;
+  /** Its record could not be read: it is not overwritten until a person fixes or deletes it. */
+  unreadable?: string;
   loading?: Promise<void>;
   saveTimer?: ReturnType<typeof setTimeout>;
   saving?: Promise<void>;
@@ -103,7 +105,8 @@ export class Curation implements vscode.Disposable {
       this.takePredictions(live);
       this.touch(live);
     } catch (e) {
-      this.log.error(`cannot read the curation record of ${live.key}: ${(e as Error).message}`);
+      live.unreadable = (e as Error).message;
+      this.log.error(`cannot read the curation record of ${live.key}: ${live.unreadable}`);
     }
   }
 
@@ -166,6 +169,10 @@ export class Curation implements vscode.Disposable {
   step(doc: vscode.TextDocument, run: (session: CurationSession) => boolean): boolean {
     const { session } = this.open(doc);
     const live = this.live.get(doc.uri.toString())!;
+    if (live.unreadable) {
+      void vscode.window.showErrorMessage(`MedNER: the curation record of ${live.key} cannot be read (${live.unreadable}); fix or delete it, then reopen the document.`);
+      return false;
+    }
     if (!run(session)) return false;
     live.persisted = true;
     this.touch(live, true);
@@ -267,7 +274,7 @@ export class Curation implements vscode.Disposable {
   /** Keeps the document's record in the store from now on, without a curation step. */
   persist(doc: vscode.TextDocument): void {
     const live = this.live.get(doc.uri.toString());
-    if (!live) return;
+    if (!live || live.unreadable) return;
     live.persisted = true;
     this.touch(live, true);
   }

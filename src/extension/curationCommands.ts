@@ -28,7 +28,10 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
       const t = await target(c, uri, start);
       if (!t) return false;
       // A rejected entity is not "at" any offset, but a hover link may still name it.
-      const named = start === undefined ? -1 : t.session.entities.findIndex((e) => e.start === start && !e.unanchored);
+      // Where a rejected and a shown entity start together, the link means the shown one.
+      const at = (e: CuratedEntity) => e.start === start && !e.unanchored;
+      const shown = t.session.entities.findIndex((e) => at(e) && isVisible(e));
+      const named = start === undefined ? -1 : shown >= 0 ? shown : t.session.entities.findIndex(at);
       const index = named >= 0 ? named : entityAt(t.session.entities, t.offset);
       if (index === undefined) {
         vscode.window.setStatusBarMessage(`MedNER: no entity at the cursor to ${name}`, 3000);

@@ -182,6 +182,20 @@ describe('MedNER curation', function () {
     assert.ok(!c.curation.shown(editor.document)!.some((s) => s.entity.start === target.start && s.entity.status !== 'rejected'), 'the rejected prediction stays rejected after the model reads the document again');
   });
 
+  it('never overwrites a record it cannot read', async () => {
+    const c = await controller();
+    const uri = await copyOf('01-cholecystitis.txt', 'curation-broken.txt');
+    const { store, key } = c.curation.storeFor(uri)!;
+    const file = store.fileOf(key);
+    await vscode.workspace.fs.writeFile(vscode.Uri.file(file), new TextEncoder().encode('{"format": "medner-curation", "version": 1, oops'));
+    const { editor } = await openCurated(c, uri);
+    cursorAt(editor, entities(c, uri)[0]);
+    assert.equal(await vscode.commands.executeCommand('medner.accept'), false);
+    await c.curation.flushAll();
+    assert.equal(readFileSync(file, 'utf8'), '{"format": "medner-curation", "version": 1, oops', 'the broken record is left for a person to fix');
+    await vscode.workspace.fs.delete(vscode.Uri.file(file));
+  });
+
   it('re-anchors curated entities after edits and flags the ones whose text is gone', async () => {
     const c = await controller();
     await vscode.workspace.getConfiguration('medner').update('liveAnalysis', false, vscode.ConfigurationTarget.Global);
