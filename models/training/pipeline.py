@@ -5,10 +5,13 @@ fine-tuning -> ONNX export -> parity check -> int8 variant.
     /usr/bin/python3 models/training/pipeline.py --smoke    # tiny end-to-end run for CI
     # an experiment: settings from a file, run folder from its name, exported beside its checkpoints
     /usr/bin/python3 models/training/pipeline.py --config models/training/configs/wwm-h128-l4.json --out models/training/runs/wwm-h128-l4/model
+    # with data curated in the editor (MedNER: Export Curated Data..., Yidu format) added to the training split
+    /usr/bin/python3 models/training/pipeline.py --extra-train curated.yidu.jsonl --out models/curated
 
 Checkpoints and logs go to models/training/runs/<run>/ (ignored by git); a rerun resumes.
 """
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -54,6 +57,24 @@ def split(records, dev_size, seed):
             [r for i, r in enumerate(records) if i in dev_ids], sorted(dev_ids))
 
 
+def add_extra(train, dev, extra, repeat=1):
+    """The training split with `extra` records appended `repeat` times. A record whose text is a dev
+    record's is left out: the dev split stays unseen, so its F1 still compares with the shipped model's.
+    Returns (train, number of extra records used, number left out)."""
+    dev_texts = {r["text"] for r in dev}
+    used = [r for r in extra if r["text"] not in dev_texts]
+    return train + used * repeat, len(used), len(extra) - len(used)
+
+
+def extra_run_name(name, paths):
+    """A run of its own per set of extra files (by content): new curated data starts afresh, a rerun resumes."""
+    h = hashlib.sha256()
+    for p in paths:
+        with open(p, "rb") as f:
+            h.update(f.read())
+    return f"{name}-extra-{h.hexdigest()[:8]}"
+
+
 def load_yidu(data_dir):
     d = os.path.join(data_dir, "yidu-s4k")
     return (T.read_yidu(os.path.join(d, "subtask1_training_part1.txt"))
@@ -78,6 +99,10 @@ def main():
     ap.add_argument("--config", help="JSON file of settings (models/training/configs/); --set applies on top")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a setting")
     ap.add_argument("--write-dev", metavar="FILE", help="only write the dev split (Yidu JSON lines) to FILE and exit")
+    ap.add_argument("--extra-train", action="append", default=[], metavar="FILE",
+                    help="Yidu JSON lines (e.g. MedNER's curated export) appended to the training split; repeatable")
+    ap.add_argument("--extra-repeat", type=int, default=1, metavar="N",
+                    help="how many times the extra records are repeated (weight curated data against the corpus)")
     args = ap.parse_args()
     cfg = dict(DEFAULTS)
     if args.smoke:
@@ -91,7 +116,8 @@ def main():
     if args.write_dev:
         write_dev(split(load_yidu(args.data), cfg["dev_size"], cfg["split_seed"])[1], args.write_dev)
         return
-    run_dir = args.run_dir or os.path.join(HERE, "runs", cfg["name"])
+    run_name = extra_run_name(cfg["name"], args.extra_train) if args.extra_train else cfg["name"]
+    run_dir = args.run_dir or os.path.join(HERE, "runs", run_name)
     out_dir = args.out or os.path.join(ROOT, "models", "bbrac")
     os.makedirs(run_dir, exist_ok=True)
     torch.set_num_threads(cfg["threads"])
@@ -117,6 +143,13 @@ def main():
             json.dump(vocab, f, ensure_ascii=False)
     if cfg.get("train_records"):
         train, dev = train[: cfg["train_records"]], dev[: cfg["dev_records"]]
+    extra = []
+    if args.extra_train:
+        # After the vocabulary: it stays the corpus's, so pre-trained encoders of this size still fit.
+        extra = [r for p in args.extra_train for r in T.read_yidu(p)]
+        train, used, dropped = add_extra(train, dev, extra, args.extra_repeat)
+        log(f"extra training records: {used} from {', '.join(args.extra_train)} (x{args.extra_repeat})"
+            + (f", {dropped} left out: their texts are in the dev split" if dropped else ""))
     log(f"{len(train)} train / {len(dev)} dev records, vocabulary {len(vocab)}")
     if cfg["pretrain_epochs"] and not cfg["pretrained"]:
         # Never the dev records' texts: the dev split stays unseen by every stage.
@@ -130,6 +163,8 @@ def main():
     best = finetune.run(cfg, train, dev, vocab, run_dir, log)
     summary = {"data": "CCKS 2019 Yidu-S4K training set (1000 records), research use only",
                "devSplit": {"size": len(dev), "seed": cfg["split_seed"], "recordIndices": dev_ids}}
+    if extra:
+        summary["extraTrain"] = {"files": [os.path.basename(p) for p in args.extra_train], "records": len(extra), "repeat": args.extra_repeat}
     meta = export(best, out_dir, summary)
     log(f"exported {out_dir}/model.onnx (dev F1 {meta['metrics']['dev']['micro']['f1']:.4f})")
     check = os.path.join(HERE, "check_onnx.js")

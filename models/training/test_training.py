@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import text as T  # noqa: E402
 from model import CRF, reverse_padded, viterbi  # noqa: E402
-from pipeline import DATA, load_yidu, split  # noqa: E402
+from pipeline import DATA, add_extra, extra_run_name, load_yidu, split  # noqa: E402
 
 
 class WindowTest(unittest.TestCase):
@@ -38,6 +38,31 @@ class WindowTest(unittest.TestCase):
         self.assertEqual(len(dev), 100)
         self.assertEqual(len(train), 900)
         self.assertEqual(ids, split([{"i": i} for i in records], 100, 2019)[2])
+
+
+class ExtraTrainTest(unittest.TestCase):
+    def test_appends_curated_records_to_train_only(self):
+        train, dev, _ = split([{"text": f"t{i}", "entities": []} for i in range(20)], 5, 2019)
+        extra = [{"text": "curated", "entities": [(0, 2, "药物")]}, {"text": dev[0]["text"], "entities": []}]
+        dev_before = [dict(r) for r in dev]
+        grown, used, dropped = add_extra(train, dev, extra, repeat=3)
+        self.assertEqual((used, dropped), (1, 1))
+        self.assertEqual(len(grown), len(train) + 3)
+        self.assertEqual(grown[-1]["text"], "curated")
+        self.assertEqual(dev, dev_before, "the dev split is untouched")
+        self.assertFalse({r["text"] for r in grown} & {r["text"] for r in dev}, "no dev text is trained on")
+
+    def test_reads_a_curated_yidu_export(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".yidu.jsonl", encoding="utf-8", delete=False) as f:
+            f.write('{"originalText": "患者服用阿司匹林。", "entities": [{"label_type": "药物", "start_pos": 4, "end_pos": 8, "overlap": 0}]}\n')
+        try:
+            self.assertEqual(T.read_yidu(f.name), [{"text": "患者服用阿司匹林。", "entities": [(4, 8, "药物")]}])
+            name = extra_run_name("bbrac", [f.name])
+            self.assertRegex(name, r"^bbrac-extra-[0-9a-f]{8}$")
+            self.assertEqual(name, extra_run_name("bbrac", [f.name]), "a rerun resumes the same run")
+        finally:
+            os.unlink(f.name)
 
 
 class NormalizeTest(unittest.TestCase):

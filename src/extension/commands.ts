@@ -4,6 +4,10 @@ import { serializeDocument } from '../core/formats/jsonl';
 import type { YiduLabel } from '../core/labels';
 import { labelFolder, type LabelFolderPreset } from './batchCommand';
 import type { Controller } from './controller';
+import { type CuratedExportPreset, exportCurated } from './curatedExport';
+import { registerCurationCommands } from './curationCommands';
+import { evaluate, type EvaluatePreset } from './evaluateCommand';
+import { registerReviewCommands } from './reviewCommands';
 import { exportAnnotations, type ExportPreset } from './exportCommand';
 import type { Placed } from './ranges';
 import { displayName } from './types';
@@ -24,6 +28,10 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
     reg('medner.showLog', () => c.log.show()),
     reg('medner.exportAnnotations', (preset?: ExportPreset) => exportAnnotations(c, preset)),
     reg('medner.labelFolder', (clicked?: vscode.Uri, selected?: vscode.Uri[], preset?: LabelFolderPreset) => labelFolder(c, clicked, selected, preset)),
+    reg('medner.exportCurated', (preset?: CuratedExportPreset) => exportCurated(c, preset)),
+    reg('medner.evaluate', (preset?: EvaluatePreset) => evaluate(c, preset)),
+    ...registerCurationCommands(c),
+    ...registerReviewCommands(c),
   ];
 }
 
@@ -43,12 +51,12 @@ async function analyzeActive(c: Controller): Promise<void> {
 /** Entities of the active document that settings let through, optionally of one type. */
 function shownEntities(c: Controller, label?: YiduLabel): { editor: vscode.TextEditor; placed: Placed[] } | undefined {
   const editor = vscode.window.activeTextEditor;
-  const result = editor && c.analyzer.get(editor.document.uri);
-  if (!editor || !result || result.version !== editor.document.version) {
+  const placed = editor && c.placed(editor.document);
+  if (!editor || !placed) {
     void vscode.window.showInformationMessage('MedNER: no entities for this document yet — run “MedNER: Analyze Current Document”.');
     return undefined;
   }
-  return { editor, placed: c.shown(result.placed).filter((p) => !label || p.entity.label === label) };
+  return { editor, placed: placed.filter((p) => !label || p.entity.label === label) };
 }
 
 async function pickEntity(c: Controller, label?: YiduLabel): Promise<void> {
@@ -94,8 +102,8 @@ async function copyAll(c: Controller): Promise<void> {
 }
 
 async function copyOne(c: Controller, uri: string, start: number): Promise<void> {
-  const result = c.analyzer.get(vscode.Uri.parse(uri));
-  const hit = result?.placed.find((p) => p.entity.start === start);
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+  const hit = doc && c.placed(doc)?.find((p) => p.entity.start === start);
   if (!hit) return;
   const { entity } = hit;
   await vscode.env.clipboard.writeText(JSON.stringify({ start: entity.start, end: entity.end, label: entity.label, text: entity.text, score: entity.score }));

@@ -1,6 +1,7 @@
 /** The one place that reads MedNER's settings, typed and clamped. */
 import * as vscode from 'vscode';
 import { LABEL_ALIASES, parseLabel, YIDU_LABELS, type YiduLabel } from '../core/labels';
+import type { EntityStatus } from '../core/curation/record';
 import type { Precision } from '../core/model';
 
 export interface MedNerConfig {
@@ -16,6 +17,12 @@ export interface MedNerConfig {
   maxDocumentSize: number;
   languages: readonly string[];
   documentPatterns: readonly string[];
+  /** Curation: draw rejected entities (struck through) instead of hiding them. */
+  showRejected: boolean;
+  /** Curation: after accepting, rejecting or retyping, move to the next open prediction. */
+  advance: boolean;
+  /** Curation: predictions below this confidence are "uncertain" for Next Uncertain Entity. */
+  uncertainBelow: number;
 }
 
 export const SECTION = 'medner';
@@ -35,6 +42,9 @@ export function readConfig(): MedNerConfig {
     maxDocumentSize: Math.max(1000, c.get('maxDocumentSize', 2_000_000)),
     languages: c.get<string[]>('languages', ['plaintext']),
     documentPatterns: c.get<string[]>('documentPatterns', []),
+    showRejected: c.get('curation.showRejected', false),
+    advance: c.get('curation.advance', true),
+    uncertainBelow: clamp(c.get('curation.uncertainBelow', 0.9), 0, 1),
   };
 }
 
@@ -51,7 +61,11 @@ function clamp(n: number, lo: number, hi: number): number {
   return Number.isFinite(n) ? Math.min(hi, Math.max(lo, n)) : lo;
 }
 
-/** Whether settings let an entity be shown (highlighted, hovered, listed, counted, copied). */
-export function isShown(entity: { label: YiduLabel; score: number }, config: MedNerConfig): boolean {
-  return config.shownTypes.has(entity.label) && entity.score >= config.minConfidence;
+/**
+ * Whether settings let an entity be shown (highlighted, hovered, listed, counted, copied). The
+ * confidence threshold filters the model's open predictions only, never a person's decisions.
+ */
+export function isShown(entity: { label: YiduLabel; score?: number; status?: EntityStatus }, config: MedNerConfig): boolean {
+  if (!config.shownTypes.has(entity.label)) return false;
+  return (entity.status !== undefined && entity.status !== 'predicted') || (entity.score ?? 1) >= config.minConfidence;
 }

@@ -4,7 +4,11 @@ import * as vscode from 'vscode';
 import { looksBinary } from '../core/decode';
 import { Analyzer, type DocumentEntities } from './analyzer';
 import { documentSelector, isShown, type MedNerConfig, readConfig, SECTION } from './config';
+import { Curation, type Shown } from './curation';
+import { CurationActions } from './codeActions';
 import { Decorations } from './decorations';
+import { EntitiesView } from './entitiesView';
+import { EvaluationPanel } from './evaluateCommand';
 import { EntityHover } from './hover';
 import { Legend } from './legend';
 import { ModelHost } from './modelHost';
@@ -19,6 +23,9 @@ export class Controller implements vscode.Disposable {
   readonly analyzer: Analyzer;
   readonly legend: Legend;
   readonly decorations: Decorations;
+  readonly curation: Curation;
+  readonly entitiesView: EntitiesView;
+  readonly evaluation: EvaluationPanel;
   private readonly status: StatusItem;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly shippedModel: string;
@@ -33,15 +40,20 @@ export class Controller implements vscode.Disposable {
     this.shippedModel = path.join(extensionPath, 'models', 'bbrac');
     this.model = new ModelHost(this.config.modelPath || this.shippedModel, log, this.config.threads, this.config.precision);
     this.analyzer = new Analyzer(this.model, log);
-    this.decorations = new Decorations(this.analyzer, current);
-    this.legend = new Legend(this.analyzer, current);
+    this.curation = new Curation(this.analyzer, log);
+    this.decorations = new Decorations((doc) => this.curation.shown(doc, this.config.showRejected), current);
+    this.legend = new Legend((doc) => this.placed(doc), current);
+    this.entitiesView = new EntitiesView(this.curation);
+    this.evaluation = new EvaluationPanel(log);
     this.status = new StatusItem(this.model, current);
     this.disposables.push(
       // Every document: one analysed on request need not match the automatic selector.
-      vscode.languages.registerHoverProvider('*', new EntityHover(this.analyzer, current)),
-      this.model, this.analyzer, this.decorations, this.legend, this.status,
+      vscode.languages.registerHoverProvider('*', new EntityHover((doc) => this.curation.shown(doc, this.config.showRejected), current)),
+      vscode.languages.registerCodeActionsProvider('*', new CurationActions(this.curation), CurationActions.metadata),
+      this.model, this.analyzer, this.curation, this.decorations, this.legend, this.entitiesView, this.evaluation, this.status,
       vscode.window.registerTreeDataProvider('medner.legend', this.legend),
-      this.analyzer.onDidChange((uri) => {
+      this.analyzer.onDidChange((uri) => this.curation.onPredictions(uri)),
+      this.curation.onDidChange((uri) => {
         this.decorations.refresh(uri);
         if (uri.toString() === vscode.window.activeTextEditor?.document.uri.toString()) this.updateViews();
       }),
@@ -50,18 +62,32 @@ export class Controller implements vscode.Disposable {
         for (const e of editors) this.maybeAnalyze(e.document);
         this.decorations.refresh();
       }),
+      vscode.workspace.onDidOpenTextDocument((doc) => this.openCuration(doc)),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateViews()),
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.workspace.onDidCloseTextDocument((doc) => {
         this.cleared.delete(doc.uri.toString());
         this.analyzer.forget(doc.uri);
+        void this.curation.close(doc.uri);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(SECTION)) this.onConfigChange();
       }),
     );
+    for (const doc of vscode.workspace.textDocuments) this.openCuration(doc);
     for (const e of vscode.window.visibleTextEditors) this.maybeAnalyze(e.document);
     this.updateViews();
+  }
+
+  /** A document MedNER analyses gets its curation session at once, so a stored record shows before the model has run. */
+  private openCuration(doc: vscode.TextDocument): void {
+    if (this.matches(doc) && this.curation.storeFor(doc.uri)) this.curation.open(doc);
+  }
+
+  /** The entities shown in `doc` now (settings applied, rejected ones left out), or undefined before its first reading. */
+  placed(doc: vscode.TextDocument): Placed[] | undefined {
+    const shown = this.curation.shown(doc);
+    return shown && this.shown(shown.map(toPlaced));
   }
 
   matches(doc: vscode.TextDocument): boolean {
@@ -69,7 +95,7 @@ export class Controller implements vscode.Disposable {
   }
 
   shown(placed: readonly Placed[]): Placed[] {
-    return placed.filter((p) => isShown(p.entity, this.config));
+    return placed.filter((p) => isShown({ ...p.entity, status: p.status }, this.config));
   }
 
   /** Explicit analysis (the command): any document, any size, cancellable. */
@@ -104,6 +130,7 @@ export class Controller implements vscode.Disposable {
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
     if (!e.contentChanges.length) return;
     this.cleared.delete(e.document.uri.toString());
+    this.curation.onEdit(e);
     this.analyzer.onEdit(e);
     const visible = vscode.window.visibleTextEditors.some((ed) => ed.document === e.document);
     const { enabled, liveAnalysis, debounceMs } = this.config;
@@ -137,13 +164,19 @@ export class Controller implements vscode.Disposable {
 
   private updateViews(): void {
     const doc = vscode.window.activeTextEditor?.document;
-    const result = doc && this.analyzer.get(doc.uri);
-    const count = result && result.version === doc.version ? this.shown(result.placed).length : undefined;
+    const count = doc && this.placed(doc)?.length;
     this.status.update(count, !!doc && this.matches(doc));
+    void vscode.commands.executeCommand('setContext', 'medner.curatable', !!doc && (this.matches(doc) || count !== undefined));
     this.legend.refresh();
   }
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** A curated entity as the entity commands, exports and the legend see it: a person's entity is certain. */
+function toPlaced(s: Shown): Placed {
+  const { entity } = s;
+  return { entity: { start: entity.start, end: entity.end, label: entity.label, text: entity.text, score: entity.score ?? 1 }, start: s.start, end: s.end, status: entity.status };
 }

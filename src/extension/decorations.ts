@@ -1,15 +1,30 @@
-/** Entity highlights: one decoration type per entity type, created once, applied to visible editors only. */
+/**
+ * Entity highlights by type and review status, applied to visible editors only. The decoration
+ * types are created once: per entity type one for open predictions (dotted underline) and one for
+ * a person's entities (accepted, edited, manual: solid fill), plus one for rejected entities,
+ * drawn only when asked for.
+ */
 import * as vscode from 'vscode';
+import type { EntityStatus } from '../core/curation/record';
 import type { YiduLabel } from '../core/labels';
-import type { Analyzer } from './analyzer';
 import { isShown, type MedNerConfig } from './config';
+import type { Shown } from './curation';
 import { LABELS, themeColor } from './types';
 
+type Style = 'predicted' | 'curated';
+
 export class Decorations implements vscode.Disposable {
-  private readonly types = new Map<YiduLabel, vscode.TextEditorDecorationType>(
-    LABELS.map((label) => [
-      label,
-      vscode.window.createTextEditorDecorationType({
+  private readonly types = new Map<string, vscode.TextEditorDecorationType>(
+    LABELS.flatMap((label) => [
+      [`${label}/predicted`, vscode.window.createTextEditorDecorationType({
+        borderColor: themeColor(label, 'border'),
+        borderStyle: 'dotted',
+        borderWidth: '0 0 2px 0',
+        overviewRulerColor: themeColor(label, 'border'),
+        overviewRulerLane: vscode.OverviewRulerLane.Right,
+        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+      })],
+      [`${label}/curated`, vscode.window.createTextEditorDecorationType({
         backgroundColor: themeColor(label, 'background'),
         borderColor: themeColor(label, 'border'),
         borderStyle: 'solid',
@@ -17,15 +32,23 @@ export class Decorations implements vscode.Disposable {
         overviewRulerColor: themeColor(label, 'border'),
         overviewRulerLane: vscode.OverviewRulerLane.Right,
         rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-      }),
+      })],
     ]),
   );
 
+  private readonly rejectedType = vscode.window.createTextEditorDecorationType({
+    textDecoration: 'line-through',
+    opacity: '0.6',
+    rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+  });
+
   /** What each visible document was last drawn with, per type: the state tests and the legend read back. */
   readonly drawn = new Map<string, Map<YiduLabel, vscode.Range[]>>();
+  /** The same, per review status. */
+  readonly drawnByStatus = new Map<string, Map<EntityStatus, number>>();
 
   constructor(
-    private readonly analyzer: Analyzer,
+    private readonly entities: (doc: vscode.TextDocument) => Shown[] | undefined,
     private readonly config: () => MedNerConfig,
   ) {}
 
@@ -38,20 +61,35 @@ export class Decorations implements vscode.Disposable {
 
   private render(editor: vscode.TextEditor): void {
     const config = this.config();
-    const result = config.enabled ? this.analyzer.get(editor.document.uri) : undefined;
+    const doc = editor.document;
+    const shown = config.enabled ? this.entities(doc) : undefined;
     const byLabel = new Map<YiduLabel, vscode.Range[]>(LABELS.map((l) => [l, []]));
-    // Results of another version would land on the wrong text: draw nothing rather than that.
-    if (result && result.version === editor.document.version) {
-      for (const p of result.placed) {
-        if (!isShown(p.entity, config)) continue;
-        byLabel.get(p.entity.label)!.push(new vscode.Range(editor.document.positionAt(p.start), editor.document.positionAt(p.end)));
+    const byStyle = new Map<string, vscode.Range[]>([...this.types.keys()].map((k) => [k, []]));
+    const rejected: vscode.Range[] = [];
+    const byStatus = new Map<EntityStatus, number>();
+    for (const { entity, start, end } of shown ?? []) {
+      if (!isShown(entity, config)) continue;
+      const range = new vscode.Range(doc.positionAt(start), doc.positionAt(end));
+      if (entity.status === 'rejected') {
+        if (config.showRejected) {
+          rejected.push(range);
+          byStatus.set('rejected', (byStatus.get('rejected') ?? 0) + 1);
+        }
+        continue;
       }
+      byStatus.set(entity.status, (byStatus.get(entity.status) ?? 0) + 1);
+      const style: Style = entity.status === 'predicted' ? 'predicted' : 'curated';
+      byStyle.get(`${entity.label}/${style}`)!.push(range);
+      byLabel.get(entity.label)!.push(range);
     }
-    for (const [label, ranges] of byLabel) editor.setDecorations(this.types.get(label)!, ranges);
-    this.drawn.set(editor.document.uri.toString(), byLabel);
+    for (const [key, ranges] of byStyle) editor.setDecorations(this.types.get(key)!, ranges);
+    editor.setDecorations(this.rejectedType, rejected);
+    this.drawn.set(doc.uri.toString(), byLabel);
+    this.drawnByStatus.set(doc.uri.toString(), byStatus);
   }
 
   dispose(): void {
     for (const type of this.types.values()) type.dispose();
+    this.rejectedType.dispose();
   }
 }

@@ -15,8 +15,8 @@ export interface ExportPreset extends Partial<ExportChoice> {
 
 export async function exportAnnotations(c: Controller, preset: ExportPreset = {}): Promise<string[] | undefined> {
   const editor = vscode.window.activeTextEditor;
-  const result = editor && c.analyzer.get(editor.document.uri);
-  if (!editor || !result || result.version !== editor.document.version) {
+  const placed = editor && c.placed(editor.document);
+  if (!editor || !placed) {
     void vscode.window.showInformationMessage('MedNER: nothing to export yet — analyse the document first.');
     return undefined;
   }
@@ -25,8 +25,8 @@ export async function exportAnnotations(c: Controller, preset: ExportPreset = {}
   const doc = editor.document;
   const onDisk = doc.uri.scheme === 'file';
   const docPath = onDisk ? doc.uri.fsPath : doc.uri.toString();
-  // What the user sees is exported: entities hidden by settings stay out.
-  const entities = c.shown(result.placed).map((p) => p.entity);
+  // What the user sees is exported: entities hidden by settings, and rejected ones, stay out.
+  const entities = placed.map((p) => p.entity);
   const files = FORMATS[choice.format].export(
     [{ path: path.basename(docPath), encoding: await encodingOf(doc), text: doc.getText(), entities }],
     { labelNames: choice.labelNames, baseName: path.parse(docPath).name },

@@ -1,31 +1,38 @@
-/** Hover over an entity: its text, type, confidence, and links to copy it or list its type. */
+/** Hover over an entity: its text, type, confidence and review status, with links to curate it, copy it or list its type. */
 import * as vscode from 'vscode';
-import type { Analyzer } from './analyzer';
 import { isShown, type MedNerConfig } from './config';
-import { findAt } from './ranges';
+import type { Shown } from './curation';
 import { displayName } from './types';
 
-export const HOVER_COMMANDS = ['medner.copyEntityJson', 'medner.showEntitiesOfType'];
+export const HOVER_COMMANDS = ['medner.copyEntityJson', 'medner.showEntitiesOfType', 'medner.accept', 'medner.reject', 'medner.changeType'];
 
 export class EntityHover implements vscode.HoverProvider {
   constructor(
-    private readonly analyzer: Analyzer,
+    private readonly entities: (doc: vscode.TextDocument) => Shown[] | undefined,
     private readonly config: () => MedNerConfig,
   ) {}
 
   provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const config = this.config();
-    const result = this.analyzer.get(doc.uri);
-    if (!config.enabled || !result || result.version !== doc.version) return undefined;
+    const shown = config.enabled ? this.entities(doc) : undefined;
+    if (!shown) return undefined;
     const offset = doc.offsetAt(position);
-    const hit = findAt(result.placed, offset);
-    if (!hit || !isShown(hit.entity, config)) return undefined;
+    const hit = shown.find((s) => s.start <= offset && offset < s.end && isShown(s.entity, config));
+    if (!hit) return undefined;
     const { entity } = hit;
     const args = (value: unknown) => encodeURIComponent(JSON.stringify(value));
+    const target = args([doc.uri.toString(), entity.start]);
     const md = new vscode.MarkdownString(undefined, true);
     md.isTrusted = { enabledCommands: HOVER_COMMANDS };
     md.appendMarkdown(`**${escape(entity.text)}** — ${displayName(entity.label)}\n\n`);
-    md.appendMarkdown(`confidence ${(100 * entity.score).toFixed(1)}% · characters ${entity.start}–${entity.end}\n\n`);
+    const confidence = entity.score === undefined ? 'added by hand' : `confidence ${(100 * entity.score).toFixed(1)}%`;
+    md.appendMarkdown(`${entity.status} · ${confidence} · characters ${entity.start}–${entity.end}\n\n`);
+    const curate = [
+      entity.status === 'predicted' || entity.status === 'rejected' ? `[$(check) Accept](command:medner.accept?${target} "Accept (Ctrl+Alt+M A)")` : undefined,
+      entity.status !== 'rejected' ? `[$(close) Reject](command:medner.reject?${target} "Reject (Ctrl+Alt+M R)")` : undefined,
+      `[$(symbol-enum) Change type](command:medner.changeType?${target} "Change the type (Ctrl+Alt+M T)")`,
+    ].filter(Boolean);
+    md.appendMarkdown(curate.join(' · ') + '\n\n');
     md.appendMarkdown(
       `[$(copy) Copy as JSON](command:medner.copyEntityJson?${args([doc.uri.toString(), entity.start])} "Copy this entity in MedNER's jsonl schema") · ` +
         `[$(list-filter) All ${escape(entity.label)}](command:medner.showEntitiesOfType?${args([entity.label])} "List the entities of this type")`,

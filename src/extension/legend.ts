@@ -1,8 +1,8 @@
 /** The Legend view: each entity type with its colour and its count in the active document. */
 import * as vscode from 'vscode';
 import type { YiduLabel } from '../core/labels';
-import type { Analyzer } from './analyzer';
-import { isShown, type MedNerConfig } from './config';
+import type { MedNerConfig } from './config';
+import type { Placed } from './ranges';
 import { alias, LABELS, themeColor } from './types';
 
 export class Legend implements vscode.TreeDataProvider<YiduLabel>, vscode.Disposable {
@@ -10,7 +10,7 @@ export class Legend implements vscode.TreeDataProvider<YiduLabel>, vscode.Dispos
   readonly onDidChangeTreeData = this.changed.event;
 
   constructor(
-    private readonly analyzer: Analyzer,
+    private readonly placed: (doc: vscode.TextDocument) => Placed[] | undefined,
     private readonly config: () => MedNerConfig,
   ) {}
 
@@ -22,9 +22,7 @@ export class Legend implements vscode.TreeDataProvider<YiduLabel>, vscode.Dispos
   counts(): Map<YiduLabel, number> {
     const counts = new Map<YiduLabel, number>(LABELS.map((l) => [l, 0]));
     const doc = vscode.window.activeTextEditor?.document;
-    const result = doc && this.analyzer.get(doc.uri);
-    const config = this.config();
-    for (const p of result?.placed ?? []) if (isShown(p.entity, config)) counts.set(p.entity.label, counts.get(p.entity.label)! + 1);
+    for (const p of (doc && this.placed(doc)) ?? []) counts.set(p.entity.label, counts.get(p.entity.label)! + 1);
     return counts;
   }
 

@@ -3,6 +3,7 @@
  * cross it here and nowhere else.
  */
 import type * as vscode from 'vscode';
+import type { EntityStatus } from '../core/curation/record';
 import type { Entity } from '../core/engine';
 import { OffsetMap } from '../core/offsets';
 
@@ -11,6 +12,8 @@ export interface Placed {
   entity: Entity;
   start: number;
   end: number;
+  /** Its review status, where it comes from a curation session. */
+  status?: EntityStatus;
 }
 
 export function place(text: string, entities: readonly Entity[]): Placed[] {

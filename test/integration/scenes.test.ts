@@ -1,6 +1,7 @@
 // The README pictures: `TEST_GREP=scene SCREENSHOT_DIR=$PWD/media npm run test:integration`.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { OffsetMap } from '../../src/core/offsets';
 import type { Controller } from '../../src/extension/controller';
 import { screenshot } from './screenshot';
 
@@ -34,5 +35,49 @@ describe('MedNER scenes', function () {
     await vscode.commands.executeCommand('editor.action.showHover');
     await new Promise((r) => setTimeout(r, 1500));
     await screenshot('screenshot-hover');
+  });
+});
+
+describe('MedNER curation scenes', function () {
+  this.timeout(120_000);
+
+  it('scene: curation — decided, open and rejected entities, the Entities view with its queue', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const { c, editor } = await showRecord();
+    await vscode.workspace.getConfiguration('medner').update('curation.showRejected', true, vscode.ConfigurationTarget.Global);
+    try {
+      const doc = editor.document;
+      const map = new OffsetMap(doc.getText());
+      const open = () => c.curation.get(doc.uri)!.entities.filter((e) => e.status === 'predicted');
+      const cursor = (start: number) => {
+        const pos = doc.positionAt(map.toUtf16(start));
+        editor.selection = new vscode.Selection(pos, pos);
+      };
+      // A morning's work on the first half of the record: accept, reject, retype, add.
+      cursor(open()[0].start);
+      for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('medner.accept');
+      await vscode.commands.executeCommand('medner.reject');
+      await vscode.commands.executeCommand('medner.accept');
+      const at = doc.getText().indexOf('恶心');
+      editor.selection = new vscode.Selection(doc.positionAt(at), doc.positionAt(at + 2));
+      await vscode.commands.executeCommand('medner.addEntity', 'disease');
+      await vscode.commands.executeCommand('medner.prepareReview', '0*.txt');
+      await vscode.window.showTextDocument(doc);
+      cursor(open()[0].start);
+      await new Promise((r) => setTimeout(r, 800));
+      await screenshot('screenshot-curation');
+    } finally {
+      await vscode.workspace.getConfiguration('medner').update('curation.showRejected', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('scene: evaluation — the model against the curated documents', async () => {
+    const { editor } = await showRecord();
+    // The record finished: the rest of its predictions accepted, the document done.
+    await vscode.window.showTextDocument(editor.document);
+    await vscode.commands.executeCommand('medner.acceptAll');
+    await vscode.commands.executeCommand('medner.evaluate', { source: 'done' });
+    await new Promise((r) => setTimeout(r, 3000));
+    await screenshot('screenshot-evaluation');
   });
 });

@@ -1,0 +1,87 @@
+/** MedNER: Export Curated Data… — the gold entities of the store's documents, in any format of the registry. */
+import { promises as fs } from 'node:fs';
+import * as vscode from 'vscode';
+import { isGold } from '../core/curation/record';
+import { placeRecord } from '../core/curation/store';
+import { decodeBuffer } from '../core/decode';
+import { writeExportFiles } from '../core/exportWriter';
+import type { DocumentResult } from '../core/formats/jsonl';
+import { FORMATS } from '../core/formats/registry';
+import type { Controller } from './controller';
+import { type ExportChoice, pickExport } from './exportFormats';
+
+export interface CuratedExportPreset extends Partial<ExportChoice> {
+  /** Only documents marked done (the default), or every curated document with its gold so far. */
+  scope?: 'done' | 'all';
+  /** The folder to write to. */
+  target?: string;
+}
+
+export interface GoldDocument {
+  uri: vscode.Uri;
+  doc: DocumentResult;
+  /** Spans of predictions nobody has decided on yet (documents not done): neither right nor wrong. */
+  undecided: { start: number; end: number }[];
+}
+
+/**
+ * The store's documents as gold: the text as it is on disk (or in an open editor), the entities a
+ * person confirmed. 'all' is every document whose review has started, 'done' those marked done.
+ */
+export async function goldDocuments(c: Controller, scope: 'done' | 'all'): Promise<GoldDocument[]> {
+  await c.curation.flushAll();
+  const out: GoldDocument[] = [];
+  for (const indexed of await c.curation.documents()) {
+    if (scope === 'done' ? indexed.status !== 'done' : indexed.status === 'todo') continue;
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === indexed.uri.toString());
+    let text: string;
+    let encoding: DocumentResult['encoding'] = 'utf-8';
+    if (open) text = open.getText();
+    else {
+      const decoded = decodeBuffer(await fs.readFile(indexed.uri.fsPath).catch(() => new Uint8Array([0])));
+      if ('error' in decoded) {
+        c.log.warn(`${indexed.key}: cannot read the document (${decoded.error}); left out`);
+        continue;
+      }
+      text = decoded.text;
+      encoding = decoded.encoding;
+    }
+    const session = c.curation.get(indexed.uri);
+    const record = await c.curation.storeFor(indexed.uri)?.store.read(indexed.key);
+    const entities = session?.entities ?? (record ? placeRecord(record, text).entities : []);
+    const gold = entities.filter(isGold).map((e) => ({ start: e.start, end: e.end, label: e.label, text: e.text, score: 1 }));
+    const undecided = entities.filter((e) => e.status === 'predicted' && !e.unanchored).map(({ start, end }) => ({ start, end }));
+    out.push({ uri: indexed.uri, doc: { path: indexed.key, encoding, text, entities: gold }, undecided });
+  }
+  return out;
+}
+
+export async function exportCurated(c: Controller, preset: CuratedExportPreset = {}): Promise<string[] | undefined> {
+  const docs = await c.curation.documents();
+  const done = docs.filter((d) => d.status === 'done').length;
+  const scope = preset.scope ?? (await vscode.window.showQuickPick(
+    [
+      { label: `Documents marked done (${done})`, detail: 'Complete gold: every entity decided', value: 'done' as const },
+      { label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`, detail: 'Accepted, edited and added entities so far; open predictions left out', value: 'all' as const },
+    ],
+    { title: 'MedNER: which documents to export?' },
+  ))?.value;
+  if (!scope) return undefined;
+  const choice = await pickExport(preset);
+  if (!choice) return undefined;
+  const gold = await goldDocuments(c, scope);
+  if (!gold.length) {
+    void vscode.window.showInformationMessage(scope === 'done' ? 'MedNER: no document is marked done yet (Ctrl+Alt+M D).' : 'MedNER: nothing curated yet.');
+    return undefined;
+  }
+  const target = preset.target ?? (await vscode.window.showOpenDialog({ title: 'MedNER: folder for the curated data', canSelectFolders: true, canSelectFiles: false, openLabel: 'Export here' }))?.[0]?.fsPath;
+  if (!target) return undefined;
+  const files = FORMATS[choice.format].export(gold.map((g) => g.doc), { labelNames: choice.labelNames, baseName: 'curated' });
+  // Each document's own bytes for brat's .txt, as long as the editor holds what is on disk.
+  const sources = gold.map((g) => (g.uri.scheme === 'file' && !vscode.workspace.textDocuments.some((d) => d.uri.toString() === g.uri.toString() && d.isDirty) ? g.uri.fsPath : undefined));
+  const written = await writeExportFiles(target, files, sources);
+  const entities = gold.reduce((n, g) => n + g.doc.entities.length, 0);
+  c.log.info(`exported ${gold.length} curated documents (${entities} entities) as ${choice.format} to ${target}`);
+  vscode.window.setStatusBarMessage(`MedNER: exported ${gold.length} documents, ${entities} entities`, 4000);
+  return written.map((w) => vscode.Uri.joinPath(vscode.Uri.file(target), w).fsPath);
+}

@@ -1,0 +1,152 @@
+/**
+ * MedNER: Evaluate — runs the model on gold documents (the store's curated ones, or annotations
+ * imported from a file in any registry format), compares, writes a Markdown report and shows it
+ * with charts in a webview.
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { writeFileAtomic } from '../core/atomic';
+import { type ComparedDocument, type Comparison, compare } from '../core/curation/compare';
+import { markdownReport } from '../core/curation/report';
+import { STORE_DIR } from '../core/curation/store';
+import { readAnnotations } from '../core/formats/detect';
+import type { Controller } from './controller';
+import { goldDocuments } from './curatedExport';
+import { evaluationHtml, parseMessage } from './evaluationHtml';
+
+export interface EvaluatePreset {
+  /** 'done' / 'all': the store's curated documents; otherwise the path of a gold annotation file or brat folder. */
+  source?: string;
+  /** Where the Markdown report goes; default .medner/evaluation.md of the first workspace folder. */
+  report?: string;
+}
+
+export interface EvaluationResult {
+  comparison: Comparison;
+  report: string;
+}
+
+export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Promise<EvaluationResult | undefined> {
+  const source = preset.source ?? (await pickSource(c));
+  if (!source) return undefined;
+  let gold: { name: string; text: string; entities: { start: number; end: number; label: string }[]; undecided?: { start: number; end: number }[] }[];
+  let title: string;
+  if (source === 'done' || source === 'all') {
+    gold = (await goldDocuments(c, source)).map((g) => ({ name: g.doc.path, text: g.doc.text, entities: g.doc.entities, undecided: g.undecided }));
+    title = `MedNER evaluation on ${gold.length} curated documents${source === 'done' ? ' (done)' : ' (done or in progress)'}`;
+  } else {
+    try {
+      gold = (await readAnnotations(source)).map((d) => ({ name: d.path, text: d.text, entities: d.entities }));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`MedNER: cannot read the gold annotations: ${(e as Error).message}`);
+      return undefined;
+    }
+    title = `MedNER evaluation on ${path.basename(source)} (${gold.length} documents)`;
+  }
+  if (!gold.length) {
+    void vscode.window.showInformationMessage('MedNER: no gold documents to evaluate on — mark curated documents done (Ctrl+Alt+M D) or pick a gold file.');
+    return undefined;
+  }
+  let engine;
+  try {
+    engine = await c.model.get();
+  } catch {
+    return undefined;
+  }
+  const compared = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'MedNER: evaluating', cancellable: true },
+    async (progress, token): Promise<ComparedDocument[] | undefined> => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const out: ComparedDocument[] = [];
+      for (const [i, g] of gold.entries()) {
+        progress.report({ increment: 100 / gold.length, message: `${i + 1}/${gold.length}` });
+        try {
+          // Where a person has not decided yet, the model is neither right nor wrong: those predictions are not scored.
+          const undecided = g.undecided ?? [];
+          const predicted = (await engine.analyze(g.text, { signal: abort.signal })).filter((p) => !undecided.some((u) => u.start < p.end && p.start < u.end));
+          out.push({ name: g.name, text: g.text, gold: g.entities, predicted });
+        } catch (e) {
+          if (abort.signal.aborted) return undefined;
+          throw e;
+        }
+      }
+      return out;
+    },
+  );
+  if (!compared) return undefined;
+  const comparison = compare(compared);
+  const report = preset.report ?? defaultReportPath(source);
+  await writeFileAtomic(report, markdownReport(comparison, title));
+  c.log.info(`evaluation: micro F1 ${(100 * comparison.strict.micro.f1).toFixed(2)} on ${comparison.documents} documents; report in ${report}`);
+  c.evaluation.show(comparison, title, report, () => void evaluate(c, { ...preset, source }));
+  return { comparison, report };
+}
+
+async function pickSource(c: Controller): Promise<string | undefined> {
+  const docs = await c.curation.documents();
+  const done = docs.filter((d) => d.status === 'done').length;
+  const pick = await vscode.window.showQuickPick(
+    [
+      { label: `Curated documents marked done (${done})`, value: 'done' },
+      { label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`, detail: 'Gold so far: accepted, edited and added entities; predictions not yet decided are not scored', value: 'all' },
+      { label: 'Gold annotations from a file…', detail: 'jsonl, Yidu, brat folder, CoNLL, doccano or Label Studio', value: 'file' },
+    ],
+    { title: 'MedNER: evaluate the model against…' },
+  );
+  if (pick?.value !== 'file') return pick?.value;
+  const [uri] = (await vscode.window.showOpenDialog({ title: 'MedNER: gold annotations', canSelectFiles: true, canSelectFolders: true, openLabel: 'Evaluate' })) ?? [];
+  return uri?.fsPath;
+}
+
+function defaultReportPath(source: string): string {
+  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
+  if (folder) return path.join(folder.uri.fsPath, STORE_DIR, 'evaluation.md');
+  return `${source.replace(/[\\/]+$/, '')}.evaluation.md`;
+}
+
+/** The one evaluation webview: created on first use, re-rendered by later evaluations. */
+export class EvaluationPanel implements vscode.Disposable {
+  private panel?: vscode.WebviewPanel;
+  private messages?: vscode.Disposable;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  /** The page shown now, if the panel is open. */
+  get html(): string | undefined {
+    return this.panel?.webview.html;
+  }
+
+  show(comparison: Comparison, title: string, report: string, rerun: () => void): void {
+    if (!this.panel) {
+      this.panel = vscode.window.createWebviewPanel('medner.evaluation', 'MedNER Evaluation', vscode.ViewColumn.Active, {
+        enableScripts: true,
+        // The page loads nothing: no local file is reachable from it.
+        localResourceRoots: [],
+      });
+      this.panel.onDidDispose(() => {
+        this.messages?.dispose();
+        this.panel = undefined;
+      });
+    }
+    const webview = this.panel.webview;
+    webview.html = evaluationHtml(comparison, { cspSource: webview.cspSource, nonce: randomBytes(16).toString('base64'), title, reportPath: report });
+    this.messages?.dispose();
+    this.messages = webview.onDidReceiveMessage((raw: unknown) => {
+      const message = parseMessage(raw);
+      if (!message) {
+        this.log.warn(`ignored an unexpected message from the evaluation view: ${JSON.stringify(raw)?.slice(0, 200)}`);
+        return;
+      }
+      if (message.type === 'openReport') void vscode.window.showTextDocument(vscode.Uri.file(report), { viewColumn: vscode.ViewColumn.Beside });
+      else rerun();
+    });
+    this.panel.reveal();
+  }
+
+  dispose(): void {
+    this.messages?.dispose();
+    this.panel?.dispose();
+  }
+}

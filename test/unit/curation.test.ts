@@ -1,0 +1,237 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { applyEdits, reanchor, TextChange } from '../../src/core/curation/anchor';
+import { accept, acceptAll, add, entityAt, mergePredictions, reject, resize, setLabel } from '../../src/core/curation/edit';
+import { type CuratedEntity, hashText, parseRecord, serializeRecord, toStored } from '../../src/core/curation/record';
+import { CurationSession } from '../../src/core/curation/session';
+import { CurationStore } from '../../src/core/curation/store';
+
+const TEXT = '患者因胆囊炎入院，予头孢曲松抗感染，查血常规。';
+const chars = Array.from(TEXT);
+const at = (text: string, label: CuratedEntity['label'], status: CuratedEntity['status'] = 'predicted', score = 0.9, from = 0): CuratedEntity => {
+  const start = Array.from(TEXT).join('').indexOf(text, from);
+  return { start, end: start + text.length, label, text, status, score };
+};
+const predicted = () => [at('胆囊炎', '疾病和诊断', 'predicted', 0.95), at('头孢曲松', '药物', 'predicted', 0.6), at('血常规', '实验室检验', 'predicted', 0.8)];
+
+describe('curation steps', () => {
+  it('accepts, rejects and retypes, keeping entities sorted', () => {
+    let e = predicted();
+    e = accept(e, 0)!;
+    assert.equal(e[0].status, 'accepted');
+    assert.equal(accept(e, 0), undefined, 'accepting twice changes nothing');
+    e = reject(e, 1)!;
+    assert.equal(e[1].status, 'rejected');
+    assert.equal(entityAt(e, e[1].start), undefined, 'a rejected entity is not under the cursor');
+    e = setLabel(e, 2, '影像检查')!;
+    assert.deepEqual([e[2].label, e[2].status], ['影像检查', 'edited']);
+  });
+
+  it('grows and shrinks a boundary by one character, never onto another curated entity', () => {
+    let e = predicted();
+    e = resize(e, 1, 'end', 1, chars)!;
+    assert.equal(e[1].text, '头孢曲松抗');
+    assert.equal(e[1].status, 'edited');
+    e = resize(e, 1, 'end', -1, chars)!;
+    e = resize(e, 1, 'start', -1, chars)!;
+    assert.equal(e[1].text, '孢曲松');
+    assert.equal(resize([at('血', '实验室检验', 'manual')], 0, 'end', -1, chars), undefined, 'never empty');
+    const two = [at('胆囊炎', '疾病和诊断', 'accepted'), at('入院', '手术', 'predicted')];
+    assert.equal(resize(two, 1, 'start', 1, chars), undefined, 'does not run into an accepted entity');
+  });
+
+  it('adds an entity from a selection: overlapped predictions give way; an exact prediction is accepted', () => {
+    const e = predicted();
+    const start = TEXT.indexOf('胆囊');
+    const added = add(e, start, start + 2, '解剖部位', chars)!;
+    assert.equal(added.length, 3);
+    assert.deepEqual(added.find((x) => x.start === start), { start, end: start + 2, label: '解剖部位', text: '胆囊', status: 'manual' });
+    const same = add(e, e[1].start, e[1].end, '药物', chars)!;
+    assert.equal(same[1].status, 'accepted');
+    assert.equal(same[1].score, 0.6);
+  });
+
+  it('accepts all open predictions at once', () => {
+    const e = acceptAll(reject(predicted(), 0)!)!;
+    assert.deepEqual(e.map((x) => x.status), ['rejected', 'accepted', 'accepted']);
+    assert.equal(acceptAll(e), undefined);
+  });
+
+  it("merges the model's next reading without undoing a person's decisions", () => {
+    let e = reject(predicted(), 1)!;
+    e = accept(e, 0)!;
+    const next = [
+      { start: e[0].start, end: e[0].end + 1, label: '疾病和诊断' as const, text: '胆囊炎入', score: 0.5 },
+      { start: e[1].start, end: e[1].end, label: '药物' as const, text: '头孢曲松', score: 0.7 },
+      { start: e[2].start, end: e[2].end, label: '实验室检验' as const, text: '血常规', score: 0.99 },
+    ];
+    const merged = mergePredictions(e, next);
+    assert.deepEqual(merged.map((x) => [x.text, x.status, x.score]), [['胆囊炎', 'accepted', 0.95], ['头孢曲松', 'rejected', 0.6], ['血常规', 'predicted', 0.99]]);
+  });
+});
+
+describe('curation session', () => {
+  it('undoes and redoes curation steps, including the document status', () => {
+    const s = new CurationSession(predicted());
+    assert.ok(s.apply((e) => accept(e, 0)));
+    assert.equal(s.status, 'in-progress');
+    assert.ok(s.apply((e) => acceptAll(e), 'done'));
+    assert.equal(s.status, 'done');
+    assert.ok(s.undo());
+    assert.deepEqual(s.entities.map((x) => x.status), ['accepted', 'predicted', 'predicted']);
+    assert.ok(s.undo());
+    assert.equal(s.status, 'todo');
+    assert.ok(!s.undo());
+    assert.ok(s.redo());
+    assert.ok(s.redo());
+    assert.equal(s.status, 'done');
+    assert.ok(!s.redo());
+  });
+
+  it('leaves a todo document todo when a step does not apply', () => {
+    const s = new CurationSession(predicted());
+    assert.ok(!s.apply(() => undefined));
+    assert.equal(s.status, 'todo');
+    assert.ok(!s.canUndo);
+  });
+
+  it('restores a snapshot through edits that touched its entities: moved with them, or flagged', () => {
+    const s = new CurationSession(predicted());
+    s.apply((e) => accept(e, 0));
+    s.apply((e) => accept(e, 1));
+    // Paste 胆囊炎 over itself (touched, same text), then break 头孢曲松.
+    const [a, b] = [TEXT.indexOf('胆囊炎'), TEXT.indexOf('曲松')];
+    s.applyTextEdits(TEXT, TEXT, [{ start: a, end: a + 3, text: '胆囊炎' }]);
+    const broken = TEXT.slice(0, b) + '他啶' + TEXT.slice(b + 2);
+    s.applyTextEdits(TEXT, broken, [{ start: b, end: b + 2, text: '他啶' }]);
+    assert.ok(s.undo());
+    const [gall, drug] = s.entities;
+    assert.deepEqual([gall.status, gall.start, gall.unanchored], ['accepted', a, undefined]);
+    assert.deepEqual([drug.status, drug.unanchored], ['predicted', true], "the snapshot's entity is flagged like the current one");
+  });
+
+  it('moves the undo history along with text edits', () => {
+    const s = new CurationSession(predicted());
+    s.apply((e) => accept(e, 2));
+    const newText = '入院记录：' + TEXT;
+    s.applyTextEdits(TEXT, newText, [{ start: 0, end: 0, text: '入院记录：' }]);
+    s.undo();
+    for (const e of s.entities) assert.equal(Array.from(newText).slice(e.start, e.end).join(''), e.text);
+  });
+});
+
+describe('re-anchoring', () => {
+  it('shifts untouched entities with an edit and finds touched ones again by their text', () => {
+    const newText = TEXT.replace('患者因', '男性患者，因').replace('抗感染', '静滴抗感染');
+    const edits = [
+      { start: 0, end: 3, text: '男性患者，因' },
+      { start: TEXT.indexOf('抗感染'), end: TEXT.indexOf('抗感染'), text: '静滴' },
+    ];
+    const moved = applyEdits(predicted(), new TextChange(TEXT, newText, edits));
+    for (const e of moved) {
+      assert.ok(!e.unanchored, e.text);
+      assert.equal(newText.slice(e.start, e.end), e.text);
+    }
+  });
+
+  it('flags an entity whose own text was edited, without dropping it', () => {
+    const i = TEXT.indexOf('曲松');
+    const newText = TEXT.slice(0, i) + '他啶' + TEXT.slice(i + 2);
+    const moved = applyEdits(predicted(), new TextChange(TEXT, newText, [{ start: i, end: i + 2, text: '他啶' }]));
+    assert.equal(moved.length, 3);
+    assert.equal(moved[1].unanchored, true);
+    assert.equal(moved[2].unanchored, undefined);
+  });
+
+  it('re-anchors a stored record on a changed file by text and neighbourhood, telling repeated terms apart', () => {
+    const text = '彩超示左肾结石约5mm。CT示右肾结石，予手术。';
+    const c = Array.from(text);
+    const entities: CuratedEntity[] = [
+      { start: 4, end: 7, label: '疾病和诊断', text: '肾结石', status: 'accepted' },
+      { start: 16, end: 19, label: '疾病和诊断', text: '肾结石', status: 'rejected' },
+    ];
+    const stored = toStored(entities, c);
+    const changed = '既往史：CT示右肾结石，予手术。彩超示左肾结石约5mm。';
+    const placed = reanchor(stored, changed);
+    const left = placed.find((e) => e.status === 'accepted')!;
+    const right = placed.find((e) => e.status === 'rejected')!;
+    assert.equal(changed.slice(left.start - 1, left.end), '左肾结石');
+    assert.equal(changed.slice(right.start - 1, right.end), '右肾结石');
+    const gone = reanchor(stored, '无特殊。');
+    for (const g of gone) assert.ok(g.end <= 4, 'an unanchored entity stays inside the text');
+    assert.deepEqual(gone.map((e) => e.unanchored), [true, true]);
+  });
+
+  it('handles astral characters with code-point offsets', () => {
+    const text = '𠀀患者胆囊炎';
+    const e: CuratedEntity[] = [{ start: 3, end: 6, label: '疾病和诊断', text: '胆囊炎', status: 'accepted' }];
+    const placed = reanchor(toStored(e, Array.from(text)), '𠀀𠀀患者胆囊炎');
+    assert.deepEqual([placed[0].start, placed[0].end], [4, 7]);
+  });
+
+  it('re-anchors a 100k-character document quickly', function () {
+    this.timeout(20_000);
+    const unit = '患者因胆囊炎入院，予头孢曲松抗感染，查血常规。第';
+    let text = '';
+    const entities: CuratedEntity[] = [];
+    for (let i = 0; text.length < 100_000; i++) {
+      const base = text.length;
+      entities.push({ start: base + 3, end: base + 6, label: '疾病和诊断', text: '胆囊炎', status: 'accepted' });
+      entities.push({ start: base + 10, end: base + 14, label: '药物', text: '头孢曲松', status: 'predicted', score: 0.5 });
+      text += unit + i + '次。';
+    }
+    const stored = toStored(entities, Array.from(text));
+    const changed = '补充：' + text;
+    const started = performance.now();
+    const placed = reanchor(stored, changed);
+    const ms = performance.now() - started;
+    assert.equal(placed.filter((e) => e.unanchored).length, 0);
+    for (const e of placed) assert.equal(changed.slice(e.start, e.end), e.text);
+    console.log(`      re-anchored ${entities.length} entities on ${changed.length} characters in ${ms.toFixed(0)} ms`);
+  });
+});
+
+describe('curation store', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'medner-store-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes one readable JSON record per document under .medner and reads it back', async () => {
+    const store = new CurationStore(root);
+    const key = store.keyOf(path.join(root, 'records', '01.txt'))!;
+    assert.equal(key, 'records/01.txt');
+    assert.equal(store.keyOf(path.join(root, '.medner', 'x.txt')), undefined);
+    assert.equal(store.keyOf(path.join(path.dirname(root), 'elsewhere.txt')), undefined);
+    const entities = accept(predicted(), 0)!;
+    await store.save(key, TEXT, entities, 'in-progress');
+    const file = path.join(root, '.medner', 'annotations', 'records', '01.txt.json');
+    const content = readFileSync(file, 'utf8');
+    assert.match(content, /"status": "in-progress"/);
+    assert.match(content, /胆囊炎/, 'Chinese stays readable');
+    const loaded = (await store.load(key, TEXT))!;
+    assert.equal(loaded.reanchored, false);
+    assert.deepEqual(loaded.entities, entities);
+    assert.equal(loaded.record.sha256, hashText(TEXT));
+    assert.deepEqual((await store.list()).map((r) => r.path), ['records/01.txt']);
+  });
+
+  it('re-anchors when the document changed since the record was written', async () => {
+    const store = new CurationStore(root);
+    await store.save('a.txt', TEXT, predicted(), 'todo');
+    const changed = '主诉：' + TEXT;
+    const loaded = (await store.load('a.txt', changed))!;
+    assert.equal(loaded.reanchored, true);
+    for (const e of loaded.entities) assert.equal(changed.slice(e.start, e.end), e.text);
+  });
+
+  it('round-trips records through serialize/parse and rejects malformed ones', () => {
+    const record = { path: 'a.txt', sha256: hashText(TEXT), status: 'done' as const, entities: toStored([{ ...predicted()[0], unanchored: true }], chars) };
+    assert.deepEqual(parseRecord(serializeRecord(record), 'x'), record);
+    assert.throws(() => parseRecord('{"format":"medner-curation","version":1,"path":"a","sha256":"b","status":"todo","entities":[{"start":2,"end":1}]}', 'f.json'), /f\.json: entity 0: bad offsets/);
+    assert.throws(() => parseRecord('[]', 'f.json'), /not a MedNER curation record/);
+  });
+});
