@@ -17,12 +17,16 @@ export type { Entity };
 
 export interface AnalyzeOptions {
   signal?: AbortSignal;
-  /**
-   * Padded tokens per ONNX run. Default 4,096: on 2 cores 2,048-4,096 ran the dev set fastest and
-   * 8,192 / 16,384 were 15% / 45% slower; small batches also cancel sooner.
-   */
+  /** Padded tokens per ONNX run (default DEFAULT_BATCH_TOKENS). */
   batchTokens?: number;
 }
+
+/**
+ * Measured by bench/profile.ts on 2 cores: batches of 512-1,024 tokens (2-4 windows) ran the dev set
+ * 15-45% faster than 4,096 (activations stay in cache), 16,384 slower still, and one window per run
+ * pays the per-run overhead. Small batches also cancel sooner.
+ */
+export const DEFAULT_BATCH_TOKENS = 1024;
 
 export interface AnalyzeOneOptions extends AnalyzeOptions {
   /** Code-point range to decide first (the visible part of an editor). */
@@ -120,7 +124,7 @@ export class NerEngine {
       if (job.spans) this.stats.cachedWindows++;
       else todo.push(job);
     }
-    const budget = options.batchTokens ?? 4096;
+    const budget = options.batchTokens ?? DEFAULT_BATCH_TOKENS;
     todo.sort((a, b) => a.ids.length - b.ids.length);
     for (let i = 0; i < todo.length; ) {
       options.signal?.throwIfAborted();
