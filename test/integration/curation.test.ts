@@ -11,22 +11,9 @@ import { CurationStore } from '../../src/core/curation/store';
 import { FORMAT_NAMES } from '../../src/core/formats/registry';
 import { OffsetMap } from '../../src/core/offsets';
 import type { Controller } from '../../src/extension/controller';
+import { controller, waitFor } from './helpers';
 import type { EntitiesNode } from '../../src/extension/entitiesView';
 import type { EvaluationResult } from '../../src/extension/evaluateCommand';
-
-async function controller(): Promise<Controller> {
-  return vscode.extensions.getExtension<Controller>('medner.medner')!.activate();
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const folder = () => vscode.workspace.workspaceFolders![0].uri;
 

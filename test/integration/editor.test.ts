@@ -2,24 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { Controller } from '../../src/extension/controller';
-
-const EXTENSION_ID = 'medner.medner';
-
-async function controller(): Promise<Controller> {
-  const ext = vscode.extensions.getExtension<Controller>(EXTENSION_ID);
-  assert.ok(ext);
-  return ext.activate();
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { controller, waitFor } from './helpers';
 
 function drawnCount(c: Controller, doc: vscode.TextDocument): number {
   const byLabel = c.decorations.drawn.get(doc.uri.toString());

@@ -5,21 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Controller } from '../../src/extension/controller';
-
-async function controller(): Promise<Controller> {
-  return vscode.extensions.getExtension<Controller>('medner.medner')!.activate();
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { controller, waitFor } from './helpers';
 
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 
