@@ -8,7 +8,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { marginals, viterbi } from '../src/core/crf';
-import { DEFAULT_BATCH_TOKENS } from '../src/core/engine';
+import { DEFAULT_BATCH_TOKENS, planBatches } from '../src/core/engine';
 import { parseYidu } from '../src/core/formats/yidu';
 import { loadModelMeta } from '../src/core/model';
 import { OnnxRunner, type RunnerOptions } from '../src/core/runner';
@@ -22,19 +22,6 @@ function arg(name: string, fallback?: string): string | undefined {
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** The engine's batching: windows sorted by length, as many per batch as the token budget allows. */
-function batches(windows: Int32Array[], budget: number): Int32Array[][] {
-  const sorted = [...windows].sort((a, b) => a.length - b.length);
-  const out: Int32Array[][] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i + 1;
-    while (j < sorted.length && sorted[j].length * (j - i + 1) <= budget) j++;
-    out.push(sorted.slice(i, j));
-    i = j;
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const texts = parseYidu(readFileSync(arg('texts')!, 'utf8')).map((r) => r.text);
@@ -58,7 +45,7 @@ async function main(): Promise<void> {
 
   const network = async (options: RunnerOptions, budget: number) => {
     const runner = await OnnxRunner.create(meta, { threads, ...options });
-    const plan = batches(windows, budget);
+    const plan = planBatches(windows, (w) => w.length, budget);
     await runner.run(plan[plan.length - 1]); // first run allocates; not part of the steady state
     const times: number[] = [];
     let emissions: Float32Array[] = [];

@@ -28,6 +28,19 @@ export interface AnalyzeOptions {
  */
 export const DEFAULT_BATCH_TOKENS = 1024;
 
+/** Items sorted by length, then as many per batch as fit the padded-token budget (at least one). */
+export function planBatches<T>(items: readonly T[], length: (item: T) => number, budget: number): T[][] {
+  const sorted = [...items].sort((a, b) => length(a) - length(b));
+  const out: T[][] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i + 1;
+    while (j < sorted.length && length(sorted[j]) * (j - i + 1) <= budget) j++;
+    out.push(sorted.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
 export interface AnalyzeOneOptions extends AnalyzeOptions {
   /** Code-point range to decide first (the visible part of an editor). */
   priority?: { start: number; end: number };
@@ -124,19 +137,13 @@ export class NerEngine {
       if (job.spans) this.stats.cachedWindows++;
       else todo.push(job);
     }
-    const budget = options.batchTokens ?? DEFAULT_BATCH_TOKENS;
-    todo.sort((a, b) => a.ids.length - b.ids.length);
-    for (let i = 0; i < todo.length; ) {
+    for (const batch of planBatches(todo, (job) => job.ids.length, options.batchTokens ?? DEFAULT_BATCH_TOKENS)) {
       options.signal?.throwIfAborted();
-      let j = i + 1;
-      while (j < todo.length && todo[j].ids.length * (j - i + 1) <= budget) j++;
-      const batch = todo.slice(i, j);
       const emissions = await this.runner.run(batch.map((job) => job.ids));
       batch.forEach((job, b) => {
         job.spans = this.decode(emissions[b], job.ids);
         this.cache.set(job.key, job.spans);
       });
-      i = j;
     }
     options.signal?.throwIfAborted();
   }

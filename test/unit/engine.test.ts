@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { NerEngine } from '../../src/core/engine';
+import { NerEngine, planBatches } from '../../src/core/engine';
 import { meta, RuleRunner } from './fakeModel';
 
 function sickRuns(chars: string[]): { start: number; end: number }[] {
@@ -146,5 +146,15 @@ describe('NerEngine', () => {
     const engine = new NerEngine(meta(16), runner);
     await assert.rejects(engine.analyze('a'.repeat(500), { signal: abort.signal, batchTokens: 16 }), /cancelled by test/);
     assert.equal(runner.batches.length, 1);
+  });
+});
+
+describe('planBatches', () => {
+  it('sorts by length and fills each batch up to the padded-token budget', () => {
+    assert.deepEqual(planBatches([5, 1, 3, 3, 9], (n) => n, 9), [[1, 3, 3], [5], [9]]);
+  });
+
+  it('gives an item longer than the budget a batch of its own', () => {
+    assert.deepEqual(planBatches([3, 1, 9], (n) => n, 2), [[1], [3], [9]]);
   });
 });
