@@ -5,6 +5,8 @@ import { promises as fs } from 'node:fs';
 import { openAtomic, writeFileAtomic } from './core/atomic';
 import { NerEngine } from './core/engine';
 import { evaluate, formatEvalTable } from './core/eval';
+import { compare } from './core/curation/compare';
+import { markdownReport } from './core/curation/report';
 import { labelBatch } from './core/batch';
 import { type DocumentResult, parseDocuments, serializeDocument } from './core/formats/jsonl';
 import { FORMAT_NAMES, type FormatFile, type FormatName, FORMATS } from './core/formats/registry';
@@ -35,9 +37,11 @@ const USAGE = `Usage:
   medner merge --out FILE [--format F] PART...
                                        join the jsonl outputs (or --out-dir folders) of --shard jobs,
                                        in the order an unsharded run writes them
-  medner eval --gold PATH --pred PATH [--gold-format F] [--pred-format F] [--json]
+  medner eval --gold PATH --pred PATH [--gold-format F] [--pred-format F] [--json] [--report FILE]
                                        strict entity-level P/R/F1 per type and micro; any format above
-                                       (a brat folder of .txt/.ann), told from the file unless given
+                                       (a brat folder of .txt/.ann), told from the file unless given;
+                                       --report writes a Markdown error analysis: type confusion,
+                                       boundary errors, examples, and calibration (jsonl scores)
   medner --version | --help
 
 Exit status: 0 all inputs labelled, 1 some inputs skipped, 2 usage or model error, or a run that
@@ -47,7 +51,7 @@ class UsageError extends Error {}
 
 type Flags = Map<string, string | true>;
 
-const VALUE_FLAGS = new Set(['input-format', 'format', 'labels', 'shard', 'gold-format', 'pred-format', 'out', 'out-dir', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred']);
+const VALUE_FLAGS = new Set(['input-format', 'format', 'labels', 'shard', 'gold-format', 'pred-format', 'out', 'out-dir', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred', 'report']);
 const BOOL_FLAGS = new Set(['quiet', 'json', 'help', 'version', 'int8']);
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Flags } {
@@ -297,6 +301,12 @@ async function evalCommand(flags: Flags): Promise<number> {
   const gold = await readAnnotations(goldPath, formatOf('gold-format'));
   const pred = await readAnnotations(predPath, formatOf('pred-format'));
   const result = evaluate(gold, pred);
+  const report = flags.get('report');
+  if (report !== undefined) {
+    if (typeof report !== 'string') throw new UsageError('--report needs a file path');
+    const docs = gold.map((g, i) => ({ name: g.path || `record ${i + 1}`, text: g.text, gold: g.entities, predicted: pred[i].entities }));
+    await writeFileAtomic(report, markdownReport(compare(docs), `${path.basename(predPath)} against ${path.basename(goldPath)}`));
+  }
   if (flags.has('json')) {
     process.stdout.write(JSON.stringify({ micro: result.micro, types: Object.fromEntries(result.perLabel) }, null, 1) + '\n');
   } else {

@@ -31,7 +31,6 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="base settings for every variant")
     args = ap.parse_args()
     results_path = os.path.join(HERE, "ablation.json")
-    results = json.load(open(results_path)) if os.path.exists(results_path) else {}
     for name in args.only or VARIANTS:
         overrides = [f"{k}={json.dumps(v)}" for k, v in VARIANTS[name].items()]
         run_dir = os.path.join(HERE, "runs", f"ablation-{name}")
@@ -43,11 +42,21 @@ def main():
         subprocess.run(cmd, check=True)
         with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
             meta = json.load(f)
+        # Read just before writing: two 1-thread lanes (--only) may finish variants into the same file.
+        results = load(results_path)
         results[name] = {"dev": meta["metrics"]["dev"], "architecture": meta["architecture"], "training": meta["training"]}
-        with open(results_path + ".tmp", "w", encoding="utf-8") as f:
+        tmp = f"{results_path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
             json.dump(results, f, ensure_ascii=False, indent=1)
-        os.replace(results_path + ".tmp", results_path)
-    print(table(results))
+        os.replace(tmp, results_path)
+    print(table(load(results_path)))
+
+
+def load(path):
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def table(results):

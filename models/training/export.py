@@ -59,7 +59,9 @@ def export(best_path, out_dir, data_summary):
         if crf is not None else None,
         "metrics": {"dev": ck["dev"], "epoch": ck["epoch"]},
         "training": data_summary | {k: cfg[k] for k in ("epochs", "lr_encoder", "lr_top", "batch_tokens", "seed")}
-        | {"pretrained": bool(cfg.get("pretrained"))},
+        | {"pretrained": bool(cfg.get("pretrained"))}
+        | ({"pretraining": {"epochs": cfg["pretrain_epochs"], "wholeWordMasking": cfg["wwm"], "lr": cfg["pretrain_lr"],
+                            "batch": cfg["pretrain_batch"]}} if cfg.get("pretrained") else {}),
     }
     _write_json(os.path.join(out_dir, "model.json"), meta)
     _write_parity(model, index, os.path.join(out_dir, "parity.json"))

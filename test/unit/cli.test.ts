@@ -214,4 +214,24 @@ describe('medner CLI', function () {
     const table = medner(['eval', '--gold', gold, '--pred', pred]);
     assert.match(table.stdout, /micro\s+50\.00\s+50\.00\s+50\.00/);
   });
+
+  it('writes a Markdown error report with eval --report', () => {
+    const dir = tempDir();
+    const gold = path.join(dir, 'gold.jsonl');
+    const pred = path.join(dir, 'pred.jsonl');
+    const text = '患者行胆囊切除术，予头孢曲松，腹痛。';
+    const yidu = (entities: [string, number, number][]) =>
+      JSON.stringify({ originalText: text, entities: entities.map(([l, s, e]) => ({ label_type: l, start_pos: s, end_pos: e, overlap: 0 })) }) + '\n';
+    writeFileSync(gold, yidu([['手术', 3, 8], ['药物', 10, 14], ['疾病和诊断', 15, 17]]));
+    writeFileSync(pred, yidu([['手术', 3, 8], ['药物', 10, 13], ['解剖部位', 15, 17]]));
+    const report = path.join(dir, 'report.md');
+    const r = medner(['eval', '--gold', gold, '--pred', pred, '--report', report]);
+    assert.equal(r.code, 0, r.stderr);
+    const md = readFileSync(report, 'utf8');
+    assert.match(md, /1 of the same type \(0 too long, 1 too short, 0 shifted\)/);
+    assert.match(md, /\| 疾病和诊断 \(disease\) \| 0 \| 1 \|/, 'disease confused with anatomy in the confusion matrix');
+    assert.match(md, /\| type \| 腹痛 \(疾病和诊断, 15–17\) \| 腹痛 \(解剖部位, 15–17\) \|/);
+    assert.match(md, /\| boundary \| 头孢曲松 \(药物, 10–14\) \| 头孢曲 \(药物, 10–13\) \|/);
+    assert.equal(readdirSync(dir).filter((f) => f.includes('.tmp')).length, 0);
+  });
 });
