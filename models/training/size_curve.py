@@ -1,9 +1,12 @@
-"""Inference speed against model size: exports randomly initialised BBRAC models of several sizes
-(speed does not depend on the weights) and measures chars/s through the TypeScript core.
+"""Inference speed against model size, measured through the TypeScript core in one run.
 
-    /usr/bin/python3 models/training/size_curve.py --texts DEV.yidu.jsonl [--threads 2]
+    /usr/bin/python3 models/training/size_curve.py --texts DEV.yidu.jsonl [--threads 1,2]
+    /usr/bin/python3 models/training/size_curve.py --texts DEV.yidu.jsonl --trained DIR [DIR ...]
 
-F1 for each size comes from training it (pipeline.py --set hidden=... ); this gives the other axis.
+Without --trained: randomly initialised BBRAC models of several sizes (speed does not depend on the
+weights). With --trained: exported models (e.g. runs/<name>/model), each measured for chars/s and for
+dev strict micro F1 through the CLI (`medner label` + `medner eval`, overlapping windows as shipped),
+so the size / F1 / speed curve comes from one run on one machine. DEV is `pipeline.py --write-dev`.
 """
 import argparse
 import json
@@ -34,9 +37,14 @@ SIZES = [  # (hidden, layers, heads, ffn, gru_hidden)
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--texts", required=True)
-    ap.add_argument("--threads", default="2")
+    ap.add_argument("--threads", default="1,2")
     ap.add_argument("--vocab", default=os.path.join(ROOT, "models", "bbrac", "model.json"))
+    ap.add_argument("--trained", nargs="+", metavar="DIR", help="exported model folders to measure instead")
     args = ap.parse_args()
+    if args.trained:
+        rows = [measure_trained(d, args.texts, args.threads) for d in args.trained]
+        print(json.dumps(rows, indent=1))
+        return
     with open(args.vocab, encoding="utf-8") as f:
         vocab = json.load(f)["vocab"]
     rows = []
@@ -47,15 +55,37 @@ def main():
             best = os.path.join(tmp, "best.pt")
             torch.save({"model": model.state_dict(), "cfg": cfg, "vocab": vocab, "dev": {"micro": {"f1": 0}}, "epoch": 0}, best)
             meta = export(best, os.path.join(tmp, "model"), {})
-            out = os.path.join(tmp, "speed.json")
-            subprocess.run(["node", os.path.join(ROOT, "out", "bench", "speed.js"), "--texts", args.texts,
-                            "--model", os.path.join(tmp, "model"), "--threads", args.threads, "--json", out], check=True)
-            with open(out) as f:
-                speed = json.load(f)["rows"]
+            speed = measure_speed(os.path.join(tmp, "model"), args.texts, args.threads, tmp)
         rows.append({"hidden": hidden, "layers": layers, "heads": heads, "ffn": ffn, "gru_hidden": gru,
                      "parameters": meta["architecture"]["parameters"], "speed": speed})
         print(json.dumps(rows[-1]), flush=True)
     print(json.dumps(rows, indent=1))
+
+
+
+def measure_speed(model_dir, texts, threads, tmp):
+    out = os.path.join(tmp, "speed.json")
+    subprocess.run(["node", os.path.join(ROOT, "out", "bench", "speed.js"), "--texts", texts,
+                    "--model", model_dir, "--threads", threads, "--json", out], check=True)
+    with open(out) as f:
+        return json.load(f)["rows"]
+
+
+def measure_trained(model_dir, texts, threads):
+    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
+        meta = json.load(f)
+    cli = os.path.join(ROOT, "dist", "cli.js")
+    with tempfile.TemporaryDirectory() as tmp:
+        pred = os.path.join(tmp, "pred.jsonl")
+        subprocess.run(["node", cli, "label", "--input-format", "yidu", texts, "--model", model_dir,
+                        "--out", pred, "--quiet"], check=True)
+        scores = json.loads(subprocess.run(["node", cli, "eval", "--gold", texts, "--pred", pred, "--json"],
+                                           check=True, capture_output=True, text=True).stdout)
+        speed = measure_speed(model_dir, texts, threads, tmp)
+    row = {"model": model_dir, "name": meta["name"], "architecture": meta["architecture"],
+           "pretrained": meta["training"].get("pretrained", False), "devF1": scores["micro"]["f1"], "speed": speed}
+    print(json.dumps(row), flush=True)
+    return row
 
 
 if __name__ == "__main__":
