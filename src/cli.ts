@@ -29,7 +29,7 @@ const USAGE = `Usage:
       --glob PATTERN                   files to take from folders (default '**/*.txt')
       --model DIR                      model directory (default: the shipped BBRAC model)
       --threads N                      inference threads (default: all cores)
-      --int8                           the weight-quantised model (faster; same dev F1, see the model card)
+      --int8                           the weight-quantised model (faster; dev F1 within 0.2 points, see the model card)
       --max-bytes N                    skip files larger than N bytes (default ${DEFAULT_MAX_BYTES})
       --shard I/N                      label only the I-th of N deterministic parts (by document path),
                                        for N parallel jobs; join their jsonl outputs with merge

@@ -2,8 +2,11 @@
 masking buy. Each variant is a pipeline run in its own resumable folder; rerun to continue.
 
     /usr/bin/python3 models/training/ablation.py [--only NAME ...] [--set key=json ...]
+    /usr/bin/python3 models/training/ablation.py --table      # only print the table of ablation.json
 
-Writes models/training/ablation.json and prints a Markdown table (dev split, strict micro P/R/F1).
+Writes models/training/ablation.json and prints a Markdown table (dev split, strict micro P/R/F1 and
+F1 per type, as the training loop scores the best epoch: non-overlapping windows).
+Two lanes can run at once (`--only a b` and `--only c d`, each `--set threads=1`): they share the file.
 """
 import argparse
 import json
@@ -23,14 +26,20 @@ VARIANTS = {
     "bbrac-char-masking": {"wwm": False},
 }
 PAPER = {"bert": 0.62, "bert-bigru": 0.72, "bert-bigru-resattn": 0.76, "bbrac": 0.81}
+TYPES = [("疾病和诊断", "disease"), ("解剖部位", "anatomy"), ("药物", "drug"), ("实验室检验", "lab"),
+         ("手术", "operation"), ("影像检查", "imaging")]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="*", choices=list(VARIANTS))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="base settings for every variant")
+    ap.add_argument("--table", action="store_true", help="print the table of the finished variants and exit")
     args = ap.parse_args()
     results_path = os.path.join(HERE, "ablation.json")
+    if args.table:
+        print(table(load(results_path)))
+        return
     for name in args.only or VARIANTS:
         overrides = [f"{k}={json.dumps(v)}" for k, v in VARIANTS[name].items()]
         run_dir = os.path.join(HERE, "runs", f"ablation-{name}")
@@ -60,13 +69,16 @@ def load(path):
 
 
 def table(results):
-    rows = ["| variant | P | R | F1 | paper F1 |", "|---|---|---|---|---|"]
+    rows = ["| variant | P | R | F1 | paper F1 | " + " | ".join(alias for _, alias in TYPES) + " |",
+            "|---|---|---|---|---|" + "---|" * len(TYPES)]
     for name in VARIANTS:
         if name in results:
-            m = results[name]["dev"]["micro"]
+            dev = results[name]["dev"]
+            m = dev["micro"]
             paper = PAPER.get(name)
+            per_type = " | ".join(f"{dev['types'][t]['f1']:.4f}" if t in dev["types"] else "—" for t, _ in TYPES)
             rows.append(f"| {name} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} | "
-                        f"{paper if paper is not None else '—'} |")
+                        f"{paper if paper is not None else '—'} | {per_type} |")
     return "\n".join(rows)
 
 
