@@ -102,5 +102,20 @@ class CrfTest(unittest.TestCase):
         self.assertTrue(torch.equal(reverse_padded(r, lengths), x))
 
 
+class AblationTableTest(unittest.TestCase):
+    def test_rows_in_variant_order_with_paper_and_per_type_f1(self):
+        import ablation
+
+        def dev(f1, types):
+            return {"dev": {"micro": {"precision": f1, "recall": f1, "f1": f1},
+                            "types": {t: {"f1": v} for t, v in types.items()}}}
+        table = ablation.table({"bbrac-char-masking": dev(0.7, {"药物": 0.8}), "bert": dev(0.5, {"手术": 0.25})})
+        rows = table.splitlines()
+        self.assertEqual(len(rows), 4)
+        self.assertTrue(rows[2].startswith("| bert | 0.5000 | 0.5000 | 0.5000 | 0.62 | "))
+        self.assertTrue(rows[2].endswith("| — | — | — | — | 0.2500 | — |"))
+        self.assertIn("| bbrac-char-masking | 0.7000 | 0.7000 | 0.7000 | — | — | — | 0.8000 |", rows[3])
+
+
 if __name__ == "__main__":
     unittest.main()
