@@ -7,7 +7,7 @@ import time
 import torch
 
 import text as T
-from loop import resume, save_atomic, save_checkpoint, schedule
+from loop import length_buckets, resume, save_atomic, save_checkpoint, schedule
 from model import TAGS, Bert, Tagger
 
 TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
@@ -34,21 +34,7 @@ def make_windows(records, index, max_len, with_gold):
 
 
 def batches(windows, batch_tokens, shuffle, rng):
-    """Length-bucketed batches with a token budget, so padding stays small."""
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i]["ids"]))
-    groups, cur, longest = [], [], 0
-    for i in order:
-        n = len(windows[i]["ids"])
-        if cur and max(longest, n) * (len(cur) + 1) > batch_tokens:
-            groups.append(cur)
-            cur, longest = [], 0
-        cur.append(i)
-        longest = max(longest, n)
-    if cur:
-        groups.append(cur)
-    if shuffle:
-        rng.shuffle(groups)
-    for g in groups:
+    for g in length_buckets([len(w["ids"]) for w in windows], batch_tokens, rng if shuffle else None):
         yield collate([windows[i] for i in g])
 
 

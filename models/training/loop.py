@@ -1,7 +1,27 @@
-"""Pieces shared by the training loops: learning-rate schedule and resumable checkpoints."""
+"""Pieces shared by the training loops: length-bucketed batches, learning-rate schedule and resumable
+checkpoints."""
 import os
 
 import torch
+
+
+def length_buckets(lengths, batch_tokens, rng=None):
+    """Index groups of similar lengths whose padded size (longest x count) fits batch_tokens, so
+    padding stays small; shuffled with rng when given."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    groups, cur, longest = [], [], 0
+    for i in order:
+        n = lengths[i]
+        if cur and max(longest, n) * (len(cur) + 1) > batch_tokens:
+            groups.append(cur)
+            cur, longest = [], 0
+        cur.append(i)
+        longest = max(longest, n)
+    if cur:
+        groups.append(cur)
+    if rng is not None:
+        rng.shuffle(groups)
+    return groups
 
 
 def schedule(step, total, warmup):

@@ -12,7 +12,7 @@ import time
 import torch
 
 import text as T
-from loop import resume, save_atomic, save_checkpoint, schedule
+from loop import length_buckets, resume, save_atomic, save_checkpoint, schedule
 from model import Bert, MlmHead
 
 
@@ -84,7 +84,20 @@ def run(cfg, texts, vocab, run_dir, log):
     head = MlmHead(bert)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg["pretrain_lr"], weight_decay=0.01)
     bs = cfg["pretrain_batch"]
-    steps_per_epoch = (len(examples) + bs - 1) // bs
+    budget = cfg.get("pretrain_batch_tokens")
+
+    def epoch_batches(epoch):
+        """Index lists for one epoch: `pretrain_batch` random windows each, or, with
+        `pretrain_batch_tokens`, length-bucketed batches (random batches of these mostly short
+        windows are ~3x padding)."""
+        rng = random.Random(cfg["seed"] * 7919 + epoch)
+        if budget:
+            return length_buckets([len(e[0]) for e in examples], budget, rng)
+        order = list(range(len(examples)))
+        rng.shuffle(order)
+        return [order[i:i + bs] for i in range(0, len(order), bs)]
+
+    steps_per_epoch = len(epoch_batches(0))
     total = steps_per_epoch * cfg["pretrain_epochs"]
     warmup = max(1, int(0.05 * total))
     state = resume(ckpt_path, head, opt)
@@ -93,14 +106,16 @@ def run(cfg, texts, vocab, run_dir, log):
     else:
         state = {"step": 0}
     log(f"pretrain: {len(examples)} windows, {sum(len(e[0]) for e in examples):,} chars, "
-        f"{steps_per_epoch} steps/epoch, {cfg['pretrain_epochs']} epochs, wwm={cfg['wwm']}")
+        f"{steps_per_epoch} steps/epoch, {cfg['pretrain_epochs']} epochs, wwm={cfg['wwm']}"
+        + (f", length-bucketed batches of <={budget} tokens" if budget else ""))
     mask_id = index[T.MASK]
     t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
+    plan_epoch, plan = None, []
     while state["step"] < total:
         epoch, pos = divmod(state["step"], steps_per_epoch)
-        order = list(range(len(examples)))
-        random.Random(cfg["seed"] * 7919 + epoch).shuffle(order)
-        batch_ids = order[pos * bs:(pos + 1) * bs]
+        if plan_epoch != epoch:
+            plan_epoch, plan = epoch, epoch_batches(epoch)
+        batch_ids = plan[pos]
         rng = random.Random(cfg["seed"] * 104729 + state["step"])
         batch = [mask_example(*examples[i], len(vocab), mask_id, rng, cfg["wwm"]) for i in batch_ids]
         t = max(len(b[0]) for b in batch)

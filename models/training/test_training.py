@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import text as T  # noqa: E402
 from model import CRF, reverse_padded, viterbi  # noqa: E402
-from pipeline import DATA, add_extra, extra_run_name, load_yidu, split  # noqa: E402
+from pipeline import DATA, DEFAULTS, add_extra, extra_run_name, load_yidu, pretrain_name, split  # noqa: E402
 
 
 class WindowTest(unittest.TestCase):
@@ -100,6 +100,29 @@ class CrfTest(unittest.TestCase):
         r = reverse_padded(x, lengths)
         self.assertEqual(r[1, :, 0].tolist(), [7.0, 6.0, 5.0, 8.0, 9.0])
         self.assertTrue(torch.equal(reverse_padded(r, lengths), x))
+
+
+class PretrainNameTest(unittest.TestCase):
+    def test_the_shipped_encoder_keeps_its_folder_and_other_settings_get_their_own(self):
+        self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h128-l4-wwm-e4")
+        self.assertEqual(pretrain_name(dict(DEFAULTS, wwm=False)), "pretrain-h128-l4-char-e4")
+        self.assertEqual(pretrain_name(dict(DEFAULTS, pretrain_epochs=24, pretrain_lr=1e-3, pretrain_batch_tokens=4096)),
+                         "pretrain-h128-l4-wwm-e24-lr0.001-bt4096")
+        self.assertEqual(pretrain_name(dict(DEFAULTS, pretrain_batch=64)), "pretrain-h128-l4-wwm-e4-b64")
+
+
+class LengthBucketsTest(unittest.TestCase):
+    def test_groups_fit_the_budget_and_cover_every_index_once(self):
+        import random
+        from loop import length_buckets
+        rng = random.Random(3)
+        lengths = [rng.randint(8, 256) for _ in range(500)]
+        groups = length_buckets(lengths, 1024, random.Random(1))
+        self.assertEqual(sorted(i for g in groups for i in g), list(range(500)))
+        for g in groups:
+            self.assertTrue(len(g) == 1 or max(lengths[i] for i in g) * len(g) <= 1024)
+        padded = sum(max(lengths[i] for i in g) * len(g) for g in groups)
+        self.assertLess(padded / sum(lengths), 1.1)
 
 
 class AblationTableTest(unittest.TestCase):
