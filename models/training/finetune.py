@@ -87,7 +87,8 @@ def evaluate(model, records, index, max_len, batch_tokens=8192):
 
 
 def build_tagger(cfg, vocab_size):
-    bert = Bert(vocab_size, cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"])
+    bert = Bert(vocab_size, cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"],
+                cfg.get("pos_init", "normal"))
     return Tagger(bert, len(TAGS), cfg["gru_hidden"], cfg["heads"], cfg["dropout"],
                   gru=cfg["gru"], attn=cfg["attn"], crf=cfg["crf"])
 

@@ -46,7 +46,8 @@ class EncoderLayer(nn.Module):
 class Bert(nn.Module):
     """Character-level BERT (post-LN, no segment embeddings, no [CLS]: one token per code point)."""
 
-    def __init__(self, vocab_size, hidden=256, layers=4, heads=4, ffn=1024, max_len=256, dropout=0.1):
+    def __init__(self, vocab_size, hidden=256, layers=4, heads=4, ffn=1024, max_len=256, dropout=0.1,
+                 pos_init="normal"):
         super().__init__()
         self.tok = nn.Embedding(vocab_size, hidden, padding_idx=0)
         self.pos = nn.Embedding(max_len, hidden)
@@ -54,6 +55,13 @@ class Bert(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.layers = nn.ModuleList(EncoderLayer(hidden, heads, ffn, dropout) for _ in range(layers))
         self.apply(_init)
+        if pos_init == "sinusoidal":
+            # Still learned, but starting from smooth sinusoids (at the random init's scale), so
+            # attention can tell neighbours apart from the first step.
+            with torch.no_grad():
+                self.pos.weight.copy_(sinusoids(max_len, hidden) * (0.02 / math.sqrt(0.5)))
+        elif pos_init != "normal":
+            raise ValueError(f"pos_init must be normal or sinusoidal, not {pos_init!r}")
 
     def forward(self, ids, mask):
         pos = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
@@ -74,6 +82,15 @@ class MlmHead(nn.Module):
 
     def forward(self, hidden_states):
         return self.transform(hidden_states) @ self.bert.tok.weight.t() + self.bias
+
+
+def sinusoids(length, dim):
+    pos = torch.arange(length, dtype=torch.float32).unsqueeze(1)
+    freq = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    out = torch.zeros(length, dim)
+    out[:, 0::2] = torch.sin(pos * freq)
+    out[:, 1::2] = torch.cos(pos * freq)
+    return out
 
 
 def attention_bias(mask):

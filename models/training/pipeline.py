@@ -41,6 +41,7 @@ DEFAULTS = {
     "epochs": 12, "patience": 3, "lr_encoder": 3e-4, "lr_top": 2e-3, "weight_decay": 0.01, "warmup": 0.06,
     "batch_tokens": 4096, "seed": 13, "dev_size": 100, "split_seed": 2019, "min_count": 2,
     "threads": 2, "pretrained": None,
+    "pos_init": "normal",  # or "sinusoidal": learned position embeddings that start as sinusoids
     # Whole-word-mask pre-training (0 epochs: the encoder starts from random weights).
     "pretrain_epochs": 4, "wwm": True, "pretrain_lr": 5e-4, "pretrain_batch": 32, "log_steps": 50, "ckpt_steps": 200,
     # A token budget instead: length-bucketed batches, ~3x less padding (not how the shipped encoder was trained).
@@ -82,6 +83,8 @@ def pretrain_name(cfg):
     """The folder of a pre-trained encoder, shared by every fine-tuning run with the same pre-training
     settings; settings at their first values (those of the shipped encoder) stay out of the name."""
     name = f"pretrain-h{cfg['hidden']}-l{cfg['layers']}-{'wwm' if cfg['wwm'] else 'char'}-e{cfg['pretrain_epochs']}"
+    if cfg.get("pos_init", "normal") != "normal":
+        name += f"-pos{cfg['pos_init']}"
     if cfg["pretrain_lr"] != 5e-4:
         name += f"-lr{cfg['pretrain_lr']:g}"
     if cfg["pretrain_batch_tokens"]:

@@ -125,6 +125,33 @@ class LengthBucketsTest(unittest.TestCase):
         self.assertLess(padded / sum(lengths), 1.1)
 
 
+class PositionInitTest(unittest.TestCase):
+    def test_sinusoidal_start_is_smooth_at_the_random_scale_and_the_default_is_unchanged(self):
+        from model import Bert
+        torch.manual_seed(0)
+        a = Bert(50, 32, 1, 2, 64, 128)
+        torch.manual_seed(0)
+        b = Bert(50, 32, 1, 2, 64, 128, pos_init="normal")
+        self.assertTrue(torch.equal(a.pos.weight, b.pos.weight))
+        pos = Bert(50, 32, 1, 2, 64, 128, pos_init="sinusoidal").pos.weight
+        self.assertAlmostEqual(float(pos.std()), 0.02, delta=0.004)
+        self.assertLess(float((pos[10] - pos[11]).norm()), float((pos[10] - pos[90]).norm()))
+        with self.assertRaises(ValueError):
+            Bert(50, 32, 1, 2, 64, 128, pos_init="rotary")
+
+
+class OrderProbeTest(unittest.TestCase):
+    def test_scores_in_order_and_shuffled(self):
+        from model import Bert, MlmHead
+        from pretrain import order_probe
+        head = MlmHead(Bert(40, 16, 1, 2, 32, 64))
+        examples = [([5 + (i * 7 + j) % 30 for j in range(20)], [0] * 20) for i in range(10)]
+        scores = order_probe(head, examples, T.SPECIALS.index(T.MASK))
+        self.assertEqual(len(scores), 2)
+        self.assertTrue(all(0.0 <= x <= 1.0 for x in scores))
+        self.assertTrue(head.training)
+
+
 class AblationTableTest(unittest.TestCase):
     def test_rows_in_variant_order_with_paper_and_per_type_f1(self):
         import ablation
