@@ -9,6 +9,7 @@ import torch
 import text as T
 from model import ALIASES, LABELS, TAGS, Exportable, viterbi
 from finetune import build_tagger
+from loop import pad_batch
 
 OPSET = 14
 
@@ -28,7 +29,7 @@ def export(best_path, out_dir, data_summary):
     os.makedirs(out_dir, exist_ok=True)
     onnx_path = os.path.join(out_dir, "model.onnx")
     index = {c: i for i, c in enumerate(vocab)}
-    ids, mask = _batch([T.encode(t, index) for t in PARITY_TEXTS])
+    ids, mask = pad_batch([T.encode(t, index) for t in PARITY_TEXTS])
     with torch.no_grad():
         # eval() on the wrapper too: export restores the wrapper's mode, and a fresh module is in training mode.
         torch.onnx.export(Exportable(model).eval(), (ids, mask), onnx_path + ".tmp", opset_version=OPSET,
@@ -68,20 +69,10 @@ def export(best_path, out_dir, data_summary):
     return meta
 
 
-def _batch(seqs):
-    t = max(len(s) for s in seqs)
-    ids = torch.zeros(len(seqs), t, dtype=torch.long)
-    mask = torch.zeros(len(seqs), t, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = torch.tensor(s)
-        mask[i, : len(s)] = 1
-    return ids, mask
-
-
 def _write_parity(model, index, path):
     """Fixtures: ids per text (tokenizer), emissions of the padded batch, and Viterbi paths."""
     seqs = [T.encode(t, index) for t in PARITY_TEXTS]
-    ids, mask = _batch(seqs)
+    ids, mask = pad_batch(seqs)
     model.eval()
     with torch.no_grad():
         em = model.emissions(ids, mask)

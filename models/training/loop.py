@@ -24,6 +24,17 @@ def length_buckets(lengths, batch_tokens, rng=None):
     return groups
 
 
+def pad_batch(seqs):
+    """Id lists -> (ids, mask) tensors, padded with 0 to the longest."""
+    t = max(len(s) for s in seqs)
+    ids = torch.zeros(len(seqs), t, dtype=torch.long)
+    mask = torch.zeros(len(seqs), t, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
 def schedule(step, total, warmup):
     """Linear warm-up, then linear decay to zero."""
     if step < warmup:

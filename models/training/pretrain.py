@@ -12,7 +12,7 @@ import time
 import torch
 
 import text as T
-from loop import length_buckets, resume, save_atomic, save_checkpoint, schedule
+from loop import length_buckets, pad_batch, resume, save_atomic, save_checkpoint, schedule
 from model import Bert, MlmHead
 
 
@@ -86,15 +86,10 @@ def order_probe(head, examples, mask_id, n=64):
             if shuffle:
                 rng.shuffle(order)
             ids = [ids[o] for o in order]
-            chosen = [i for i in range(len(ids)) if ids[i] > T.SPECIALS.index(T.MASK) and i % 7 == 3]
+            chosen = {i for i in range(len(ids)) if ids[i] > T.SPECIALS.index(T.MASK) and i % 7 == 3}
             batch.append([mask_id if i in chosen else c for i, c in enumerate(ids)])
-            targets.append([(i, ids[i]) for i in chosen])
-        t = max(len(b) for b in batch)
-        x = torch.zeros(len(batch), t, dtype=torch.long)
-        m = torch.zeros(len(batch), t, dtype=torch.long)
-        for j, b in enumerate(batch):
-            x[j, :len(b)] = torch.tensor(b)
-            m[j, :len(b)] = 1
+            targets.append([(i, ids[i]) for i in sorted(chosen)])
+        x, m = pad_batch(batch)
         was_training = head.training
         head.eval()
         pred = head(head.bert(x, m)).argmax(-1)
