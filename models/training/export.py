@@ -62,7 +62,8 @@ def export(best_path, out_dir, data_summary):
         "training": data_summary | {k: cfg[k] for k in ("epochs", "lr_encoder", "lr_top", "batch_tokens", "seed")}
         | {"pretrained": bool(cfg.get("pretrained"))}
         | ({"pretraining": {"epochs": cfg["pretrain_epochs"], "wholeWordMasking": cfg["wwm"], "lr": cfg["pretrain_lr"],
-                            "batch": cfg["pretrain_batch"]}} if cfg.get("pretrained") else {}),
+                            "batch": cfg["pretrain_batch"], "batchTokens": cfg.get("pretrain_batch_tokens"),
+                            "positionInit": cfg.get("pos_init", "normal")}} if cfg.get("pretrained") else {}),
     }
     _write_json(os.path.join(out_dir, "model.json"), meta)
     _write_parity(model, index, os.path.join(out_dir, "parity.json"))

@@ -62,7 +62,6 @@ def main():
     print(json.dumps(rows, indent=1))
 
 
-
 def measure_speed(model_dir, texts, threads, tmp):
     out = os.path.join(tmp, "speed.json")
     subprocess.run(["node", os.path.join(ROOT, "out", "bench", "speed.js"), "--texts", texts,
