@@ -38,18 +38,18 @@ DATA = os.environ.get("MEDNER_DATA") or os.path.join(os.path.dirname(ROOT), "sha
 DEFAULTS = {
     "name": "bbrac", "hidden": 128, "layers": 4, "heads": 2, "ffn": 512, "max_len": 256, "dropout": 0.1,
     "gru_hidden": 64, "gru": True, "attn": True, "crf": True,
-    "epochs": 12, "patience": 3, "lr_encoder": 3e-4, "lr_top": 2e-3, "weight_decay": 0.01, "warmup": 0.06,
+    "epochs": 16, "patience": 3, "lr_encoder": 3e-4, "lr_top": 2e-3, "weight_decay": 0.01, "warmup": 0.06,
     "batch_tokens": 4096, "seed": 13, "dev_size": 100, "split_seed": 2019, "min_count": 2,
     "threads": 2, "pretrained": None,
-    "pos_init": "normal",  # or "sinusoidal": learned position embeddings that start as sinusoids
+    "pos_init": "sinusoidal",  # learned position embeddings that start as sinusoids ("normal": N(0, 0.02))
     # Whole-word-mask pre-training (0 epochs: the encoder starts from random weights).
-    "pretrain_epochs": 4, "wwm": True, "pretrain_lr": 5e-4, "pretrain_batch": 32, "log_steps": 50, "ckpt_steps": 200,
-    # A token budget instead: length-bucketed batches, ~3x less padding (not how the shipped encoder was trained).
-    "pretrain_batch_tokens": None,
+    "pretrain_epochs": 20, "wwm": True, "pretrain_lr": 1e-3, "pretrain_batch": 32, "log_steps": 50, "ckpt_steps": 200,
+    # Length-bucketed batches under a token budget (~3x less padding than `pretrain_batch` random windows; None).
+    "pretrain_batch_tokens": 4096,
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
-         "pretrain_epochs": 1, "pretrain_texts": 40, "pretrain_batch": 16, "log_steps": 1}
+         "pretrain_epochs": 1, "pretrain_texts": 40, "pretrain_batch_tokens": 512, "log_steps": 1}
 
 
 def split(records, dev_size, seed):
@@ -81,7 +81,8 @@ def extra_run_name(name, paths):
 
 def pretrain_name(cfg):
     """The folder of a pre-trained encoder, shared by every fine-tuning run with the same pre-training
-    settings; settings at their first values (those of the shipped encoder) stay out of the name."""
+    settings; settings at their first values (those of the first pre-trained model) stay out of the name,
+    so older encoders keep their folders."""
     name = f"pretrain-h{cfg['hidden']}-l{cfg['layers']}-{'wwm' if cfg['wwm'] else 'char'}-e{cfg['pretrain_epochs']}"
     if cfg.get("pos_init", "normal") != "normal":
         name += f"-pos{cfg['pos_init']}"

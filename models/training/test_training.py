@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import text as T  # noqa: E402
 from model import CRF, reverse_padded, viterbi  # noqa: E402
+import ablation  # noqa: E402
 from pipeline import DATA, DEFAULTS, add_extra, extra_run_name, load_yidu, pretrain_name, split  # noqa: E402
 
 
@@ -103,12 +104,14 @@ class CrfTest(unittest.TestCase):
 
 
 class PretrainNameTest(unittest.TestCase):
-    def test_the_shipped_encoder_keeps_its_folder_and_other_settings_get_their_own(self):
-        self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h128-l4-wwm-e4")
-        self.assertEqual(pretrain_name(dict(DEFAULTS, wwm=False)), "pretrain-h128-l4-char-e4")
-        self.assertEqual(pretrain_name(dict(DEFAULTS, pretrain_epochs=24, pretrain_lr=1e-3, pretrain_batch_tokens=4096)),
+    def test_every_encoder_keeps_its_folder_and_other_settings_get_their_own(self):
+        self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h128-l4-wwm-e20-possinusoidal-lr0.001-bt4096")
+        first = dict(DEFAULTS, **ablation.BASE)
+        self.assertEqual(pretrain_name(first), "pretrain-h128-l4-wwm-e4")  # the ablation's budget
+        self.assertEqual(pretrain_name(dict(first, wwm=False)), "pretrain-h128-l4-char-e4")
+        self.assertEqual(pretrain_name(dict(first, pretrain_epochs=24, pretrain_lr=1e-3, pretrain_batch_tokens=4096)),
                          "pretrain-h128-l4-wwm-e24-lr0.001-bt4096")
-        self.assertEqual(pretrain_name(dict(DEFAULTS, pretrain_batch=64)), "pretrain-h128-l4-wwm-e4-b64")
+        self.assertEqual(pretrain_name(dict(first, pretrain_batch=64)), "pretrain-h128-l4-wwm-e4-b64")
 
 
 class LengthBucketsTest(unittest.TestCase):
