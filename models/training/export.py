@@ -20,7 +20,9 @@ PARITY_TEXTS = [
 ]
 
 
-def export(best_path, out_dir, data_summary):
+def export(best_path, out_dir, data_summary, name=None):
+    """`name` is the exporting run's (default: the checkpoint's), so a run folder renamed to ship
+    under the pipeline's name exports under that name."""
     ck = torch.load(best_path, map_location="cpu")
     cfg, vocab = ck["cfg"], ck["vocab"]
     model = build_tagger(cfg, len(vocab))
@@ -45,7 +47,7 @@ def export(best_path, out_dir, data_summary):
     crf = model.crf
     meta = {
         "format": "medner-bbrac/1",
-        "name": cfg.get("name", "bbrac"),
+        "name": name or cfg.get("name", "bbrac"),
         "created": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
         "onnx": {"file": "model.onnx", "sha256": sha, "opset": OPSET,
                  "inputs": ["input_ids", "attention_mask"], "output": "emissions"},

@@ -185,7 +185,7 @@ def main():
                "devSplit": {"size": len(dev), "seed": cfg["split_seed"], "recordIndices": dev_ids}}
     if extra:
         summary["extraTrain"] = {"files": [os.path.basename(p) for p in args.extra_train], "records": len(extra), "repeat": args.extra_repeat}
-    meta = export(best, out_dir, summary)
+    meta = export(best, out_dir, summary, cfg["name"])
     log(f"exported {out_dir}/model.onnx (dev F1 {meta['metrics']['dev']['micro']['f1']:.4f})")
     check = os.path.join(HERE, "check_onnx.js")
     subprocess.run(["node", check, out_dir], check=True)
