@@ -44,14 +44,13 @@ def main():
     if args.table:
         print(table(load(results_path)))
         return
+    base = as_sets(BASE)
     for name in args.only or VARIANTS:
-        overrides = [f"{k}={json.dumps(v)}" for k, v in VARIANTS[name].items()]
         run_dir = os.path.join(HERE, "runs", f"ablation-{name}")
         out_dir = os.path.join(run_dir, "model")
         cmd = [sys.executable, os.path.join(HERE, "pipeline.py"), "--run-dir", run_dir, "--out", out_dir,
                "--set", f'name="ablation-{name}"']
-        base = [f"{k}={json.dumps(v)}" for k, v in BASE.items()]
-        for kv in base + args.set + overrides:
+        for kv in base + args.set + as_sets(VARIANTS[name]):
             cmd += ["--set", kv]
         subprocess.run(cmd, check=True)
         with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
@@ -64,6 +63,11 @@ def main():
             json.dump(results, f, ensure_ascii=False, indent=1)
         os.replace(tmp, results_path)
     print(table(load(results_path)))
+
+
+def as_sets(settings):
+    """Settings as pipeline.py's `--set KEY=JSON` values."""
+    return [f"{k}={json.dumps(v)}" for k, v in settings.items()]
 
 
 def load(path):

@@ -44,7 +44,7 @@ DEFAULTS = {
     "pos_init": "sinusoidal",  # learned position embeddings that start as sinusoids ("normal": N(0, 0.02))
     # Whole-word-mask pre-training (0 epochs: the encoder starts from random weights).
     "pretrain_epochs": 20, "wwm": True, "pretrain_lr": 1e-3, "pretrain_batch": 32, "log_steps": 50, "ckpt_steps": 200,
-    # Length-bucketed batches under a token budget (~3x less padding than `pretrain_batch` random windows; None).
+    # Length-bucketed batches under a token budget; None: batches of `pretrain_batch` random windows (~3x padding).
     "pretrain_batch_tokens": 4096,
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
