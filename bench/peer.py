@@ -3,8 +3,8 @@ PyTorch BBRAC, run on the same texts with the same kind of work (emissions, Vite
 forward-backward confidences), for `npm run bench`'s side-by-side ratio.
 
 The weights are verified, not assumed: the rebuilt model must reproduce the parity emissions saved
-at export (max |diff| < 1e-4) before anything is timed. Windows here are cut without overlap, which
-is less work than the TypeScript core does, so the reported ratio is conservative.
+at export (max |diff| < 1e-4) before anything is timed. Windows are cut as the TypeScript core and
+the training pipeline cut them (`window_bounds`), so both do the same work.
 
     /usr/bin/python3 bench/peer.py --texts DEV.yidu.jsonl --threads 2 [--repeat 3]
 """

@@ -97,13 +97,12 @@ async function main(): Promise<void> {
   }
   const result = {
     precision, threads, texts: texts.length, chars, windows: windows.length, tokens,
-    overlapFactor: +(tokens / chars).toFixed(3),
     breakdownMs: { tokenizeAndWindow: Math.round(prepareMs), network: Math.round(shipped!.ms), decode: Math.round(median(decodeTimes)) },
     rows,
   };
   const out = arg('json');
   if (out) writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
-  console.log(JSON.stringify(result.breakdownMs), `overlap x${result.overlapFactor}`);
+  console.log(JSON.stringify(result.breakdownMs));
 }
 
 main().catch((e: unknown) => {

@@ -130,7 +130,7 @@ const md = [
   `|---|---|---|---|---|---|---|`,
   ...rows.map((r) => `| ${r.precision} | ${r.threads} | ${r.charsPerSecond.toLocaleString('en')} | ${r.vsPytorch} / ${r.vsPytorchEmissions} | ${r.effectiveGflops} | ${r.peakGflops} | ${r.percentOfPeak} |`),
   '',
-  `PyTorch eager peer (same weights, non-overlapping windows, CRF in PyTorch): ` +
+  `PyTorch eager peer (same weights, same windows, CRF in PyTorch): ` +
     peer.map((p) => `${p.threads} thread(s) ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s, network alone ${Math.round(p.emissionsOnlyCharsPerSecond).toLocaleString('en')}`).join('; ') + '.',
   '',
   `FLOPs per character: ${(flopsPerChar / 1e6).toFixed(2)} M (mean window ${Math.round(windowLen)} chars). ` +
@@ -141,8 +141,7 @@ const md = [
   '',
   `Where the time goes (2 threads, shipped settings): ` +
     ['fp32', 'int8'].map((p) => { const b = profile[p].breakdownMs; return `${p}: tokenising and windowing ${b.tokenizeAndWindow} ms, network ${b.network} ms, CRF decoding ${b.decode} ms`; }).join('; ') +
-    `. Overlapping windows compute ${profile.fp32.overlapFactor}× as many tokens as there are characters; ` +
-    `the fp32 network alone runs at ${((networkTps.fp32 * flopsPerChar) / 1e9).toFixed(1)} GFLOP/s, ` +
+    `; the fp32 network alone runs at ${((networkTps.fp32 * flopsPerChar) / 1e9).toFixed(1)} GFLOP/s, ` +
     `${((100 * networkTps.fp32 * flopsPerChar) / 1e9 / gemm[1].gflops).toFixed(1)}% of the 2-thread GEMM peak, and int8's network is ` +
     `${(networkTps.int8 / networkTps.fp32).toFixed(2)}× fp32's (shipped settings, mean of their first and last runs).`,
   '',

@@ -23,7 +23,7 @@ PARITY_TEXTS = [
 def export(best_path, out_dir, data_summary, name=None):
     """`name` is the exporting run's (default: the checkpoint's), so a run folder renamed to ship
     under the pipeline's name exports under that name."""
-    ck = torch.load(best_path, map_location="cpu")
+    ck = torch.load(best_path, map_location="cpu", weights_only=False)
     cfg, vocab = ck["cfg"], ck["vocab"]
     model = build_tagger(cfg, len(vocab))
     model.load_state_dict(ck["model"])

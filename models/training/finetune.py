@@ -7,7 +7,7 @@ import time
 import torch
 
 import text as T
-from loop import length_buckets, resume, save_atomic, save_checkpoint, schedule
+from loop import device_of, length_buckets, past_stop_time, resume, save_atomic, save_checkpoint, schedule
 from model import TAGS, Bert, Tagger
 
 TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
@@ -74,10 +74,11 @@ def prf(gold, pred):
 def evaluate(model, records, index, max_len, batch_tokens=8192):
     """Strict entity P/R/F1 on whole records, windows cut without looking at gold entities."""
     model.eval()
+    device = next(model.parameters()).device
     windows = make_windows(records, index, max_len, with_gold=False)
     pred = set()
     for ids, mask, _, ws in batches(windows, batch_tokens, False, None):
-        for w, path in zip(ws, model.predict(ids, mask)):
+        for w, path in zip(ws, model.predict(ids.to(device), mask.to(device))):
             pred.update((w["rec"],) + s for s in spans_of(path, w["start"]))
     gold = {(i, s, e, l) for i, r in enumerate(records) for s, e, l in r["entities"]}
     result = {"micro": prf(gold, pred), "types": {}}
@@ -99,9 +100,16 @@ def run(cfg, train, dev, vocab, run_dir, log):
     index = {c: i for i, c in enumerate(vocab)}
     model = build_tagger(cfg, len(vocab))
     if cfg.get("pretrained"):
-        state = torch.load(cfg["pretrained"], map_location="cpu")["bert"]
+        state = torch.load(cfg["pretrained"], map_location="cpu", weights_only=False)["bert"]
         model.bert.load_state_dict(state)
         log(f"encoder initialised from {cfg['pretrained']}")
+    device = device_of(cfg)
+    model.to(device)
+    data_seed = cfg.get("data_seed")
+    if data_seed is not None:
+        # The same initial weights with another batch order and dropout: runs that can be averaged
+        # into one model (soup.py).
+        torch.manual_seed(data_seed)
     enc = [p for n, p in model.named_parameters() if n.startswith("bert.")]
     top = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
     opt = torch.optim.AdamW([{"params": enc, "lr": cfg["lr_encoder"]}, {"params": top, "lr": cfg["lr_top"]}],
@@ -122,11 +130,12 @@ def run(cfg, train, dev, vocab, run_dir, log):
     while state["epoch"] < cfg["epochs"] and state["epoch"] - state["best_epoch"] < cfg["patience"]:
         model.train()
         t0, tokens, total_loss = time.time(), 0, 0.0
-        epoch_rng = random.Random(cfg["seed"] * 1000 + state["epoch"])
+        epoch_rng = random.Random((cfg["seed"] if data_seed is None else data_seed) * 1000 + state["epoch"])
         for i, (ids, mask, tags, _) in enumerate(batches(windows, cfg["batch_tokens"], True, epoch_rng)):
             f = schedule(state["step"], total, warmup)
             for g, lr in zip(opt.param_groups, base_lrs):
                 g["lr"] = lr * f
+            ids, mask, tags = ids.to(device), mask.to(device), tags.to(device)
             loss = model.loss(ids, mask, tags)
             opt.zero_grad()
             loss.backward()
@@ -150,6 +159,9 @@ def run(cfg, train, dev, vocab, run_dir, log):
             save_atomic({"model": model.state_dict(), "cfg": cfg, "vocab": vocab, "dev": metrics,
                          "epoch": state["epoch"]}, best_path)
         save_checkpoint(ckpt_path, model, opt, state)
+        if past_stop_time():
+            log(f"stopped by MEDNER_STOP_AT after epoch {state['epoch']}")
+            break
     log(f"best dev F1 {state['best_f1']:.4f} at epoch {state['best_epoch']}")
     with open(os.path.join(run_dir, "history.json"), "w") as f:
         json.dump(state["history"], f, indent=1)

@@ -1,6 +1,7 @@
-"""Pieces shared by the training loops: length-bucketed batches, learning-rate schedule and resumable
-checkpoints."""
+"""Pieces shared by the training loops: length-bucketed batches, learning-rate schedule, resumable
+checkpoints, the device and the wall-clock stop."""
 import os
+import time
 
 import torch
 
@@ -51,7 +52,7 @@ def resume(path, module, opt):
     """Restores module and optimiser from `path`; returns the saved loop state, or None."""
     if not os.path.exists(path):
         return None
-    ck = torch.load(path, map_location="cpu")
+    ck = torch.load(path, map_location="cpu", weights_only=False)
     module.load_state_dict(ck["model"])
     opt.load_state_dict(ck["opt"])
     return ck["state"]
@@ -59,3 +60,21 @@ def resume(path, module, opt):
 
 def save_checkpoint(path, module, opt, state):
     save_atomic({"model": module.state_dict(), "opt": opt.state_dict(), "state": state}, path)
+
+
+def device_of(cfg):
+    """cfg['device']: "auto" (a GPU when there is one), "cpu" or "cuda"."""
+    name = cfg.get("device", "cpu")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return torch.device(name)
+
+
+def past_stop_time():
+    """True once the wall-clock time in MEDNER_STOP_AT (Unix seconds) has passed: a time-boxed machine
+    (a GPU lent for minutes) must stop training in time to hand its checkpoints back."""
+    stop = os.environ.get("MEDNER_STOP_AT")
+    return bool(stop) and time.time() >= float(stop)

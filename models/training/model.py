@@ -140,14 +140,15 @@ class CRF(nn.Module):
         mask = mask.bool()
         b, t, k = em.shape
         ar = torch.arange(b, device=em.device)
-        score = self.start[tags[:, 0]] + em[ar, 0, tags[:, 0]]
+        # The gold path's score at once; only the partition function needs the loop over positions
+        # (a GPU spends its time launching the loop's small kernels).
+        m = mask.to(em.dtype)
+        score = (self.start[tags[:, 0]] + (em.gather(2, tags.unsqueeze(2)).squeeze(2) * m).sum(1)
+                 + (self.trans[tags[:, :-1], tags[:, 1:]] * m[:, 1:]).sum(1))
         alpha = self.start + em[:, 0]
         for i in range(1, t):
-            m = mask[:, i]
-            step = self.trans[tags[:, i - 1], tags[:, i]] + em[ar, i, tags[:, i]]
-            score = score + step * m
             nxt = torch.logsumexp(alpha.unsqueeze(2) + self.trans + em[:, i].unsqueeze(1), 1)
-            alpha = torch.where(m.unsqueeze(1), nxt, alpha)
+            alpha = torch.where(mask[:, i].unsqueeze(1), nxt, alpha)
         last = tags[ar, mask.long().sum(1) - 1]
         score = score + self.end[last]
         logz = torch.logsumexp(alpha + self.end, 1)
@@ -155,10 +156,10 @@ class CRF(nn.Module):
 
     @torch.no_grad()
     def decode(self, em, mask):
-        results = []
-        for e, m in zip(em, mask):
-            results.append(viterbi(e[: int(m.sum())], self.trans, self.start, self.end))
-        return results
+        # On the CPU: step-by-step Viterbi on a GPU would wait on the device at every position.
+        em, lengths = em.float().cpu(), mask.long().sum(1).tolist()
+        trans, start, end = self.trans.cpu(), self.start.cpu(), self.end.cpu()
+        return [viterbi(e[:n], trans, start, end) for e, n in zip(em, lengths)]
 
 
 def viterbi(em, trans, start, end):

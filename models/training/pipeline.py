@@ -36,16 +36,19 @@ DATA = os.environ.get("MEDNER_DATA") or os.path.join(os.path.dirname(ROOT), "sha
 
 # The shipped model (models/bbrac/MODEL_CARD.md): the size was chosen from the size/F1/speed curve.
 DEFAULTS = {
-    "name": "bbrac", "hidden": 128, "layers": 4, "heads": 2, "ffn": 512, "max_len": 256, "dropout": 0.1,
-    "gru_hidden": 64, "gru": True, "attn": True, "crf": True,
+    "name": "bbrac", "hidden": 192, "layers": 3, "heads": 3, "ffn": 768, "max_len": 256, "dropout": 0.1,
+    "gru_hidden": 96, "gru": True, "attn": True, "crf": True,
     "epochs": 16, "patience": 3, "lr_encoder": 3e-4, "lr_top": 2e-3, "weight_decay": 0.01, "warmup": 0.06,
     "batch_tokens": 4096, "seed": 13, "dev_size": 100, "split_seed": 2019, "min_count": 2,
     "threads": 2, "pretrained": None,
+    "device": "auto",  # a GPU when there is one; "cpu" or "cuda" to choose
     "pos_init": "sinusoidal",  # learned position embeddings that start as sinusoids ("normal": N(0, 0.02))
     # Whole-word-mask pre-training (0 epochs: the encoder starts from random weights).
     "pretrain_epochs": 20, "wwm": True, "pretrain_lr": 1e-3, "pretrain_batch": 32, "log_steps": 50, "ckpt_steps": 200,
     # Length-bucketed batches under a token budget; None: batches of `pretrain_batch` random windows (~3x padding).
     "pretrain_batch_tokens": 4096,
+    # Seconds of pre-training allowed (None: no limit); the epochs are cut to fit, measured early on.
+    "pretrain_seconds": None,
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
@@ -118,6 +121,9 @@ def main():
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--config", help="JSON file of settings (models/training/configs/); --set applies on top")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a setting")
+    ap.add_argument("--checkpoint", metavar="FILE",
+                    help="export this fine-tuned checkpoint (best.pt, e.g. trained on a GPU machine) instead of training")
+    ap.add_argument("--no-export", action="store_true", help="stop after fine-tuning (a machine without node)")
     ap.add_argument("--write-dev", metavar="FILE", help="only write the dev split (Yidu JSON lines) to FILE and exit")
     ap.add_argument("--extra-train", action="append", default=[], metavar="FILE",
                     help="Yidu JSON lines (e.g. MedNER's curated export) appended to the training split; repeatable")
@@ -171,7 +177,13 @@ def main():
         log(f"extra training records: {used} from {', '.join(args.extra_train)} (x{args.extra_repeat})"
             + (f", {dropped} left out: their texts are in the dev split" if dropped else ""))
     log(f"{len(train)} train / {len(dev)} dev records, vocabulary {len(vocab)}")
-    if cfg["pretrain_epochs"] and not cfg["pretrained"]:
+    if args.checkpoint:
+        best = args.checkpoint
+        trained = torch.load(best, map_location="cpu", weights_only=False)["cfg"]
+        if (trained["dev_size"], trained["split_seed"]) != (cfg["dev_size"], cfg["split_seed"]):
+            raise SystemExit(f"{best} was selected on another dev split (dev_size {trained['dev_size']}, "
+                             f"split_seed {trained['split_seed']}); its dev metrics would not be this split's")
+    elif cfg["pretrain_epochs"] and not cfg["pretrained"]:
         # Never the dev records' texts: the dev split stays unseen by every stage.
         texts = [r["text"] for r in train] + T.read_unlabelled(args.data)
         if cfg.get("pretrain_texts"):
@@ -180,7 +192,10 @@ def main():
         pre_dir = os.path.join(os.path.dirname(run_dir), name) if not args.smoke else os.path.join(run_dir, "pretrain")
         os.makedirs(pre_dir, exist_ok=True)
         cfg["pretrained"] = pretrain.run(cfg, texts, vocab, pre_dir, log)
-    best = finetune.run(cfg, train, dev, vocab, run_dir, log)
+    if not args.checkpoint:
+        best = finetune.run(cfg, train, dev, vocab, run_dir, log)
+    if args.no_export:
+        return
     summary = {"data": "CCKS 2019 Yidu-S4K training set (1000 records), research use only",
                "devSplit": {"size": len(dev), "seed": cfg["split_seed"], "recordIndices": dev_ids}}
     if extra:

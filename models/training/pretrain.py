@@ -12,7 +12,7 @@ import time
 import torch
 
 import text as T
-from loop import length_buckets, pad_batch, resume, save_atomic, save_checkpoint, schedule
+from loop import device_of, length_buckets, pad_batch, past_stop_time, resume, save_atomic, save_checkpoint, schedule
 from model import Bert, MlmHead
 
 
@@ -90,6 +90,7 @@ def order_probe(head, examples, mask_id, n=64):
             batch.append([mask_id if i in chosen else c for i, c in enumerate(ids)])
             targets.append([(i, ids[i]) for i in sorted(chosen)])
         x, m = pad_batch(batch)
+        x, m = x.to(head.bias.device), m.to(head.bias.device)
         was_training = head.training
         head.eval()
         pred = head(head.bert(x, m)).argmax(-1)
@@ -110,6 +111,8 @@ def run(cfg, texts, vocab, run_dir, log):
     bert = Bert(len(vocab), cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"],
                 cfg.get("pos_init", "normal"))
     head = MlmHead(bert)
+    device = device_of(cfg)
+    head.to(device)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg["pretrain_lr"], weight_decay=0.01)
     bs = cfg["pretrain_batch"]
     budget = cfg.get("pretrain_batch_tokens")
@@ -137,9 +140,25 @@ def run(cfg, texts, vocab, run_dir, log):
         f"{steps_per_epoch} steps/epoch, {cfg['pretrain_epochs']} epochs, wwm={cfg['wwm']}"
         + (f", length-bucketed batches of <={budget} tokens" if budget else ""))
     mask_id = index[T.MASK]
+    fit_at = state["step"] + 100 if cfg.get("pretrain_seconds") and state["step"] == 0 else None
+    started = time.time()
     t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
     plan_epoch, plan = None, []
     while state["step"] < total:
+        if state["step"] == fit_at:
+            # A time budget (a GPU lent for minutes): keep as many whole epochs as the measured pace
+            # allows, decided early in warm-up so the schedule still ends at zero.
+            per_step = (time.time() - started) / fit_at
+            fit = int((cfg["pretrain_seconds"] - (time.time() - started)) / per_step) // steps_per_epoch
+            if fit < cfg["pretrain_epochs"]:
+                log(f"pretrain: {per_step * 1000:.1f} ms/step; {fit} of {cfg['pretrain_epochs']} epochs fit "
+                    f"in {cfg['pretrain_seconds']}s")
+                cfg["pretrain_epochs"] = max(1, fit)
+                total = steps_per_epoch * cfg["pretrain_epochs"]
+                warmup = max(1, int(0.05 * total))
+        if past_stop_time():
+            log(f"pretrain: stopped by MEDNER_STOP_AT at step {state['step']}/{total}")
+            break
         epoch, pos = divmod(state["step"], steps_per_epoch)
         if plan_epoch != epoch:
             plan_epoch, plan = epoch, epoch_batches(epoch)
@@ -154,6 +173,7 @@ def run(cfg, texts, vocab, run_dir, log):
             ids[j, :len(inp)] = torch.tensor(inp)
             labels[j, :len(lab)] = torch.tensor(lab)
             mask[j, :len(inp)] = 1
+        ids, labels, mask = ids.to(device), labels.to(device), mask.to(device)
         head.train()
         for g in opt.param_groups:
             g["lr"] = cfg["pretrain_lr"] * schedule(state["step"], total, warmup)

@@ -2,6 +2,8 @@
 import itertools
 import os
 import sys
+import tempfile
+import time
 import unittest
 
 import torch
@@ -95,6 +97,19 @@ class CrfTest(unittest.TestCase):
         nll = crf.nll(em, torch.tensor([best]), mask)
         self.assertAlmostEqual(float(nll), float(torch.logsumexp(scores, 0) - scores.max()), places=4)
 
+    def test_padding_changes_nothing(self):
+        torch.manual_seed(1)
+        crf = CRF(3)
+        with torch.no_grad():
+            for p in crf.parameters():
+                p.normal_()
+        em, tags = torch.randn(2, 5, 3), torch.randint(0, 3, (2, 5))
+        mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+        both = crf.nll(em, tags, mask) * 2
+        alone = crf.nll(em[:1], tags[:1], mask[:1]) + crf.nll(em[1:, :3], tags[1:, :3], mask[1:, :3])
+        self.assertAlmostEqual(float(both), float(alone), places=4)
+        self.assertEqual(crf.decode(em, mask)[1], viterbi(em[1, :3], crf.trans, crf.start, crf.end))
+
     def test_reverse_padded_is_an_involution_within_lengths(self):
         x = torch.arange(10.0).view(2, 5, 1)
         lengths = torch.tensor([5, 3])
@@ -103,9 +118,54 @@ class CrfTest(unittest.TestCase):
         self.assertTrue(torch.equal(reverse_padded(r, lengths), x))
 
 
+class TimeBoxTest(unittest.TestCase):
+    def test_stop_time_from_the_environment(self):
+        from loop import past_stop_time
+        old = os.environ.pop("MEDNER_STOP_AT", None)
+        try:
+            self.assertFalse(past_stop_time())
+            os.environ["MEDNER_STOP_AT"] = str(time.time() + 3600)
+            self.assertFalse(past_stop_time())
+            os.environ["MEDNER_STOP_AT"] = str(time.time() - 1)
+            self.assertTrue(past_stop_time())
+        finally:
+            os.environ.pop("MEDNER_STOP_AT", None)
+            if old is not None:
+                os.environ["MEDNER_STOP_AT"] = old
+
+    def test_pretraining_cuts_its_epochs_to_the_time_budget(self):
+        import pretrain
+        from pipeline import SMOKE
+        texts = ["患者于2019年3月行腹腔镜下胆囊切除术，术后予头孢曲松抗感染。" * 3] * 40
+        vocab = T.build_vocab(texts, 1)
+        cfg = dict(DEFAULTS, **SMOKE)
+        cfg.update(wwm=False, pretrain_epochs=1000, pretrain_seconds=1e-3, log_steps=10 ** 6, ckpt_steps=10 ** 6,
+                   device="cpu")
+        with tempfile.TemporaryDirectory() as d:
+            out = pretrain.run(cfg, texts, vocab, d, lambda msg: None)
+            self.assertTrue(os.path.exists(out))
+        self.assertEqual(cfg["pretrain_epochs"], 1)  # measured after 100 steps: nothing more fits
+
+
+class SoupTest(unittest.TestCase):
+    def test_average_and_greedy_choice(self):
+        import soup
+        runs = [{"model": {"w": torch.tensor([float(v)])}, "dev": {"micro": {"f1": f1}}}
+                for v, f1 in ((1, 0.80), (3, 0.79), (100, 0.78))]
+        self.assertEqual(float(soup.average([r["model"] for r in runs[:2]])["w"]), 2.0)
+        # A soup scores well while its weight stays small: the third run would spoil it.
+        score = lambda state: {"micro": {"f1": 1 - float(state["w"]) / 100}}  # noqa: E731
+        kept, best = soup.greedy_soup(runs, score, log=lambda msg: None)
+        self.assertEqual(kept, [0])
+        self.assertAlmostEqual(best["micro"]["f1"], 0.99)
+        runs[1]["model"]["w"] = torch.tensor([0.0])
+        kept, _ = soup.greedy_soup(runs, score, log=lambda msg: None)
+        self.assertEqual(kept, [0, 1])
+
+
 class PretrainNameTest(unittest.TestCase):
     def test_every_encoder_keeps_its_folder_and_other_settings_get_their_own(self):
-        self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h128-l4-wwm-e20-possinusoidal-lr0.001-bt4096")
+        self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h192-l3-wwm-e20-possinusoidal-lr0.001-bt4096")
         first = dict(DEFAULTS, **ablation.BASE)
         self.assertEqual(pretrain_name(first), "pretrain-h128-l4-wwm-e4")  # the ablation's budget
         self.assertEqual(pretrain_name(dict(first, wwm=False)), "pretrain-h128-l4-char-e4")

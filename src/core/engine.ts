@@ -166,32 +166,15 @@ export class NerEngine {
     });
   }
 
-  /**
-   * Each window keeps the spans that start in the positions it owns. A kept span that runs into the
-   * window's right edge may be cut short, so the next window's reading of it (same start, more
-   * context) replaces it. A span that reaches into the next window's positions wins over what that
-   * window starts inside it, so entities never overlap. Windows not decoded yet contribute nothing.
-   */
+  /** Windows do not overlap, so their spans, in window order, are the text's. Windows not decoded yet contribute nothing. */
   private merge(jobs: readonly Job[], chars: readonly string[]): Entity[] {
-    const out: Entity[] = [];
-    const absolute = (job: Job, s: WindowSpan): Entity => {
-      const start = s.start + job.window.start;
-      const end = s.end + job.window.start;
-      return { start, end, label: s.label, text: chars.slice(start, end).join(''), score: s.score };
-    };
-    jobs.forEach((job, i) => {
-      const { window } = job;
-      for (const s of job.spans ?? []) {
+    return jobs.flatMap(({ window, spans }) =>
+      (spans ?? []).map((s) => {
         const start = s.start + window.start;
-        if (start < window.ownStart || start >= window.ownEnd) continue;
-        if (out.length && start < out[out.length - 1].end) continue;
-        const truncated = s.end + window.start === window.end && window.end < chars.length;
-        const next = jobs[i + 1];
-        const better = truncated && next ? next.spans?.find((n) => n.start + next.window.start === start) : undefined;
-        out.push(better ? absolute(next, better) : absolute(job, s));
-      }
-    });
-    return out;
+        const end = s.end + window.start;
+        return { start, end, label: s.label, text: chars.slice(start, end).join(''), score: s.score };
+      }),
+    );
   }
 
   async dispose(): Promise<void> {

@@ -6,40 +6,45 @@ const text = fc.array(fc.constantFrom('病', '人', '，', '。', 'a', '\n', '�
 
 describe('makeWindows', () => {
   it('keeps a text that fits in one window whole', () => {
-    assert.deepEqual(makeWindows(Array.from('患者无不适。'), 256), [{ start: 0, end: 6, ownStart: 0, ownEnd: 6 }]);
+    assert.deepEqual(makeWindows(Array.from('患者无不适。'), 256), [{ start: 0, end: 6 }]);
   });
 
   it('gives an empty text one empty window', () => {
-    assert.deepEqual(makeWindows([], 256), [{ start: 0, end: 0, ownStart: 0, ownEnd: 0 }]);
+    assert.deepEqual(makeWindows([], 256), [{ start: 0, end: 0 }]);
   });
 
-  it('starts the next window just after punctuation in the overlap', () => {
-    const chars = Array.from('甲'.repeat(20) + '。' + '乙'.repeat(20));
-    const [first, second] = makeWindows(chars, 32, 8);
-    assert.deepEqual(first, { start: 0, end: 32, ownStart: 0, ownEnd: 26 });
-    assert.equal(second.start, 21);
+  it('cuts after the last sentence end, even with a clause end after it', () => {
+    const chars = Array.from('甲'.repeat(20) + '。' + '乙'.repeat(5) + '，' + '丙'.repeat(20));
+    assert.deepEqual(makeWindows(chars, 32), [{ start: 0, end: 21 }, { start: 21, end: 47 }]);
   });
 
-  it('covers every position with bounded windows whose owned parts partition the text', () => {
+  it('cuts after a clause end when no sentence ends in the last three quarters', () => {
+    const chars = Array.from('甲。' + '乙'.repeat(20) + '、' + '丙'.repeat(20));
+    assert.deepEqual(makeWindows(chars, 32)[0], { start: 0, end: 23 });
+  });
+
+  it('cuts at the full length when no punctuation lies in the last three quarters', () => {
+    const chars = Array.from('甲'.repeat(7) + '。' + '乙'.repeat(40));
+    assert.deepEqual(makeWindows(chars, 32)[0], { start: 0, end: 32 });
+  });
+
+  it('cuts as the training pipeline does (window_bounds in models/training/text.py)', () => {
+    // Expected bounds printed by: python3 -c "import text; print(text.window_bounds(T, 16))" with T below.
+    const t = '主诉：反复咳嗽3年，加重1周。查体：双肺呼吸音粗，可闻及湿啰音；心率88次/分。诊断：慢性支气管炎急性发作';
+    const bounds = makeWindows(Array.from(t), 16).map((w) => [w.start, w.end]);
+    assert.deepEqual(bounds, [[0, 15], [15, 25], [25, 40], [40, 53]]);
+  });
+
+  it('partitions the text into windows of at most maxLength', () => {
     fc.assert(
       fc.property(text, fc.integer({ min: 8, max: 64 }), (chars, maxLength) => {
         const windows = makeWindows(chars, maxLength);
-        const overlap = Math.floor(maxLength / 4);
         assert.equal(windows[0].start, 0);
-        assert.equal(windows[0].ownStart, 0);
         assert.equal(windows.at(-1)!.end, chars.length);
-        assert.equal(windows.at(-1)!.ownEnd, chars.length);
         windows.forEach((w, i) => {
           assert.ok(w.end - w.start <= maxLength);
-          assert.ok(w.start <= w.ownStart && w.ownStart <= w.ownEnd && w.ownEnd <= w.end);
-          const next = windows[i + 1];
-          if (next) {
-            assert.equal(next.ownStart, w.ownEnd);
-            assert.ok(next.start > w.start, 'windows advance');
-            // Owned positions keep context on both sides: no decision is made at a window edge.
-            assert.ok(w.end - w.ownEnd >= Math.floor(overlap / 2));
-            assert.ok(next.ownStart - next.start >= Math.floor(overlap / 2));
-          }
+          assert.ok(w.end > w.start || chars.length === 0);
+          if (windows[i + 1]) assert.equal(windows[i + 1].start, w.end);
         });
       }),
     );
