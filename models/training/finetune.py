@@ -13,23 +13,23 @@ from model import TAGS, Bert, Tagger
 TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
 
 
-def bio(record, start, end):
+def bio(record, start, end, tag_index=TAG_INDEX):
     tags = [0] * (end - start)
     for s, e, label in record["entities"]:
         if s >= start and e <= end:
-            tags[s - start] = TAG_INDEX["B-" + label]
+            tags[s - start] = tag_index["B-" + label]
             for i in range(s + 1, e):
-                tags[i - start] = TAG_INDEX["I-" + label]
+                tags[i - start] = tag_index["I-" + label]
     return tags
 
 
-def make_windows(records, index, max_len, with_gold):
+def make_windows(records, index, max_len, with_gold, tag_index=TAG_INDEX):
     out = []
     for r_i, r in enumerate(records):
         spans = [(s, e) for s, e, _ in r["entities"]] if with_gold else ()
         ids = T.encode(r["text"], index)
         for s, e in T.window_bounds(r["text"], max_len, spans):
-            out.append({"rec": r_i, "start": s, "ids": ids[s:e], "tags": bio(r, s, e)})
+            out.append({"rec": r_i, "start": s, "ids": ids[s:e], "tags": bio(r, s, e, tag_index)})
     return out
 
 
@@ -87,11 +87,22 @@ def evaluate(model, records, index, max_len, batch_tokens=8192):
     return result
 
 
-def build_tagger(cfg, vocab_size):
+def build_tagger(cfg, vocab_size, num_tags=len(TAGS)):
     bert = Bert(vocab_size, cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"],
                 cfg.get("pos_init", "normal"))
-    return Tagger(bert, len(TAGS), cfg["gru_hidden"], cfg["heads"], cfg["dropout"],
+    return Tagger(bert, num_tags, cfg["gru_hidden"], cfg["heads"], cfg["dropout"],
                   gru=cfg["gru"], attn=cfg["attn"], crf=cfg["crf"])
+
+
+def init_from(model, path):
+    """The encoder of a pre-trained checkpoint, and the BiGRU and attention too when it has them
+    (after intermediate fine-tuning on CMeEE); the output layer and the CRF always start afresh."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    model.bert.load_state_dict(ck["bert"])
+    if "upper" in ck:
+        missing, unexpected = model.load_state_dict(ck["upper"], strict=False)
+        if unexpected:
+            raise ValueError(f"{path}: unexpected weights {unexpected}")
 
 
 def run(cfg, train, dev, vocab, run_dir, log):
@@ -100,8 +111,7 @@ def run(cfg, train, dev, vocab, run_dir, log):
     index = {c: i for i, c in enumerate(vocab)}
     model = build_tagger(cfg, len(vocab))
     if cfg.get("pretrained"):
-        state = torch.load(cfg["pretrained"], map_location="cpu", weights_only=False)["bert"]
-        model.bert.load_state_dict(state)
+        init_from(model, cfg["pretrained"])
         log(f"encoder initialised from {cfg['pretrained']}")
     device = device_of(cfg)
     model.to(device)

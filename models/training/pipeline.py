@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import text as T  # noqa: E402
+import cmeee  # noqa: E402
 import finetune  # noqa: E402
 import pretrain  # noqa: E402
 from export import export  # noqa: E402
@@ -49,6 +50,8 @@ DEFAULTS = {
     "pretrain_batch_tokens": 4096,
     # Seconds of pre-training allowed (None: no limit); the epochs are cut to fit, measured early on.
     "pretrain_seconds": None,
+    # Epochs of intermediate fine-tuning on CMeEE's labels between pre-training and Yidu-S4K (cmeee.py).
+    "intermediate_epochs": 0,
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
@@ -192,6 +195,11 @@ def main():
         pre_dir = os.path.join(os.path.dirname(run_dir), name) if not args.smoke else os.path.join(run_dir, "pretrain")
         os.makedirs(pre_dir, exist_ok=True)
         cfg["pretrained"] = pretrain.run(cfg, texts, vocab, pre_dir, log)
+    if cfg["intermediate_epochs"] and not args.checkpoint:
+        inter_dir = os.path.join(run_dir, "cmeee")
+        os.makedirs(inter_dir, exist_ok=True)
+        sentences = cmeee.load(args.data)[: cfg.get("intermediate_records")]
+        cfg["pretrained"] = cmeee.run(cfg, sentences, vocab, inter_dir, log)
     if not args.checkpoint:
         best = finetune.run(cfg, train, dev, vocab, run_dir, log)
     if args.no_export:

@@ -163,6 +163,35 @@ class SoupTest(unittest.TestCase):
         self.assertEqual(kept, [0, 1])
 
 
+class CmeeeTest(unittest.TestCase):
+    def test_reads_inclusive_ends_and_keeps_the_outermost_of_nested_entities(self):
+        import cmeee
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "train_data.txt")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\ufeff慢性胃炎伴胃痛。|||0    3    dis|||2    3    bod|||5    6    sym|||\n\n无异常。|||\n")
+            records = cmeee.read_cmeee(path)
+        self.assertEqual(records, [{"text": "慢性胃炎伴胃痛。", "entities": [(0, 4, "dis"), (5, 7, "sym")]},
+                                   {"text": "无异常。", "entities": []}])
+
+    def test_upper_layers_carry_over_to_the_yidu_tagger(self):
+        import cmeee
+        from finetune import build_tagger, init_from
+        from pipeline import SMOKE
+        cfg = dict(DEFAULTS, **SMOKE)
+        cfg.update(intermediate_epochs=1, device="cpu", pretrained=None)
+        vocab = T.build_vocab(["慢性胃炎伴胃痛。"] * 2, 1)
+        records = [{"text": "慢性胃炎伴胃痛。", "entities": [(0, 4, "dis"), (5, 7, "sym")]}] * 4
+        with tempfile.TemporaryDirectory() as d:
+            out = cmeee.run(cfg, records, vocab, d, lambda msg: None)
+            ck = torch.load(out, map_location="cpu", weights_only=False)
+            yidu = build_tagger(cfg, len(vocab))
+            init_from(yidu, out)
+        self.assertTrue(torch.equal(yidu.gru.fwd.weight_ih_l0, ck["upper"]["gru.fwd.weight_ih_l0"]))
+        self.assertTrue(torch.equal(yidu.bert.tok.weight, ck["bert"]["tok.weight"]))
+        self.assertEqual(yidu.proj.out_features, 13)  # Yidu's own output layer, not CMeEE's 19 tags
+
+
 class PretrainNameTest(unittest.TestCase):
     def test_every_encoder_keeps_its_folder_and_other_settings_get_their_own(self):
         self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h192-l3-wwm-e20-possinusoidal-lr0.001-bt4096")
