@@ -9,8 +9,8 @@ import time
 
 import torch
 
-from finetune import batches, build_tagger, init_from, make_windows
-from loop import device_of, past_stop_time, resume, save_atomic, save_checkpoint, schedule
+from finetune import batches, build_tagger, init_from, make_windows, two_rate_adamw
+from loop import device_of, optimise, past_stop_time, resume, save_atomic, save_checkpoint, schedule
 
 TYPES = ["dis", "sym", "pro", "equ", "dru", "ite", "bod", "dep", "mic"]
 TAGS = ["O"] + [f"{p}-{t}" for t in TYPES for p in ("B", "I")]
@@ -55,11 +55,7 @@ def run(cfg, records, vocab, run_dir, log):
         init_from(model, cfg["pretrained"])
     model.to(device_of(cfg))
     device = next(model.parameters()).device
-    enc = [p for n, p in model.named_parameters() if n.startswith("bert.")]
-    top = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
-    opt = torch.optim.AdamW([{"params": enc, "lr": cfg["lr_encoder"]}, {"params": top, "lr": cfg["lr_top"]}],
-                            weight_decay=cfg["weight_decay"])
-    base_lrs = [cfg["lr_encoder"], cfg["lr_top"]]
+    opt, base_lrs = two_rate_adamw(model, cfg)
     windows = make_windows(records, index, cfg["max_len"], True, {t: i for i, t in enumerate(TAGS)})
     steps_per_epoch = sum(1 for _ in batches(windows, cfg["batch_tokens"], False, None))
     total = steps_per_epoch * cfg["intermediate_epochs"]
@@ -72,13 +68,9 @@ def run(cfg, records, vocab, run_dir, log):
         t0, tokens, total_loss, n = time.time(), 0, 0.0, 0
         rng = random.Random(cfg["seed"] * 2000 + state["epoch"])
         for ids, mask, tags, _ in batches(windows, cfg["batch_tokens"], True, rng):
-            for g, lr in zip(opt.param_groups, base_lrs):
-                g["lr"] = lr * schedule(state["step"], total, warmup)
             loss = model.loss(ids.to(device), mask.to(device), tags.to(device))
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            f = schedule(state["step"], total, warmup)
+            optimise(opt, loss, model.parameters(), [lr * f for lr in base_lrs])
             state["step"] += 1
             tokens += int(mask.sum())
             total_loss += float(loss)

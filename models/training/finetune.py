@@ -7,7 +7,7 @@ import time
 import torch
 
 import text as T
-from loop import device_of, length_buckets, past_stop_time, resume, save_atomic, save_checkpoint, schedule
+from loop import device_of, length_buckets, optimise, past_stop_time, resume, save_atomic, save_checkpoint, schedule
 from model import TAGS, Bert, Tagger
 
 TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
@@ -94,6 +94,16 @@ def build_tagger(cfg, vocab_size, num_tags=len(TAGS)):
                   gru=cfg["gru"], attn=cfg["attn"], crf=cfg["crf"])
 
 
+def two_rate_adamw(model, cfg):
+    """AdamW at the encoder's learning rate for the encoder and the upper layers' for the rest;
+    returns it with those base rates, in its parameter groups' order."""
+    enc = [p for n, p in model.named_parameters() if n.startswith("bert.")]
+    top = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
+    opt = torch.optim.AdamW([{"params": enc, "lr": cfg["lr_encoder"]}, {"params": top, "lr": cfg["lr_top"]}],
+                            weight_decay=cfg["weight_decay"])
+    return opt, [cfg["lr_encoder"], cfg["lr_top"]]
+
+
 def init_from(model, path):
     """The encoder of a pre-trained checkpoint, and the BiGRU and attention too when it has them
     (after intermediate fine-tuning on CMeEE); the output layer and the CRF always start afresh."""
@@ -120,11 +130,7 @@ def run(cfg, train, dev, vocab, run_dir, log):
         # The same initial weights with another batch order and dropout: runs that can be averaged
         # into one model (soup.py).
         torch.manual_seed(data_seed)
-    enc = [p for n, p in model.named_parameters() if n.startswith("bert.")]
-    top = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
-    opt = torch.optim.AdamW([{"params": enc, "lr": cfg["lr_encoder"]}, {"params": top, "lr": cfg["lr_top"]}],
-                            weight_decay=cfg["weight_decay"])
-    base_lrs = [cfg["lr_encoder"], cfg["lr_top"]]
+    opt, base_lrs = two_rate_adamw(model, cfg)
     windows = make_windows(train, index, cfg["max_len"], with_gold=True)
     steps_per_epoch = sum(1 for _ in batches(windows, cfg["batch_tokens"], False, None))
     total = steps_per_epoch * cfg["epochs"]
@@ -142,15 +148,10 @@ def run(cfg, train, dev, vocab, run_dir, log):
         t0, tokens, total_loss = time.time(), 0, 0.0
         epoch_rng = random.Random((cfg["seed"] if data_seed is None else data_seed) * 1000 + state["epoch"])
         for i, (ids, mask, tags, _) in enumerate(batches(windows, cfg["batch_tokens"], True, epoch_rng)):
-            f = schedule(state["step"], total, warmup)
-            for g, lr in zip(opt.param_groups, base_lrs):
-                g["lr"] = lr * f
             ids, mask, tags = ids.to(device), mask.to(device), tags.to(device)
             loss = model.loss(ids, mask, tags)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            f = schedule(state["step"], total, warmup)
+            optimise(opt, loss, model.parameters(), [lr * f for lr in base_lrs])
             state["step"] += 1
             tokens += int(mask.sum())
             total_loss += float(loss)

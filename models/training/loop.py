@@ -43,6 +43,16 @@ def schedule(step, total, warmup):
     return max(0.0, (total - step) / max(1, total - warmup))
 
 
+def optimise(opt, loss, params, lrs):
+    """One AdamW step on `loss` with gradients clipped to norm 1, at `lrs` (one per parameter group)."""
+    for g, lr in zip(opt.param_groups, lrs):
+        g["lr"] = lr
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+
+
 def save_atomic(obj, path):
     torch.save(obj, path + ".tmp")
     os.replace(path + ".tmp", path)

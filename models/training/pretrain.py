@@ -12,7 +12,7 @@ import time
 import torch
 
 import text as T
-from loop import device_of, length_buckets, pad_batch, past_stop_time, resume, save_atomic, save_checkpoint, schedule
+from loop import device_of, length_buckets, optimise, pad_batch, past_stop_time, resume, save_atomic, save_checkpoint, schedule
 from model import Bert, MlmHead
 
 
@@ -175,15 +175,10 @@ def run(cfg, texts, vocab, run_dir, log):
             mask[j, :len(inp)] = 1
         ids, labels, mask = ids.to(device), labels.to(device), mask.to(device)
         head.train()
-        for g in opt.param_groups:
-            g["lr"] = cfg["pretrain_lr"] * schedule(state["step"], total, warmup)
         sel = labels != -100
         logits = head(bert(ids, mask)[sel])
         loss = torch.nn.functional.cross_entropy(logits, labels[sel])
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
-        opt.step()
+        optimise(opt, loss, head.parameters(), [cfg["pretrain_lr"] * schedule(state["step"], total, warmup)])
         state["step"] += 1
         tokens += int(mask.sum())
         loss_sum += float(loss) * int(sel.sum())
