@@ -132,6 +132,10 @@ def run(cfg, texts, vocab, run_dir, log):
     total = steps_per_epoch * cfg["pretrain_epochs"]
     warmup = max(1, int(0.05 * total))
     state = resume(ckpt_path, head, opt)
+    if state and "epochs" in state:  # cut to a time budget before it stopped: keep that schedule
+        cfg["pretrain_epochs"] = state["epochs"]
+        total = steps_per_epoch * cfg["pretrain_epochs"]
+        warmup = max(1, int(0.05 * total))
     if state:
         log(f"pretrain: resumed at step {state['step']}/{total}")
     else:
@@ -140,7 +144,7 @@ def run(cfg, texts, vocab, run_dir, log):
         f"{steps_per_epoch} steps/epoch, {cfg['pretrain_epochs']} epochs, wwm={cfg['wwm']}"
         + (f", length-bucketed batches of <={budget} tokens" if budget else ""))
     mask_id = index[T.MASK]
-    fit_at = state["step"] + 100 if cfg.get("pretrain_seconds") and state["step"] == 0 else None
+    fit_at = 100 if cfg.get("pretrain_seconds") and state["step"] == 0 else None
     started = time.time()
     t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
     plan_epoch, plan = None, []
@@ -153,9 +157,11 @@ def run(cfg, texts, vocab, run_dir, log):
             if fit < cfg["pretrain_epochs"]:
                 log(f"pretrain: {per_step * 1000:.1f} ms/step; {fit} of {cfg['pretrain_epochs']} epochs fit "
                     f"in {cfg['pretrain_seconds']}s")
-                cfg["pretrain_epochs"] = max(1, fit)
+                cfg["pretrain_epochs"] = state["epochs"] = max(1, fit)
                 total = steps_per_epoch * cfg["pretrain_epochs"]
                 warmup = max(1, int(0.05 * total))
+                if state["step"] >= total:
+                    break
         if past_stop_time():
             log(f"pretrain: stopped by MEDNER_STOP_AT at step {state['step']}/{total}")
             break
@@ -191,7 +197,8 @@ def run(cfg, texts, vocab, run_dir, log):
                 f"masked acc {hit / seen:.4f} {speed:.0f} tok/s; order probe {in_order:.3f} as written, "
                 f"{shuffled:.3f} shuffled")
             t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
-        if state["step"] % cfg["ckpt_steps"] == 0 or state["step"] == total:
+        if state["step"] % cfg["ckpt_steps"] == 0:
             save_checkpoint(ckpt_path, head, opt, state)
+    save_checkpoint(ckpt_path, head, opt, state)  # where it ended, for a rerun: cut, stopped or done
     save_atomic({"bert": bert.state_dict(), "cfg": cfg, "vocab": vocab}, out_path)
     return out_path
