@@ -144,19 +144,15 @@ def run(cfg, texts, vocab, run_dir, log):
         f"{steps_per_epoch} steps/epoch, {cfg['pretrain_epochs']} epochs, wwm={cfg['wwm']}"
         + (f", length-bucketed batches of <={budget} tokens" if budget else ""))
     mask_id = index[T.MASK]
-    # A time budget is checked at step 200, at the pace of steps 100-200: the first steps include
-    # start-up (on a GPU, CUDA's), which made the pace look twice as slow as it was.
-    fit_at = 200 if cfg.get("pretrain_seconds") and state["step"] == 0 else None
-    started = pace_from = time.time()
+    fit_at = 100 if cfg.get("pretrain_seconds") and state["step"] == 0 else None
+    started = time.time()
     t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
     plan_epoch, plan = None, []
     while state["step"] < total:
-        if fit_at and state["step"] == fit_at // 2:
-            pace_from = time.time()
         if state["step"] == fit_at:
             # A time budget (a GPU lent for minutes): keep as many whole epochs as the measured pace
             # allows, decided early in warm-up so the schedule still ends at zero.
-            per_step = (time.time() - pace_from) / (fit_at // 2)
+            per_step = (time.time() - started) / fit_at
             fit = int((cfg["pretrain_seconds"] - (time.time() - started)) / per_step) // steps_per_epoch
             if fit < cfg["pretrain_epochs"]:
                 log(f"pretrain: {per_step * 1000:.1f} ms/step; {fit} of {cfg['pretrain_epochs']} epochs fit "

@@ -144,7 +144,7 @@ class TimeBoxTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             out = pretrain.run(cfg, texts, vocab, d, lambda msg: None)
             self.assertTrue(os.path.exists(out))
-            self.assertEqual(cfg["pretrain_epochs"], 1)  # measured at step 200: nothing more fits
+            self.assertEqual(cfg["pretrain_epochs"], 1)  # measured after 100 steps: nothing more fits
             # A rerun resumes with the cut schedule, not the 1,000 epochs asked for.
             again = dict(cfg, pretrain_epochs=1000)
             pretrain.run(again, texts, vocab, d, lambda msg: None)
