@@ -55,7 +55,8 @@ DEFAULTS = {
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
-         "pretrain_epochs": 1, "pretrain_texts": 40, "pretrain_batch_tokens": 512, "log_steps": 1}
+         "pretrain_epochs": 1, "pretrain_texts": 40, "pretrain_batch_tokens": 512, "log_steps": 1,
+         "intermediate_epochs": 1, "intermediate_records": 16}
 
 
 def split(records, dev_size, seed):
