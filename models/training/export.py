@@ -65,7 +65,9 @@ def export(best_path, out_dir, data_summary, name=None):
         | {"pretrained": bool(cfg.get("pretrained"))}
         | ({"pretraining": {"epochs": cfg["pretrain_epochs"], "wholeWordMasking": cfg["wwm"], "lr": cfg["pretrain_lr"],
                             "batch": cfg["pretrain_batch"], "batchTokens": cfg.get("pretrain_batch_tokens"),
-                            "positionInit": cfg.get("pos_init", "normal")}} if cfg.get("pretrained") else {}),
+                            "positionInit": cfg.get("pos_init", "normal")}} if cfg.get("pretrained") else {})
+        | ({"intermediate": {"data": "CMeEE (CHIP 2020) train + validation, research use only",
+                             "epochs": cfg["intermediate_epochs"]}} if cfg.get("intermediate_epochs") else {}),
     }
     _write_json(os.path.join(out_dir, "model.json"), meta)
     _write_parity(model, index, os.path.join(out_dir, "parity.json"))

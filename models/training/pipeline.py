@@ -45,13 +45,13 @@ DEFAULTS = {
     "device": "auto",  # a GPU when there is one; "cpu" or "cuda" to choose
     "pos_init": "sinusoidal",  # learned position embeddings that start as sinusoids ("normal": N(0, 0.02))
     # Whole-word-mask pre-training (0 epochs: the encoder starts from random weights).
-    "pretrain_epochs": 20, "wwm": True, "pretrain_lr": 1e-3, "pretrain_batch": 32, "log_steps": 50, "ckpt_steps": 200,
+    "pretrain_epochs": 54, "wwm": True, "pretrain_lr": 2e-3, "pretrain_batch": 32, "log_steps": 50, "ckpt_steps": 200,
     # Length-bucketed batches under a token budget; None: batches of `pretrain_batch` random windows (~3x padding).
-    "pretrain_batch_tokens": 4096,
+    "pretrain_batch_tokens": 16384,
     # Seconds of pre-training allowed (None: no limit); the epochs are cut to fit, measured early on.
     "pretrain_seconds": None,
     # Epochs of intermediate fine-tuning on CMeEE's labels between pre-training and Yidu-S4K (cmeee.py).
-    "intermediate_epochs": 0,
+    "intermediate_epochs": 2,
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,

@@ -198,7 +198,7 @@ class CmeeeTest(unittest.TestCase):
 
 class PretrainNameTest(unittest.TestCase):
     def test_every_encoder_keeps_its_folder_and_other_settings_get_their_own(self):
-        self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h192-l3-wwm-e20-possinusoidal-lr0.001-bt4096")
+        self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h192-l3-wwm-e54-possinusoidal-lr0.002-bt16384")
         first = dict(DEFAULTS, **ablation.BASE)
         self.assertEqual(pretrain_name(first), "pretrain-h128-l4-wwm-e4")  # the ablation's budget
         self.assertEqual(pretrain_name(dict(first, wwm=False)), "pretrain-h128-l4-char-e4")
