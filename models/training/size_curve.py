@@ -5,7 +5,7 @@
 
 Without --trained: randomly initialised BBRAC models of several sizes (speed does not depend on the
 weights). With --trained: exported models (e.g. runs/<name>/model), each measured for chars/s and for
-dev strict micro F1 through the CLI (`medner label` + `medner eval`, overlapping windows as shipped),
+dev strict micro F1 through the CLI (`medner label` + `medner eval`, windows as shipped),
 so the size / F1 / speed curve comes from one run on one machine. DEV is `pipeline.py --write-dev`.
 """
 import argparse

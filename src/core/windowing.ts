@@ -2,8 +2,9 @@
  * Long texts are cut into consecutive windows of at most `maxLength` code points, where the model
  * was trained to read them: the training pipeline (`window_bounds` in models/training/text.py) cuts
  * at sentence ends, else at clause punctuation, else anywhere, in the last three quarters of the
- * window. Cutting the same way at inference scored 0.6 F1 points above overlapping windows that
- * start mid-clause (dev split; models/bbrac/MODEL_CARD.md), and computes each character once.
+ * window. Cutting the same way at inference scored 0.2-0.6 F1 points above overlapping windows
+ * that start mid-clause for the pre-trained models (dev split; models/bbrac/MODEL_CARD.md), and
+ * computes each character once.
  */
 
 export interface Window {
