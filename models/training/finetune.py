@@ -110,7 +110,8 @@ def init_from(model, path):
     ck = torch.load(path, map_location="cpu", weights_only=False)
     model.bert.load_state_dict(ck["bert"])
     if "upper" in ck:
-        missing, unexpected = model.load_state_dict(ck["upper"], strict=False)
+        # Not strict: the encoder, output layer and CRF are not in "upper".
+        unexpected = model.load_state_dict(ck["upper"], strict=False).unexpected_keys
         if unexpected:
             raise ValueError(f"{path}: unexpected weights {unexpected}")
 
