@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--jobs", help="comma-separated indices into JOBS (default all)")
     ap.add_argument("--set", action="append", default=[], help="extra pipeline settings for every job")
     args = ap.parse_args()
+    if not args.encoder and not args.words:
+        ap.error("--words is needed to pre-train: jieba is not on the GPU machine")
     t0 = time.time()
     stop_at = t0 + args.seconds - 25  # collecting the files takes a few seconds
     pre_seconds = args.pretrain_seconds or 0.55 * args.seconds
@@ -92,8 +94,8 @@ def main():
         cmd = [sys.executable, os.path.join(HERE, "pipeline.py"), "--data", args.data, "--run-dir", run_dir,
                "--no-export"] + [a for s in sets for a in ("--set", s)]
         env = dict(os.environ, MEDNER_STOP_AT=str(stop_at), PYTHONUNBUFFERED="1")
-        out = open(os.path.join(args.runs, cfg["name"] + ".out"), "w")
-        procs.append((cfg, run_dir, pre_dir, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)))
+        with open(os.path.join(args.runs, cfg["name"] + ".out"), "w") as out:
+            procs.append((cfg, run_dir, pre_dir, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)))
     for cfg, run_dir, pre_dir, p in procs:
         p.wait()
         print(f"{cfg['name']}: exit {p.returncode} at {time.time() - t0:.0f}s", flush=True)
@@ -108,13 +110,13 @@ def main():
             if os.path.exists(log):
                 tar.add(log, arcname=os.path.join(os.path.basename(pre_dir), "train.log"))
             enc = os.path.join(pre_dir, "encoder.pt")
-            if os.path.exists(enc):
+            # The small encoders only: the tarball must stay under 16 MiB.
+            if os.path.exists(enc) and cfg["hidden"] * cfg["layers"] <= 576:
                 ck = torch.load(enc, map_location="cpu", weights_only=False)
                 ck["bert"] = {k: v.half() for k, v in ck["bert"].items()}
                 half = os.path.join(args.runs, os.path.basename(pre_dir) + ".fp16.pt")
                 torch.save(ck, half)
-                if cfg["hidden"] * cfg["layers"] <= 576:  # the small ones: the tarball must stay under 16 MiB
-                    tar.add(half, arcname=os.path.join(os.path.basename(pre_dir), "encoder.fp16.pt"))
+                tar.add(half, arcname=os.path.join(os.path.basename(pre_dir), "encoder.fp16.pt"))
             best = os.path.join(run_dir, "best.pt")
             if os.path.exists(best):
                 ck = torch.load(best, map_location="cpu", weights_only=False)
