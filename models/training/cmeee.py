@@ -53,8 +53,8 @@ def run(cfg, records, vocab, run_dir, log):
     model = build_tagger(cfg, len(vocab), len(TAGS))
     if cfg.get("pretrained"):
         init_from(model, cfg["pretrained"])
-    model.to(device_of(cfg))
-    device = next(model.parameters()).device
+    device = device_of(cfg)
+    model.to(device)
     opt, base_lrs = two_rate_adamw(model, cfg)
     windows = make_windows(records, index, cfg["max_len"], True, {t: i for i, t in enumerate(TAGS)})
     steps_per_epoch = sum(1 for _ in batches(windows, cfg["batch_tokens"], False, None))
