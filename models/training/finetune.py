@@ -8,7 +8,7 @@ import torch
 
 import text as T
 from loop import device_of, length_buckets, optimise, past_stop_time, resume, save_atomic, save_checkpoint, schedule
-from model import TAGS, Bert, Tagger
+from model import TAGS, Bert, Ensemble, Tagger
 
 TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
 
@@ -116,6 +116,41 @@ def init_from(model, path):
             raise ValueError(f"{path}: unexpected weights {unexpected}")
 
 
+def load_tagger(path, vocab=None):
+    """A fine-tuned tagger from its best.pt, in eval mode; `vocab`, when given, must be its own."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    if vocab is not None and ck["vocab"] != vocab:
+        raise ValueError(f"{path} was trained with another vocabulary")
+    model = build_tagger(ck["cfg"], len(ck["vocab"]))
+    model.load_state_dict(ck["model"])
+    return model.eval()
+
+
+@torch.no_grad()
+def attach_teacher_targets(windows, teacher, temperature, batch_tokens=8192):
+    """Each window's "soft" target: the softmax of the teacher's emissions at `temperature`."""
+    teacher.eval()
+    for ids, mask, _, ws in batches(windows, batch_tokens, False, None):
+        soft = torch.softmax(teacher.emissions(ids, mask) / temperature, -1).half()
+        for w, s, n in zip(ws, soft, mask.sum(1).tolist()):
+            w["soft"] = s[:n]
+
+
+def distill_loss(em, soft, mask, temperature):
+    """Per-token KL(teacher || student) on the emissions' softmax at `temperature`, summed over a
+    window's tokens like the CRF loss, so one weight balances the two."""
+    log_p = torch.log_softmax(em / temperature, -1)
+    kl = (soft * (soft.clamp_min(1e-8).log() - log_p)).sum(-1)
+    return temperature ** 2 * (kl * mask.to(em.dtype)).sum(1).mean()
+
+
+def pad_soft(ws, length, num_tags):
+    soft = torch.zeros(len(ws), length, num_tags)
+    for i, w in enumerate(ws):
+        soft[i, : len(w["soft"])] = w["soft"].float()
+    return soft
+
+
 def run(cfg, train, dev, vocab, run_dir, log):
     """Train until cfg['epochs'] or patience runs out; returns the path of the best checkpoint."""
     torch.manual_seed(cfg["seed"])
@@ -133,6 +168,15 @@ def run(cfg, train, dev, vocab, run_dir, log):
         torch.manual_seed(data_seed)
     opt, base_lrs = two_rate_adamw(model, cfg)
     windows = make_windows(train, index, cfg["max_len"], with_gold=True)
+    teachers = cfg.get("teachers") or []
+    if teachers:
+        t0 = time.time()
+        teacher = Ensemble([load_tagger(p, vocab) for p in teachers])
+        attach_teacher_targets(windows, teacher, cfg["distill_temperature"])
+        f1 = evaluate(teacher, dev, index, cfg["max_len"])["micro"]["f1"]
+        log(f"distilling from {len(teachers)} teachers, dev F1 {f1:.4f} together (weight {cfg['distill_weight']}, "
+            f"temperature {cfg['distill_temperature']}); targets in {time.time() - t0:.0f} s")
+        del teacher
     steps_per_epoch = sum(1 for _ in batches(windows, cfg["batch_tokens"], False, None))
     total = steps_per_epoch * cfg["epochs"]
     warmup = int(total * cfg["warmup"])
@@ -148,9 +192,13 @@ def run(cfg, train, dev, vocab, run_dir, log):
         model.train()
         t0, tokens, total_loss = time.time(), 0, 0.0
         epoch_rng = random.Random((cfg["seed"] if data_seed is None else data_seed) * 1000 + state["epoch"])
-        for i, (ids, mask, tags, _) in enumerate(batches(windows, cfg["batch_tokens"], True, epoch_rng)):
+        for i, (ids, mask, tags, ws) in enumerate(batches(windows, cfg["batch_tokens"], True, epoch_rng)):
             ids, mask, tags = ids.to(device), mask.to(device), tags.to(device)
-            loss = model.loss(ids, mask, tags)
+            em = model.emissions(ids, mask)
+            loss = model.loss_of(em, mask, tags)
+            if teachers:
+                soft = pad_soft(ws, ids.shape[1], em.shape[-1]).to(device)
+                loss = loss + cfg["distill_weight"] * distill_loss(em, soft, mask, cfg["distill_temperature"])
             f = schedule(state["step"], total, warmup)
             optimise(opt, loss, model.parameters(), [lr * f for lr in base_lrs])
             state["step"] += 1

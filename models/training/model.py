@@ -204,7 +204,9 @@ class Tagger(nn.Module):
         return self.proj(self.drop(h))
 
     def loss(self, ids, mask, tags):
-        em = self.emissions(ids, mask)
+        return self.loss_of(self.emissions(ids, mask), mask, tags)
+
+    def loss_of(self, em, mask, tags):
         if self.crf is not None:
             return self.crf.nll(em, tags, mask)
         return nn.functional.cross_entropy(em[mask.bool()], tags[mask.bool()])
@@ -215,6 +217,26 @@ class Tagger(nn.Module):
         if self.crf is not None:
             return self.crf.decode(em, mask)
         return [p[: int(m.sum())].tolist() for p, m in zip(em.argmax(-1), mask)]
+
+
+class Ensemble(nn.Module):
+    """Taggers of one tag set read as one: their emissions and CRF parameters averaged. Used as the
+    teacher that fine-tuning distils into a single network (finetune.attach_teacher_targets)."""
+
+    def __init__(self, taggers):
+        super().__init__()
+        if any(t.crf is None for t in taggers):
+            raise ValueError("an ensemble averages CRF parameters: every tagger needs a CRF")
+        self.taggers = nn.ModuleList(taggers)
+        self.crf = CRF(taggers[0].proj.out_features)
+        with torch.no_grad():
+            for name in ("trans", "start", "end"):
+                getattr(self.crf, name).copy_(torch.stack([getattr(t.crf, name) for t in taggers]).mean(0))
+
+    def emissions(self, ids, mask):
+        return torch.stack([t.emissions(ids, mask) for t in self.taggers]).mean(0)
+
+    predict = Tagger.predict
 
 
 class Exportable(nn.Module):

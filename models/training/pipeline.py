@@ -52,11 +52,15 @@ DEFAULTS = {
     "pretrain_seconds": None,
     # Epochs of intermediate fine-tuning on CMeEE's labels between pre-training and Yidu-S4K (cmeee.py).
     "intermediate_epochs": 2,
+    # Distillation: first fine-tune one teacher per data seed (null: the seed's own batch order), then
+    # the shipped network, which also matches their averaged emissions. `teachers` (best.pt files)
+    # instead distils from taggers trained elsewhere.
+    "teacher_seeds": [], "teachers": [], "distill_weight": 1.0, "distill_temperature": 2.0,
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
          "pretrain_epochs": 1, "pretrain_texts": 40, "pretrain_batch_tokens": 512, "log_steps": 1,
-         "intermediate_epochs": 1, "intermediate_records": 16}
+         "intermediate_epochs": 1, "intermediate_records": 16, "teacher_seeds": [None, 1]}
 
 
 def split(records, dev_size, seed):
@@ -100,6 +104,15 @@ def pretrain_name(cfg):
     elif cfg["pretrain_batch"] != 32:
         name += f"-b{cfg['pretrain_batch']}"
     return name
+
+
+def train_teacher(cfg, data_seed, train, dev, vocab, run_dir, log):
+    """One teacher for distillation, fine-tuned like the student but alone, in its own folder."""
+    name = f"teacher-s{data_seed}" if data_seed is not None else "teacher"
+    teacher_dir = os.path.join(run_dir, name)
+    os.makedirs(teacher_dir, exist_ok=True)
+    cfg = dict(cfg, data_seed=data_seed, teachers=[], teacher_seeds=[])
+    return finetune.run(cfg, train, dev, vocab, teacher_dir, lambda msg: log(f"[{name}] {msg}"))
 
 
 def load_yidu(data_dir):
@@ -201,6 +214,8 @@ def main():
         os.makedirs(inter_dir, exist_ok=True)
         sentences = cmeee.load(args.data)[: cfg.get("intermediate_records")]
         cfg["pretrained"] = cmeee.run(cfg, sentences, vocab, inter_dir, log)
+    if cfg["teacher_seeds"] and not args.checkpoint:
+        cfg["teachers"] = [train_teacher(cfg, seed, train, dev, vocab, run_dir, log) for seed in cfg["teacher_seeds"]]
     if not args.checkpoint:
         best = finetune.run(cfg, train, dev, vocab, run_dir, log)
     if args.no_export:

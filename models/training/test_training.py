@@ -167,6 +167,57 @@ class SoupTest(unittest.TestCase):
         self.assertEqual(kept, [0, 1])
 
 
+class DistillTest(unittest.TestCase):
+    def tiny(self, seed):
+        from finetune import build_tagger
+        from pipeline import SMOKE
+        torch.manual_seed(seed)
+        cfg = dict(DEFAULTS, **SMOKE)
+        cfg.update(device="cpu", pretrained=None, epochs=1, max_steps=2)
+        return cfg, build_tagger(cfg, 40).eval()
+
+    def test_an_ensemble_averages_emissions_and_crf_and_decodes_like_its_member(self):
+        from model import Ensemble
+        _, a = self.tiny(1)
+        _, b = self.tiny(2)
+        ids, mask = torch.randint(1, 40, (3, 9)), torch.ones(3, 9, dtype=torch.long)
+        mask[1, 5:] = 0
+        with torch.no_grad():
+            pair = Ensemble([a, b])
+            self.assertTrue(torch.allclose(pair.emissions(ids, mask), (a.emissions(ids, mask) + b.emissions(ids, mask)) / 2))
+            self.assertTrue(torch.allclose(pair.crf.trans, (a.crf.trans + b.crf.trans) / 2))
+            self.assertEqual(Ensemble([a]).predict(ids, mask), a.predict(ids, mask))
+
+    def test_distillation_loss_is_zero_only_at_the_teachers_distribution(self):
+        from finetune import distill_loss
+        em = torch.randn(2, 5, 13)
+        mask = torch.ones(2, 5, dtype=torch.long)
+        mask[0, 3:] = 0
+        soft = torch.softmax(em / 2, -1)
+        self.assertAlmostEqual(float(distill_loss(em, soft, mask, 2.0)), 0.0, places=5)
+        self.assertGreater(float(distill_loss(torch.randn(2, 5, 13), soft, mask, 2.0)), 0.01)
+        # Padding does not count.
+        noisy = em.clone()
+        noisy[0, 3:] = 100
+        self.assertAlmostEqual(float(distill_loss(noisy, soft, mask, 2.0)), 0.0, places=5)
+
+    def test_fine_tuning_with_teachers_trains_and_keeps_their_vocabulary(self):
+        import finetune
+        cfg, _ = self.tiny(3)
+        text = "患者于2019年3月行腹腔镜下胆囊切除术，术后予头孢曲松抗感染。"
+        vocab = T.build_vocab([text], 1)
+        cfg["max_len"] = 64
+        teacher = finetune.build_tagger(cfg, len(vocab))
+        records = [{"text": text, "entities": [(10, 19, "手术"), (23, 27, "药物")]}] * 4
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "teacher.pt")
+            torch.save({"model": teacher.state_dict(), "cfg": cfg, "vocab": vocab}, path)
+            best = finetune.run(dict(cfg, teachers=[path]), records, records[:1], vocab, d, lambda msg: None)
+            self.assertTrue(os.path.exists(best))
+            with self.assertRaisesRegex(ValueError, "another vocabulary"):
+                finetune.load_tagger(path, vocab + ["新"])
+
+
 class CmeeeTest(unittest.TestCase):
     def test_reads_inclusive_ends_and_keeps_the_outermost_of_nested_entities(self):
         import cmeee
