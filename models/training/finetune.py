@@ -105,8 +105,9 @@ def two_rate_adamw(model, cfg):
 
 
 def init_from(model, path):
-    """The encoder of a pre-trained checkpoint, and the BiGRU and attention too when it has them
-    (after intermediate fine-tuning on CMeEE); the output layer and the CRF always start afresh."""
+    """The encoder of a pre-trained checkpoint, and whatever upper layers it has: the BiGRU and
+    attention after CMeEE (whose output layer and CRF are another tag set's, so these start afresh),
+    all of them after training on the teachers' labels (pseudo.py)."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
     model.bert.load_state_dict(ck["bert"])
     if "upper" in ck:

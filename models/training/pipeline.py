@@ -28,7 +28,9 @@ import text as T  # noqa: E402
 import cmeee  # noqa: E402
 import finetune  # noqa: E402
 import pretrain  # noqa: E402
+import pseudo  # noqa: E402
 from export import export  # noqa: E402
+from model import Ensemble  # noqa: E402
 from quantize import quantize_model  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -56,11 +58,14 @@ DEFAULTS = {
     # the shipped network, which also matches their averaged emissions. `teachers` (best.pt files)
     # instead distils from taggers trained elsewhere.
     "teacher_seeds": [], "teachers": [], "distill_weight": 1.0, "distill_temperature": 2.0,
+    # Epochs on the teachers' labels of the unlabelled texts (CMeEE, Tianchi) before the gold records (pseudo.py).
+    "pseudo_epochs": 0,
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
          "pretrain_epochs": 1, "pretrain_texts": 40, "pretrain_batch_tokens": 512, "log_steps": 1,
-         "intermediate_epochs": 1, "intermediate_records": 16, "teacher_seeds": [None, 1]}
+         "intermediate_epochs": 1, "intermediate_records": 16, "teacher_seeds": [None, 1],
+         "pseudo_epochs": 1, "pseudo_texts": 16}
 
 
 def split(records, dev_size, seed):
@@ -123,11 +128,7 @@ def load_yidu(data_dir):
 
 def write_dev(dev, path):
     """The dev split in Yidu's own format, so `medner eval` can score the shipped model on it."""
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        for r in dev:
-            ents = [{"label_type": l, "start_pos": s, "end_pos": e, "overlap": 0} for s, e, l in r["entities"]]
-            f.write(json.dumps({"originalText": r["text"], "entities": ents}, ensure_ascii=False) + "\n")
-    os.replace(path + ".tmp", path)
+    T.write_yidu(dev, path)
 
 
 def main():
@@ -216,6 +217,15 @@ def main():
         cfg["pretrained"] = cmeee.run(cfg, sentences, vocab, inter_dir, log)
     if cfg["teacher_seeds"] and not args.checkpoint:
         cfg["teachers"] = [train_teacher(cfg, seed, train, dev, vocab, run_dir, log) for seed in cfg["teacher_seeds"]]
+    if cfg["pseudo_epochs"] and not args.checkpoint:
+        if not cfg["teachers"]:
+            raise SystemExit("pseudo_epochs needs teachers (teacher_seeds or teachers) to label the unlabelled texts")
+        teacher = Ensemble([finetune.load_tagger(p, vocab) for p in cfg["teachers"]])
+        dev_texts = {r["text"] for r in dev}
+        texts = [t for t in T.read_unlabelled(args.data) if t.strip() and t not in dev_texts][: cfg.get("pseudo_texts")]
+        pseudo_dir = os.path.join(run_dir, "pseudo")
+        os.makedirs(pseudo_dir, exist_ok=True)
+        cfg["pretrained"] = pseudo.run(cfg, teacher, texts, dev, vocab, pseudo_dir, log)
     if not args.checkpoint:
         best = finetune.run(cfg, train, dev, vocab, run_dir, log)
     if args.no_export:

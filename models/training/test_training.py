@@ -218,6 +218,33 @@ class DistillTest(unittest.TestCase):
                 finetune.load_tagger(path, vocab + ["新"])
 
 
+class PseudoLabelTest(unittest.TestCase):
+    def test_labels_round_trip_and_follow_the_teachers_decoding(self):
+        import pseudo
+        from finetune import build_tagger, make_windows, spans_of
+        from model import Ensemble
+        from pipeline import SMOKE
+        cfg = dict(DEFAULTS, **SMOKE)
+        texts = ["患者行腹腔镜下胆囊切除术。" * 9, "头孢曲松抗感染。"]
+        vocab = T.build_vocab(texts, 1)
+        torch.manual_seed(5)
+        tagger = build_tagger(cfg, len(vocab)).eval()
+        with torch.no_grad():
+            torch.nn.init.normal_(tagger.proj.weight, std=3.0)  # random weights that do tag something
+        records = pseudo.label_texts(Ensemble([tagger]), texts, vocab, 32)
+        self.assertGreater(sum(len(r["entities"]) for r in records), 0)
+        index = {c: i for i, c in enumerate(vocab)}
+        for w in make_windows([{"text": t, "entities": []} for t in texts], index, 32, False):
+            ids = torch.tensor([w["ids"]])
+            spans = set(spans_of(tagger.predict(ids, torch.ones_like(ids))[0], w["start"]))
+            inside = {x for x in records[w["rec"]]["entities"] if w["start"] <= x[0] < w["start"] + len(w["ids"])}
+            self.assertEqual(inside, spans)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "labels.yidu.jsonl")
+            T.write_yidu(records, path)
+            self.assertEqual(T.read_yidu(path), records)
+
+
 class CmeeeTest(unittest.TestCase):
     def test_reads_inclusive_ends_and_keeps_the_outermost_of_nested_entities(self):
         import cmeee

@@ -95,6 +95,15 @@ def read_yidu(path):
     return records
 
 
+def write_yidu(records, path):
+    """Records in Yidu's own JSON lines (what read_yidu reads), written atomically."""
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        for r in records:
+            ents = [{"label_type": l, "start_pos": s, "end_pos": e, "overlap": 0} for s, e, l in r["entities"]]
+            f.write(json.dumps({"originalText": r["text"], "entities": ents}, ensure_ascii=False) + "\n")
+    os.replace(path + ".tmp", path)
+
+
 def read_unlabelled(data_dir):
     """All medical text usable for pre-training and vocabulary: never the Yidu test set."""
     texts = []

@@ -1,0 +1,48 @@
+"""Distillation through unlabelled text: the teachers' ensemble labels the CMeEE and Tianchi texts
+with Yidu's six types, and the network trains on those labels (`pseudo_epochs`) before it
+fine-tunes on the gold records. Everything the ensemble knows reaches the network this way, not
+only what it says about the 900 training records. Labels are cached; the stage resumes per epoch.
+"""
+import os
+import time
+
+import torch
+
+import text as T
+from finetune import batches, make_windows, run as finetune_run, spans_of
+
+
+@torch.no_grad()
+def label_texts(teacher, texts, vocab, max_len, batch_tokens=8192):
+    """Records {"text", "entities"} with the teacher's decoded spans, windows cut as everywhere else."""
+    teacher.eval()
+    index = {c: i for i, c in enumerate(vocab)}
+    records = [{"text": t, "entities": []} for t in texts]
+    for ids, mask, _, ws in batches(make_windows(records, index, max_len, with_gold=False), batch_tokens, False, None):
+        for w, path in zip(ws, teacher.predict(ids, mask)):
+            records[w["rec"]]["entities"].extend(spans_of(path, w["start"]))
+    for r in records:
+        r["entities"].sort()
+    return records
+
+
+def run(cfg, teacher, texts, dev, vocab, run_dir, log):
+    """cfg['pseudo_epochs'] epochs on the teacher's labels of `texts`, from cfg['pretrained']; returns
+    an init checkpoint with every layer, the output layer and CRF included (the tag set is Yidu's)."""
+    labels_path = os.path.join(run_dir, "labels.yidu.jsonl")
+    if not os.path.exists(labels_path):
+        t0 = time.time()
+        records = label_texts(teacher, texts, vocab, cfg["max_len"])
+        T.write_yidu(records, labels_path)
+        log(f"pseudo-labels: {sum(len(r['entities']) for r in records):,} entities in {len(records):,} texts, "
+            f"{time.time() - t0:.0f} s")
+    records = T.read_yidu(labels_path)
+    stage = dict(cfg, epochs=cfg["pseudo_epochs"], patience=cfg["pseudo_epochs"], teachers=[], data_seed=None)
+    finetune_run(stage, records, dev, vocab, run_dir, lambda msg: log(f"[pseudo] {msg}"))
+    # The last epoch, not the best on dev: this stage prepares the network, dev picks later.
+    state = torch.load(os.path.join(run_dir, "last.pt"), map_location="cpu", weights_only=False)["model"]
+    out = os.path.join(run_dir, "encoder.pt")
+    torch.save({"bert": {k[len("bert."):]: v for k, v in state.items() if k.startswith("bert.")},
+                "upper": {k: v for k, v in state.items() if not k.startswith("bert.")}}, out + ".tmp")
+    os.replace(out + ".tmp", out)
+    return out
