@@ -57,9 +57,9 @@ DEFAULTS = {
     # Distillation: first fine-tune one teacher per data seed (null: the seed's own batch order), then
     # the shipped network, which also matches their averaged emissions. `teachers` (best.pt files)
     # instead distils from taggers trained elsewhere.
-    "teacher_seeds": [], "teachers": [], "distill_weight": 1.0, "distill_temperature": 2.0,
+    "teacher_seeds": [None, 21, 22, 23], "teachers": [], "distill_weight": 1.0, "distill_temperature": 2.0,
     # Epochs on the teachers' labels of the unlabelled texts (CMeEE, Tianchi) before the gold records (pseudo.py).
-    "pseudo_epochs": 0,
+    "pseudo_epochs": 1,
 }
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
