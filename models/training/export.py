@@ -67,7 +67,11 @@ def export(best_path, out_dir, data_summary, name=None):
                             "batch": cfg["pretrain_batch"], "batchTokens": cfg.get("pretrain_batch_tokens"),
                             "positionInit": cfg.get("pos_init", "normal")}} if cfg.get("pretrained") else {})
         | ({"intermediate": {"data": "CMeEE (CHIP 2020) train + validation, research use only",
-                             "epochs": cfg["intermediate_epochs"]}} if cfg.get("intermediate_epochs") else {}),
+                             "epochs": cfg["intermediate_epochs"]}} if cfg.get("intermediate_epochs") else {})
+        | ({"distillation": {"teachers": len(cfg["teachers"]), "weight": cfg["distill_weight"],
+                             "temperature": cfg["distill_temperature"], "pseudoLabelEpochs": cfg.get("pseudo_epochs", 0),
+                             "pseudoLabelData": "CMeEE and Tianchi texts labelled by the teachers"}}
+           if cfg.get("teachers") else {}),
     }
     _write_json(os.path.join(out_dir, "model.json"), meta)
     _write_parity(model, index, os.path.join(out_dir, "parity.json"))
