@@ -1,7 +1,7 @@
 """Distillation through unlabelled text: the teachers' ensemble labels the CMeEE and Tianchi texts
 with Yidu's six types, and the network trains on those labels (`pseudo_epochs`) before it
-fine-tunes on the gold records. Everything the ensemble knows reaches the network this way, not
-only what it says about the 900 training records. Labels are cached; the stage resumes per epoch.
+fine-tunes on the gold records, so the network learns what the ensemble says about 21,000 more
+texts, not only about the 900 training records. Labels are cached; the stage resumes per epoch.
 """
 import os
 import time
@@ -10,6 +10,7 @@ import torch
 
 import text as T
 from finetune import batches, make_windows, run as finetune_run, spans_of
+from loop import save_atomic
 
 
 @torch.no_grad()
@@ -42,7 +43,6 @@ def run(cfg, teacher, texts, dev, vocab, run_dir, log):
     # The last epoch, not the best on dev: this stage prepares the network, dev picks later.
     state = torch.load(os.path.join(run_dir, "last.pt"), map_location="cpu", weights_only=False)["model"]
     out = os.path.join(run_dir, "encoder.pt")
-    torch.save({"bert": {k[len("bert."):]: v for k, v in state.items() if k.startswith("bert.")},
-                "upper": {k: v for k, v in state.items() if not k.startswith("bert.")}}, out + ".tmp")
-    os.replace(out + ".tmp", out)
+    save_atomic({"bert": {k[len("bert."):]: v for k, v in state.items() if k.startswith("bert.")},
+                 "upper": {k: v for k, v in state.items() if not k.startswith("bert.")}}, out)
     return out
