@@ -30,7 +30,6 @@ import finetune  # noqa: E402
 import pretrain  # noqa: E402
 import pseudo  # noqa: E402
 from export import export  # noqa: E402
-from model import Ensemble  # noqa: E402
 from quantize import quantize_model  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -220,12 +219,11 @@ def main():
     if cfg["pseudo_epochs"] and not args.checkpoint:
         if not cfg["teachers"]:
             raise SystemExit("pseudo_epochs needs teachers (teacher_seeds or teachers) to label the unlabelled texts")
-        teacher = Ensemble([finetune.load_tagger(p, vocab) for p in cfg["teachers"]])
         dev_texts = {r["text"] for r in dev}
         texts = [t for t in T.read_unlabelled(args.data) if t.strip() and t not in dev_texts][: cfg.get("pseudo_texts")]
         pseudo_dir = os.path.join(run_dir, "pseudo")
         os.makedirs(pseudo_dir, exist_ok=True)
-        cfg["pretrained"] = pseudo.run(cfg, teacher, texts, dev, vocab, pseudo_dir, log)
+        cfg["pretrained"] = pseudo.run(cfg, texts, dev, vocab, pseudo_dir, log)
     if not args.checkpoint:
         best = finetune.run(cfg, train, dev, vocab, run_dir, log)
     if args.no_export:

@@ -9,8 +9,9 @@ import time
 import torch
 
 import text as T
-from finetune import batches, make_windows, run as finetune_run, spans_of
+from finetune import batches, load_tagger, make_windows, run as finetune_run, spans_of
 from loop import save_atomic
+from model import Ensemble
 
 
 @torch.no_grad()
@@ -27,12 +28,14 @@ def label_texts(teacher, texts, vocab, max_len, batch_tokens=8192):
     return records
 
 
-def run(cfg, teacher, texts, dev, vocab, run_dir, log):
-    """cfg['pseudo_epochs'] epochs on the teacher's labels of `texts`, from cfg['pretrained']; returns
-    an init checkpoint with every layer, the output layer and CRF included (the tag set is Yidu's)."""
+def run(cfg, texts, dev, vocab, run_dir, log):
+    """cfg['pseudo_epochs'] epochs on the labels that the ensemble of cfg['teachers'] gives `texts`,
+    from cfg['pretrained']; returns an init checkpoint with every layer, the output layer and CRF
+    included (the tag set is Yidu's). The teachers are loaded only while the labels are not cached."""
     labels_path = os.path.join(run_dir, "labels.yidu.jsonl")
     if not os.path.exists(labels_path):
         t0 = time.time()
+        teacher = Ensemble([load_tagger(p, vocab) for p in cfg["teachers"]])
         records = label_texts(teacher, texts, vocab, cfg["max_len"])
         T.write_yidu(records, labels_path)
         log(f"pseudo-labels: {sum(len(r['entities']) for r in records):,} entities in {len(records):,} texts, "
