@@ -39,6 +39,9 @@ async function buildTests() {
     // Test-only dependencies (mocha, fast-check) resolve from node_modules at run time.
     packages: 'external',
   });
+  // Programs the tests run in a child process (under strace, say), each beside its inference worker.
+  await esbuild.build({ ...common, entryPoints: ['test/unit/probes/*.ts'], outdir: 'out/test/unit/probes' });
+  await esbuild.build({ ...common, entryPoints: ['src/core/runnerWorker.ts'], outfile: 'out/test/unit/probes/runnerWorker.js' });
 }
 
 async function buildIntegration() {

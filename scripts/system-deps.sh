@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 /usr/bin/python3 -c 'import torch, onnx, numpy, jieba' 2>/dev/null || need+=(python3-torch python3-onnx python3-numpy python3-jieba)
 dpkg -s libopenblas0-openmp >/dev/null 2>&1 || need+=(libopenblas0-openmp)
+# The privacy test watches ONNX Runtime's system calls.
+command -v strace >/dev/null 2>&1 || need+=(strace)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -70,7 +70,7 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
   const stateDir = path.join(outDir, STATE_DIR);
   await fs.mkdir(path.join(stateDir, 'results'), { recursive: true });
   const manifestPath = path.join(stateDir, 'manifest.json');
-  const manifest = await readManifest(manifestPath, engine.meta.sha256);
+  const manifest = await readManifest(manifestPath, engine.meta.key);
   // Exports name documents relative to the folder they were found in (a named file: its own folder),
   // so an output folder means the same on another machine.
   const files: string[] = [];

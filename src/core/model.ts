@@ -11,8 +11,14 @@ export interface ModelMeta {
   dir: string;
   onnxPath: string;
   name: string;
-  /** sha256 of the ONNX file: identifies the model whose results a batch run may reuse. */
+  /** sha256 of the ONNX file, as model.json states it (checked against the file at load). */
   sha256: string;
+  /**
+   * What a result depends on: the ONNX file's hash and every part of model.json that changes the
+   * entities (tags, vocabulary, normalization, CRF, window length, labels). Results stored under one
+   * key are reused only by a model with the same key.
+   */
+  key: string;
   maxLength: number;
   tags: string[];
   labels: { name: string; alias: string }[];
@@ -77,17 +83,23 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
     throw new ModelError(`model ${dir} has no int8 variant: create it with models/training/quantize.py ${dir}`);
   }
   if (typeof onnx?.file !== 'string') fail('"onnx.file" is missing');
+  // Without it a corrupt or swapped graph would load unnoticed, and two such models could not be told apart.
+  if (typeof onnx!.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(onnx!.sha256)) fail(`"onnx${precision === 'int8' ? '.int8' : ''}.sha256" must be the ONNX file's sha256 (64 hex digits)`);
   const onnxPath = path.join(dir, onnx!.file as string);
-  if (verifyChecksum) verifyOnnx(onnxPath, onnx!.sha256);
+  const sha256 = onnx!.sha256 as string;
+  if (verifyChecksum) verifyOnnx(onnxPath, sha256);
+  const key = createHash('sha256')
+    .update(JSON.stringify([sha256, raw.maxLength, raw.tags, raw.labels, raw.vocab, raw.normalization, raw.crf]))
+    .digest('hex');
   return {
     dir, onnxPath, maxLength: maxLength as number, tags, labels, vocab, normalization: norm, crf,
-    sha256: typeof onnx!.sha256 === 'string' ? onnx!.sha256 : '',
+    sha256, key,
     name: typeof raw.name === 'string' ? raw.name : path.basename(dir),
     metrics: raw.metrics,
   };
 }
 
-function verifyOnnx(onnxPath: string, sha256: unknown): void {
+function verifyOnnx(onnxPath: string, sha256: string): void {
   let bytes: Buffer;
   try {
     bytes = readFileSync(onnxPath);
@@ -95,7 +107,7 @@ function verifyOnnx(onnxPath: string, sha256: unknown): void {
     throw new ModelError(`cannot read model file ${onnxPath}: ${(e as Error).message}`);
   }
   const actual = createHash('sha256').update(bytes).digest('hex');
-  if (typeof sha256 === 'string' && actual !== sha256) {
+  if (actual !== sha256) {
     throw new ModelError(`model file ${onnxPath} does not match its metadata (sha256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…): it is corrupt, truncated or from another export`);
   }
 }

@@ -1,6 +1,7 @@
 /** The ONNX session: created once per model, run on padded batches of token ids. */
 import type * as Ort from 'onnxruntime-node';
 import { ModelError, type ModelMeta } from './model';
+import { loadOrt } from './ort';
 
 export interface RunnerOptions {
   /** Intra-op threads; 0 lets onnxruntime choose. */
@@ -18,10 +19,9 @@ export class OnnxRunner {
 
   static async create(meta: Pick<ModelMeta, 'onnxPath' | 'tags'>, options: RunnerOptions = {}): Promise<OnnxRunner> {
     // Imported lazily: the native binding costs ~100 ms and is not needed until the first run.
-    const ort = await import('onnxruntime-node');
+    const ort = await loadOrt();
     // Its warnings are not the user's to act on, and they break the CLI's one line per problem on
-    // stderr: e.g. where the home folder is read-only, every run warned that it could not persist
-    // a telemetry id. Errors still arrive as exceptions.
+    // stderr. Errors still arrive as exceptions.
     ort.env.logLevel = 'error';
     let session: Ort.InferenceSession;
     try {

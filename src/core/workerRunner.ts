@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EmissionRunner } from './engine';
 import { ModelError, type ModelMeta } from './model';
+import { disableOrtTelemetry } from './ort';
 import type { RunnerOptions } from './runner';
 
 export type WorkerRequest = { type: 'run'; id: number; batch: Int32Array[] } | { type: 'dispose' };
@@ -36,6 +37,8 @@ export class WorkerRunner implements EmissionRunner {
 
   /** @param script the bundled runnerWorker.js (beside the bundle that uses this class by default) */
   static create(meta: ModelMeta, options: RunnerOptions = {}, script = path.join(__dirname, 'runnerWorker.js')): Promise<WorkerRunner> {
+    // Here, not in the worker: only the main thread's assignment reaches the process environment.
+    disableOrtTelemetry();
     const worker = new Worker(script, { workerData: { meta: { onnxPath: meta.onnxPath, tags: meta.tags }, options } });
     return new Promise((resolve, reject) => {
       const onMessage = (msg: WorkerReply) => {

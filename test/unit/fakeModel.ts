@@ -9,7 +9,7 @@ const TAGS = ['O', 'B-疾病和诊断', 'I-疾病和诊断'];
 
 export function meta(maxLength: number): ModelMeta {
   return {
-    dir: '', onnxPath: '', name: 'fake', sha256: 'fake', maxLength, tags: TAGS, vocab: VOCAB, metrics: {},
+    dir: '', onnxPath: '', name: 'fake', sha256: 'fake', key: 'fake', maxLength, tags: TAGS, vocab: VOCAB, metrics: {},
     labels: [{ name: '疾病和诊断', alias: 'disease' }],
     normalization: {
       unit: 'codepoint', fullwidthAscii: { from: 0xff01, to: 0xff5e, offset: 0xfee0 }, lowercaseAscii: true,

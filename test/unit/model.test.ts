@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -64,8 +65,22 @@ describe('model loading', function () {
   });
 
   it('reports an ONNX file that is not a model', async () => {
-    const dir = modelCopy((m) => ((m.onnx as Record<string, unknown>).sha256 = undefined), Buffer.from('not an onnx model'));
+    const garbage = Buffer.from('not an onnx model');
+    const dir = modelCopy((m) => ((m.onnx as Record<string, unknown>).sha256 = createHash('sha256').update(garbage).digest('hex')), garbage);
     await assert.rejects(NerEngine.load(dir), (e: Error) => e instanceof ModelError && /cannot load model/.test(e.message));
+  });
+
+  it('refuses metadata without the ONNX file\'s sha256', () => {
+    const dir = modelCopy((m) => ((m.onnx as Record<string, unknown>).sha256 = undefined));
+    assert.throws(() => loadModelMeta(dir), (e: Error) => e instanceof ModelError && /"onnx.sha256" must be/.test(e.message));
+  });
+
+  it('keys results by the ONNX file and every part of model.json that changes them', () => {
+    const base = loadModelMeta(modelCopy(() => undefined)).key;
+    assert.equal(loadModelMeta(modelCopy((m) => (m.metrics = { note: 'edited' }))).key, base, 'metrics do not change results');
+    assert.notEqual(loadModelMeta(modelCopy((m) => ((m.crf as { end: number[] }).end[0] += 1))).key, base);
+    assert.notEqual(loadModelMeta(modelCopy((m) => (m.maxLength = (m.maxLength as number) - 1))).key, base);
+    assert.notEqual(loadModelMeta(modelCopy((m) => ((m.vocab as string[])[5] = '\u{20000}'))).key, base);
   });
 
   it('reports metadata listing more tags than the ONNX graph emits', async () => {
