@@ -194,11 +194,15 @@ async function labelFolder(
   }
 }
 
+/** Set by the first Ctrl-C or SIGTERM; from then on the process only winds down. */
+let interrupted = false;
+
 /** Ctrl-C / SIGTERM abort the run (so outputs are committed or removed cleanly) instead of killing it. */
 function onInterrupt(message: string): { signal: AbortSignal; dispose(): void } {
   const abort = new AbortController();
   const onSignal = () => {
-    if (!abort.signal.aborted) {
+    if (!interrupted) {
+      interrupted = true;
       abort.abort(new Error(message));
       return;
     }
@@ -211,7 +215,10 @@ function onInterrupt(message: string): { signal: AbortSignal; dispose(): void } 
   process.on('SIGTERM', onSignal);
   return {
     signal: abort.signal,
+    // Once interrupted, the handlers stay until the process exits: removed while the run winds
+    // down, a second signal would take its default action and kill the process mid-cleanup.
     dispose: () => {
+      if (interrupted) return;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
@@ -353,5 +360,8 @@ main(process.argv.slice(2)).then(
     else if (err instanceof ModelError) process.stderr.write(`medner: model error: ${err.message}\n`);
     else process.stderr.write(`medner: ${err.message ?? String(e)}\n`);
     process.exitCode = 2;
+    // The interrupt is reported: a further signal must neither repeat it nor kill the process with
+    // the signal's status, so nothing is left to wait for.
+    if (interrupted) process.exit(2);
   },
 );
