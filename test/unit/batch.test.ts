@@ -66,7 +66,7 @@ describe('labelBatch', () => {
     assert.equal(runner.batches.flat().length, 2, 'only the changed and the new file went through the model');
     const docs = parseDocuments(readFileSync(path.join(out, 'annotations.jsonl'), 'utf8'));
     assert.equal(docs.find((d) => d.path.endsWith('r000.txt'))!.text, '改过了：病');
-    const other = { ...meta(64), sha256: 'another model' };
+    const other = { ...meta(64), sha256: 'another model', key: 'another model' };
     const fresh = await labelBatch(new NerEngine(other, new RuleRunner()), [path.join(dir, 'in')], options(out));
     assert.equal(fresh.reused, 0);
   });
