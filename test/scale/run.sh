@@ -4,7 +4,8 @@
 #   1. a job array of 3 `medner label --shard` tasks, then `merge` as an afterok job: the merged file
 #      is byte-identical to one unsharded `medner label` of the same corpus;
 #   2. the same with one array task cancelled: Slurm never starts the afterok merge, and a merge run
-#      anyway (afterany) over the parts that exist refuses, with a message, and writes nothing.
+#      anyway (afterany) over the parts that exist refuses, with a message, and writes nothing;
+#      rerunning the missing task alone, then merging, gives the unsharded output again.
 # Needs root (npm run deps installs slurm-wlm and munge) and a built dist/ (npm run build).
 set -euo pipefail
 
@@ -129,4 +130,15 @@ if [ "$state" != FAILED ] || [ -e "$work/cut/merged.jsonl" ]; then
 fi
 grep -E '^medner: .*missing' "$log" >/dev/null || fail "merge refused, but without a medner: line that says what is missing: $(cat "$log")"
 echo "test:scale: ok: task 2 cancelled: the afterok merge never ran, the afterany merge refused ($(grep -m1 '^medner:' "$log")) in $((SECONDS - t0)) s" >&2
+
+# The recovery docs/scale-out.md gives: rerun the missing task alone, with the same N, then merge.
+t0=$SECONDS
+rerun=$(sbatch --parsable --job-name=label-rerun --chdir="$work" --output="$tmp/jobs/%x-%A_%a.out" \
+  --array=2 "$sbatch_script" label "$corpus" "cut/parts" "$shards")
+merge=$(sbatch --parsable --job-name=merge-rerun --chdir="$work" --output="$tmp/jobs/%x-%j.out" \
+  --dependency=afterok:"$rerun" "$sbatch_script" merge "cut/parts" "cut/merged.jsonl")
+wait_done "$merge"
+[ "$(field "$merge" JobState)" = COMPLETED ] || fail "the merge after rerunning task 2 ended $(field "$merge" JobState) (exit $(field "$merge" ExitCode))"
+cmp -- "$work/unsharded.jsonl" "$work/cut/merged.jsonl" || fail "the merge after rerunning task 2 differs from the unsharded run"
+echo "test:scale: ok: task 2 rerun alone (--array=2), then merged: byte-identical in $((SECONDS - t0)) s" >&2
 echo "test:scale: passed in $((SECONDS - started)) s" >&2
