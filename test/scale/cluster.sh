@@ -76,23 +76,27 @@ EOF
   slurmd -D -N medner -f "$SLURM_CONF" >"$d/log/slurmd.out" 2>&1 &
   SLURMD_PID=$!
 
-  local state=""
-  for ((i = 0; i < 300; i++)); do
-    state=$(sinfo -h -n medner -o %T 2>/dev/null || true)
-    [ "$state" = idle ] && break
+  local state="" deadline=$((SECONDS + 60))
+  until [ "$state" = idle ]; do
+    ((SECONDS < deadline)) || { cluster_log "the node is not idle after 60 s (state: ${state:-none})"; return 1; }
+    local daemon
+    for daemon in SLURMCTLD SLURMD; do
+      local pid_var=${daemon}_PID
+      kill -0 "${!pid_var}" 2>/dev/null || { cluster_log "${daemon,,} exited: $(tail -n 3 "$d/log/${daemon,,}.out")"; return 1; }
+    done
     sleep 0.2
+    # A client retries an absent controller for a while: bound each call.
+    state=$(timeout 10 sinfo -h -n medner -o %T 2>/dev/null || true)
   done
-  [ "$state" = idle ] || { cluster_log "the node never became idle (state: ${state:-none})"; return 1; }
 }
 
 # Ends jobs, daemons and any process left with this cluster's mark, each by its id.
 cluster_stop() {
   [ -n "${CLUSTER_DIR:-}" ] || return 0
-  if [ -n "${SLURMCTLD_PID:-}" ]; then
-    scancel --quiet --full --user=root 2>/dev/null || true
-    local i
-    for ((i = 0; i < 50; i++)); do
-      [ -z "$(squeue -h -t RUNNING,COMPLETING,CONFIGURING -o %i 2>/dev/null)" ] && break
+  if [ -n "${SLURMCTLD_PID:-}" ] && kill -0 "$SLURMCTLD_PID" 2>/dev/null; then
+    timeout 10 scancel --quiet --full --user=root 2>/dev/null || true
+    local deadline=$((SECONDS + 10))
+    while ((SECONDS < deadline)) && [ -n "$(timeout 5 squeue -h -t RUNNING,COMPLETING,CONFIGURING -o %i 2>/dev/null)" ]; do
       sleep 0.2
     done
   fi
