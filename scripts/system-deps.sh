@@ -8,10 +8,20 @@ need=()
 dpkg -s libopenblas0-openmp >/dev/null 2>&1 || need+=(libopenblas0-openmp)
 # The privacy test watches ONNX Runtime's system calls.
 command -v strace >/dev/null 2>&1 || need+=(strace)
+# npm run test:scale runs a one-node Slurm cluster (slurmctld, slurmd, munged).
+dpkg -s slurm-wlm >/dev/null 2>&1 || need+=(slurm-wlm)
+dpkg -s munge >/dev/null 2>&1 || need+=(munge)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
+  # The test starts its own daemons: keep the packages' init scripts from starting system-wide
+  # munged/slurmd (a container's policy-rc.d usually does this already).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
