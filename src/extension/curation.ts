@@ -30,7 +30,7 @@ interface Live {
   key?: string;
   /** Written to (or read from) the store: later changes are saved too. */
   persisted: boolean;
-  /** Its record could not be read: it is not overwritten until a person fixes or deletes it. */
+  /** Its record was refused (unreadable, invalid, or the document leads out of the folder): it is not overwritten until a person fixes it. */
   unreadable?: string;
   loading?: Promise<void>;
   saveTimer?: ReturnType<typeof setTimeout>;
@@ -91,6 +91,13 @@ export class Curation implements vscode.Disposable {
 
   private async load(live: Live): Promise<void> {
     if (!live.store || live.key === undefined) return;
+    // A document reached through a link out of the folder is not curated here at all.
+    const outside = await live.store.refusal(live.key).catch((e: Error) => e.message);
+    if (outside) {
+      live.unreadable = outside;
+      this.log.warn(`${live.doc.uri.fsPath}: ${outside}`);
+      return;
+    }
     try {
       const record = await live.store.read(live.key);
       if (!record || this.live.get(live.doc.uri.toString()) !== live) return;
@@ -181,7 +188,7 @@ export class Curation implements vscode.Disposable {
     const { session } = this.open(doc);
     const live = this.live.get(doc.uri.toString())!;
     if (live.unreadable) {
-      void vscode.window.showErrorMessage(`MedNER: the curation record of ${live.key} cannot be read (${live.unreadable}); fix or delete it, then reopen the document.`);
+      void vscode.window.showErrorMessage(`MedNER: cannot curate ${live.key}: ${live.unreadable}. Fix or delete its record (or the link), then reopen the document.`);
       return false;
     }
     if (!run(session)) return false;

@@ -13,10 +13,12 @@ const NEARBY = 2048;
  * The work one re-anchoring may do, in candidate positions scored (a unit each) and characters
  * scanned for a term (SCAN_CHARS a unit): linear in the text, so an adversarial record (thousands of
  * entities of one term found everywhere, none with its context) cannot hold the extension host for
- * minutes. A real document changed on disk stays far below it: most entities are found where expected.
+ * minutes; and at most WORK_MAX (about a second), however long the text. A real document changed on
+ * disk stays far below it: most entities are found where expected, the rest by a threshold search.
  */
 const WORK_BASE = 1_000_000;
 const WORK_PER_CHAR = 20;
+const WORK_MAX = 20_000_000;
 const SCAN_CHARS = 64;
 
 /** A replacement of code points [start, end) of the old text by `text`. */
@@ -51,7 +53,7 @@ export class Finder {
     limit?: number,
   ) {
     this.map = new OffsetMap(text);
-    this.limit = limit ?? WORK_BASE + WORK_PER_CHAR * text.length;
+    this.limit = limit ?? Math.min(WORK_MAX, WORK_BASE + WORK_PER_CHAR * text.length);
   }
 
   /** Counts `n` units of work; false (and nothing counted) when they would pass the limit. */
