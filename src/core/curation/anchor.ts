@@ -40,7 +40,7 @@ type Span = { start: number; end: number };
  * Looks for entities' texts in one text: each term's occurrences are listed once (one scan of the
  * text per distinct term, not one per entity), and the work done is counted against a limit.
  */
-export class Finder {
+class Finder {
   readonly map: OffsetMap;
   readonly limit: number;
   /** Work done so far, in the units of the limit. */

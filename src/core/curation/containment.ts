@@ -30,8 +30,12 @@ export async function realpathOf(target: string): Promise<string> {
 
 /** `target` is `folder` or inside it, both taken through their links. */
 export async function isInside(folder: string, target: string): Promise<boolean> {
-  const rel = path.relative(await realpathOf(folder), await realpathOf(target));
-  return rel === '' || (!rel.startsWith('..' + path.sep) && rel !== '..' && !path.isAbsolute(rel));
+  return !escapes(path.relative(await realpathOf(folder), await realpathOf(target)));
+}
+
+/** A relative path that leads out of its folder (a file named `..x` does not). */
+function escapes(rel: string): boolean {
+  return rel === '..' || rel.startsWith('..' + path.sep) || path.isAbsolute(rel);
 }
 
 /**
@@ -40,7 +44,7 @@ export async function isInside(folder: string, target: string): Promise<boolean>
  */
 export async function ownFolder(root: string, dir: string): Promise<void> {
   const rel = path.relative(root, dir);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${dir} is outside the workspace folder ${root}; nothing was written`);
+  if (escapes(rel)) throw new Error(`${dir} is outside the workspace folder ${root}; nothing was written`);
   let at = root;
   for (const step of rel ? rel.split(path.sep) : []) {
     at = path.join(at, step);
