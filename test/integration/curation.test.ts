@@ -319,14 +319,16 @@ describe('MedNER curation', function () {
     writeFileSync(path.join(store, 'planted-outside.txt.json'), record(path.relative(root, path.join(outside, 'secret.txt')).split(path.sep).join('/'), 6));
     writeFileSync(path.join(root, 'planted-far.txt'), text);
     writeFileSync(path.join(store, 'planted-far.txt.json'), record('planted-far.txt', 100_000_000));
+    writeFileSync(path.join(root, 'planted-good.txt'), text);
+    writeFileSync(path.join(store, 'planted-good.txt.json'), record('planted-good.txt', 6));
     c.curation.reloadIndex();
     const keys = (await c.curation.documents()).map((d) => d.key);
     assert.ok(!keys.some((k) => k.includes('..')), keys.join(', '));
     // The one with a bad entity is listed (its text is not read for the view), but never placed: the export leaves it out, and ends.
     const dir = mkdtempSync(path.join(tmpdir(), 'medner-planted-'));
-    const written = await vscode.commands.executeCommand<string[]>('medner.exportCurated', { scope: 'done', format: 'conll', target: dir, labelNames: 'chinese' });
-    const exported = written.map((f) => readFileSync(f, 'utf8')).join('\n');
-    assert.ok(!exported.includes('planted'), 'neither planted record is exported');
+    const [written] = await vscode.commands.executeCommand<string[]>('medner.exportCurated', { scope: 'done', format: 'jsonl', target: dir });
+    const exported = readFileSync(written, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; entities: unknown[] });
+    assert.deepEqual(exported.filter((d) => d.path.includes('planted') || d.path.includes('secret')).map((d) => [d.path, d.entities.length]), [['planted-good.txt', 1]]);
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'planted-far.txt'));
     c.curation.open(doc);
     await c.curation.open(doc).ready;
@@ -340,7 +342,7 @@ describe('MedNER curation', function () {
     assert.equal(c.curation.setStatus(note, 'done'), true);
     await c.curation.flushAll();
     assert.deepEqual(readdirSync(outside), ['secret.txt'], 'nothing written outside the workspace');
-    for (const planted of ['planted-outside.txt.json', 'planted-far.txt.json', 'linked']) rmSync(path.join(store, planted));
+    for (const planted of ['planted-outside.txt.json', 'planted-far.txt.json', 'planted-good.txt.json', 'linked']) rmSync(path.join(store, planted));
     c.curation.reloadIndex();
   });
 
