@@ -18,7 +18,7 @@ const NEARBY = 2048;
  */
 const WORK_BASE = 1_000_000;
 const WORK_PER_CHAR = 20;
-const WORK_MAX = 20_000_000;
+const WORK_MAX = 10_000_000;
 const SCAN_CHARS = 64;
 
 /** A replacement of code points [start, end) of the old text by `text`. */
