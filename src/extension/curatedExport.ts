@@ -38,6 +38,15 @@ export async function goldDocuments(c: Controller, scope: 'done' | 'all'): Promi
     let encoding: DocumentResult['encoding'] = 'utf-8';
     if (open) text = open.getText();
     else {
+      // Only a plain file is read: a FIFO would block the export forever.
+      const unreadable = await fs.stat(indexed.uri.fsPath).then(
+        (s) => (s.isFile() ? undefined : 'not a regular file'),
+        (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? 'it no longer exists' : e.message),
+      );
+      if (unreadable) {
+        c.log.warn(`${indexed.key}: cannot read the document (${unreadable}); left out`);
+        continue;
+      }
       const decoded = decodeBuffer(await fs.readFile(indexed.uri.fsPath).catch(() => new Uint8Array([0])));
       if ('error' in decoded) {
         c.log.warn(`${indexed.key}: cannot read the document (${decoded.error}); left out`);

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -347,6 +348,16 @@ describe('curation store containment', () => {
     assert.deepEqual(readdirSync(path.join(outside, 'annotations')), ['a.txt.json'], 'nothing written outside');
     await store.save('c.txt', TEXT, predicted(), 'todo');
     assert.deepEqual((await store.list()).map((r) => r.path), ['c.txt']);
+  });
+
+  it('never opens a record file that is not a plain file (a FIFO would block the read forever)', async () => {
+    const store = new CurationStore(root);
+    await store.save('ok.txt', TEXT, predicted(), 'todo');
+    execFileSync('mkfifo', [path.join(root, '.medner', 'annotations', 'fifo.txt.json')]);
+    const errors: string[] = [];
+    assert.deepEqual((await store.list((file, e) => errors.push(e.message))).map((r) => r.path), ['ok.txt']);
+    assert.deepEqual(errors, [`${path.join(root, '.medner', 'annotations', 'fifo.txt.json')} is not a regular file; record refused`]);
+    await assert.rejects(store.read('fifo.txt'), /fifo\.txt\.json is not a regular file; record refused/);
   });
 
   it('refuses a record whose hash matches but whose entities do not lie on the text', async () => {

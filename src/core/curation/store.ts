@@ -50,13 +50,19 @@ export class CurationStore {
 
   async read(key: string): Promise<CurationRecord | undefined> {
     const file = this.fileOf(key);
-    const content = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    const content = await this.readRecordFile(file).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return undefined;
       throw e;
     });
-    if (content === undefined) return undefined;
+    return content === undefined ? undefined : this.checked(parseRecord(content, file), file);
+  }
+
+  /** A record file's content, once it is known to be a plain file inside the folder (a FIFO would block the read forever). */
+  private async readRecordFile(file: string): Promise<string> {
+    const stat = await fs.stat(file);
     if (!(await isInside(this.root, file))) throw new Error(`${file} leads outside the workspace folder; record refused`);
-    return this.checked(parseRecord(content, file), file);
+    if (!stat.isFile()) throw new Error(`${file} is not a regular file; record refused`);
+    return fs.readFile(file, 'utf8');
   }
 
   /** The record of `key` placed on `text` (the document as it is now). */
@@ -104,8 +110,7 @@ export class CurationStore {
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
       const file = path.join(this.dir, name);
       try {
-        if (!(await isInside(this.root, file))) throw new Error(`${file} leads outside the workspace folder; record refused`);
-        out.push(await this.checked(parseRecord(await fs.readFile(file, 'utf8'), file), file));
+        out.push(await this.checked(parseRecord(await this.readRecordFile(file), file), file));
       } catch (e) {
         onError(file, e as Error);
       }
