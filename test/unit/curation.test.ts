@@ -207,6 +207,18 @@ describe('re-anchoring at scale', () => {
     assert.ok(placed.unsearched > 0, 'the limit was reached, and it says how many entities it left');
   });
 
+  it('bounds the work of an edit that touches 10,000 entities of one term found everywhere', () => {
+    const text = '发热'.repeat(50_000);
+    const entities: CuratedEntity[] = Array.from({ length: 10_000 }, (_, i) => ({ start: 10 * i, end: 10 * i + 2, label: '疾病和诊断', text: '发热', status: 'accepted' }));
+    // The whole text replaced by itself with one character changed in every other pair: every entity is touched, none keeps its context.
+    const changed = text.replace(/发热发热/g, '发热发冷');
+    const change = new TextChange(text, changed, [{ start: 0, end: text.length, text: changed }]);
+    const moved = applyEdits(entities, change);
+    assert.equal(moved.length, 10_000);
+    for (const e of moved) assert.ok(e.unanchored || changed.slice(e.start, e.end) === '发热');
+    assert.ok(change.work <= 1_000_000 + 20 * changed.length + 10_000, `work ${change.work}`);
+  });
+
   it('re-anchors a reformatted 100k-character document of repeated terms exactly, well within the limit', () => {
     const unit = '患者因胆囊炎入院，予头孢曲松抗感染，查血常规。第';
     let text = '';

@@ -348,6 +348,11 @@ export class TextChange {
     return (this.finder ??= new Finder(this.newText));
   }
 
+  /** Work spent relocating touched entities, in the units of the re-anchoring limit. */
+  get work(): number {
+    return this.finder?.work ?? 0;
+  }
+
   /** Where an entity touched by the edits is now; the same entity in several lists is sought once. */
   relocate(e: CuratedEntity, hint: number, taken: ReadonlySet<string>): { start: number; end: number } | undefined {
     const key = `${e.start}:${e.end}:${e.text}:${hint}`;
