@@ -38,6 +38,15 @@ export async function goldDocuments(c: Controller, scope: 'done' | 'all'): Promi
     let encoding: DocumentResult['encoding'] = 'utf-8';
     if (open) text = open.getText();
     else {
+      // Only a plain file is read: a FIFO would block the export forever.
+      const unreadable = await fs.stat(indexed.uri.fsPath).then(
+        (s) => (s.isFile() ? undefined : 'not a regular file'),
+        (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? 'it no longer exists' : e.message),
+      );
+      if (unreadable) {
+        c.log.warn(`${indexed.key}: cannot read the document (${unreadable}); left out`);
+        continue;
+      }
       const decoded = decodeBuffer(await fs.readFile(indexed.uri.fsPath).catch(() => new Uint8Array([0])));
       if ('error' in decoded) {
         c.log.warn(`${indexed.key}: cannot read the document (${decoded.error}); left out`);
@@ -47,8 +56,19 @@ export async function goldDocuments(c: Controller, scope: 'done' | 'all'): Promi
       encoding = decoded.encoding;
     }
     const session = c.curation.get(indexed.uri);
-    const record = await c.curation.storeFor(indexed.uri)?.store.read(indexed.key);
-    const entities = session?.entities ?? (record ? placeRecord(record, text).entities : []);
+    let entities;
+    try {
+      const refused = c.curation.refused(indexed.uri);
+      if (refused) throw new Error(refused);
+      const store = c.curation.storeFor(indexed.uri)?.store;
+      const record = session ? undefined : await store?.read(indexed.key);
+      entities = session?.entities ?? (record ? placeRecord(record, text, store!.fileOf(indexed.key)).entities : []);
+    } catch (e) {
+      // A refused record is no gold: it is left out, and said so.
+      c.log.warn(`${indexed.key}: left out: ${(e as Error).message}`);
+      void vscode.window.showWarningMessage(`MedNER: ${indexed.key} left out: ${(e as Error).message}`);
+      continue;
+    }
     const gold = entities.filter(isGold).map((e) => ({ start: e.start, end: e.end, label: e.label, text: e.text, score: 1 }));
     const undecided = entities.filter((e) => e.status === 'predicted' && !e.unanchored).map(({ start, end }) => ({ start, end }));
     out.push({ uri: indexed.uri, doc: { path: indexed.key, encoding, text, entities: gold }, undecided });

@@ -30,7 +30,7 @@ interface Live {
   key?: string;
   /** Written to (or read from) the store: later changes are saved too. */
   persisted: boolean;
-  /** Its record could not be read: it is not overwritten until a person fixes or deletes it. */
+  /** Its record was refused (unreadable, invalid, or the document leads out of the folder): it is not overwritten until a person fixes it. */
   unreadable?: string;
   loading?: Promise<void>;
   saveTimer?: ReturnType<typeof setTimeout>;
@@ -91,23 +91,41 @@ export class Curation implements vscode.Disposable {
 
   private async load(live: Live): Promise<void> {
     if (!live.store || live.key === undefined) return;
+    // A document reached through a link out of the folder is not curated here at all.
+    const outside = await live.store.refusal(live.key).catch((e: Error) => e.message);
+    if (outside) {
+      live.unreadable = outside;
+      this.log.warn(`${live.doc.uri.fsPath}: ${outside}`);
+      return;
+    }
     try {
       const record = await live.store.read(live.key);
       if (!record || this.live.get(live.doc.uri.toString()) !== live) return;
       // The text may have changed while the file was read: place the record on the current text.
-      const placed = placeRecord(record, live.text);
+      const placed = placeRecord(record, live.text, live.store.fileOf(live.key));
       live.session = new CurationSession(placed.entities, record.status);
       live.persisted = true;
       if (placed.reanchored) {
         const lost = placed.entities.filter((e) => e.unanchored).length;
         this.log.info(`${live.key}: the document changed since it was curated; entities re-anchored${lost ? `, ${lost} could not be placed and are flagged` : ''}`);
       }
+      if (placed.unsearched) {
+        const message = `${live.store.fileOf(live.key)}: re-anchoring stopped at its work limit; ${placed.unsearched} entities were not looked for and are flagged unanchored`;
+        this.log.warn(message);
+        void vscode.window.showWarningMessage(`MedNER: ${message}`);
+      }
       this.takePredictions(live);
       this.touch(live);
     } catch (e) {
       live.unreadable = (e as Error).message;
       this.log.error(`cannot read the curation record of ${live.key}: ${live.unreadable}`);
+      void vscode.window.showWarningMessage(`MedNER: ${live.unreadable}`);
     }
+  }
+
+  /** Why the document's stored record was refused, if it was: its session is not saved, exported or evaluated. */
+  refused(uri: vscode.Uri): string | undefined {
+    return this.live.get(uri.toString())?.unreadable;
   }
 
   /** The analyzer has a reading of `uri`: it becomes the session's predictions. */
@@ -170,7 +188,7 @@ export class Curation implements vscode.Disposable {
     const { session } = this.open(doc);
     const live = this.live.get(doc.uri.toString())!;
     if (live.unreadable) {
-      void vscode.window.showErrorMessage(`MedNER: the curation record of ${live.key} cannot be read (${live.unreadable}); fix or delete it, then reopen the document.`);
+      void vscode.window.showErrorMessage(`MedNER: cannot curate ${live.key}: ${live.unreadable}. Fix or delete its record (or the link), then reopen the document.`);
       return false;
     }
     if (!run(session)) return false;
@@ -244,14 +262,17 @@ export class Curation implements vscode.Disposable {
   private loadIndex(): Promise<Map<string, IndexedDocument>> {
     this.index ??= (async () => {
       const index = new Map<string, IndexedDocument>();
+      const refused: string[] = [];
       for (const folder of vscode.workspace.workspaceFolders ?? []) {
         if (folder.uri.scheme !== 'file') continue;
         const store = this.storeFor(vscode.Uri.joinPath(folder.uri, 'x'))?.store;
-        for (const record of (await store?.list((file, e) => this.log.warn(`skipping ${file}: ${e.message}`))) ?? []) {
+        for (const record of (await store?.list((file, e) => refused.push(e.message.startsWith(file) ? e.message : `${file}: ${e.message}`))) ?? []) {
           const uri = vscode.Uri.file(store!.documentOf(record.path));
           index.set(uri.toString(), { uri, key: record.path, status: record.status, entities: record.entities });
         }
       }
+      for (const r of refused) this.log.warn(`skipped: ${r}`);
+      if (refused.length) void vscode.window.showWarningMessage(`MedNER: ${refused[0]}${refused.length > 1 ? ` (and ${refused.length - 1} more records skipped: see the MedNER log)` : ''}`);
       for (const live of this.live.values()) {
         if (live.persisted && live.key !== undefined) index.set(live.doc.uri.toString(), { uri: live.doc.uri, key: live.key, status: live.session.status, entities: live.session.entities });
       }

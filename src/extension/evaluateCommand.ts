@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../core/atomic';
 import { type ComparedDocument, type Comparison, compare } from '../core/curation/compare';
+import { ownFolder } from '../core/curation/containment';
 import { markdownReport } from '../core/curation/report';
 import { STORE_DIR } from '../core/curation/store';
 import { readAnnotations } from '../core/formats/detect';
@@ -78,7 +79,16 @@ export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Prom
   if (!compared) return undefined;
   const comparison = compare(compared);
   const report = preset.report ?? defaultReportPath(source);
-  await writeFileAtomic(report, markdownReport(comparison, title));
+  try {
+    // The default report goes into the workspace's .medner folder: never through a link out of it.
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(report));
+    if (!preset.report && folder) await ownFolder(folder.uri.fsPath, path.dirname(report));
+    await writeFileAtomic(report, markdownReport(comparison, title));
+  } catch (e) {
+    c.log.error(`cannot write the evaluation report: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`MedNER: cannot write the evaluation report: ${(e as Error).message}`);
+    return undefined;
+  }
   c.log.info(`evaluation: micro F1 ${(100 * comparison.strict.micro.f1).toFixed(2)} on ${comparison.documents} documents; report in ${report}`);
   c.evaluation.show(comparison, title, report, () => void evaluate(c, { ...preset, source }));
   return { comparison, report };

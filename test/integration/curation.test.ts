@@ -1,12 +1,12 @@
 // Curation end to end in a real extension host: steps, undo/redo, the store on disk, re-anchoring
 // after edits, the Entities view and its queue, Evaluate and the export of curated data.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { countByStatus } from '../../src/core/curation/queue';
-import type { CuratedEntity } from '../../src/core/curation/record';
+import { type CuratedEntity, hashText, serializeRecord } from '../../src/core/curation/record';
 import { CurationStore } from '../../src/core/curation/store';
 import { FORMAT_NAMES } from '../../src/core/formats/registry';
 import { OffsetMap } from '../../src/core/offsets';
@@ -305,6 +305,45 @@ describe('MedNER curation', function () {
     for (const l of lines) {
       for (const e of l.entities) assert.ok(e.end_pos > e.start_pos && e.end_pos <= Array.from(l.originalText).length);
     }
+  });
+
+  it('refuses planted records (a path out of the folder, an entity past its text) and never saves through a linked store folder', async () => {
+    const c = await controller();
+    const root = folder().fsPath;
+    const store = path.join(root, '.medner', 'annotations');
+    const text = '患者因胆囊炎入院。';
+    const record = (p: string, end: number) => serializeRecord({ path: p, sha256: hashText(text), status: 'done', entities: [{ start: 3, end, label: '疾病和诊断', text: '胆囊炎', status: 'accepted', before: '患者因', after: '入院。' }] });
+    const outside = mkdtempSync(path.join(tmpdir(), 'medner-outside-'));
+    writeFileSync(path.join(outside, 'secret.txt'), text);
+    mkdirSync(store, { recursive: true });
+    writeFileSync(path.join(store, 'planted-outside.txt.json'), record(path.relative(root, path.join(outside, 'secret.txt')).split(path.sep).join('/'), 6));
+    writeFileSync(path.join(root, 'planted-far.txt'), text);
+    writeFileSync(path.join(store, 'planted-far.txt.json'), record('planted-far.txt', 100_000_000));
+    writeFileSync(path.join(root, 'planted-good.txt'), text);
+    writeFileSync(path.join(store, 'planted-good.txt.json'), record('planted-good.txt', 6));
+    c.curation.reloadIndex();
+    const keys = (await c.curation.documents()).map((d) => d.key);
+    assert.ok(!keys.some((k) => k.includes('..')), keys.join(', '));
+    // The one with a bad entity is listed (its text is not read for the view), but never placed: the export leaves it out, and ends.
+    const dir = mkdtempSync(path.join(tmpdir(), 'medner-planted-'));
+    const [written] = await vscode.commands.executeCommand<string[]>('medner.exportCurated', { scope: 'done', format: 'jsonl', target: dir });
+    const exported = readFileSync(written, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; entities: unknown[] });
+    assert.deepEqual(exported.filter((d) => d.path.includes('planted') || d.path.includes('secret')).map((d) => [d.path, d.entities.length]), [['planted-good.txt', 1]]);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'planted-far.txt'));
+    c.curation.open(doc);
+    await c.curation.open(doc).ready;
+    assert.match(c.curation.refused(doc.uri) ?? '', /planted-far\.txt\.json: entity 0 \("胆囊炎" at 3–100000000\) ends past the document's 9 characters; record refused/);
+    // A linked folder inside the store: saving a document under it writes nothing through the link.
+    mkdirSync(path.join(root, 'linked'), { recursive: true });
+    writeFileSync(path.join(root, 'linked', 'note.txt'), text);
+    symlinkSync(outside, path.join(store, 'linked'));
+    const note = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'linked', 'note.txt'));
+    await c.curation.open(note).ready;
+    assert.equal(c.curation.setStatus(note, 'done'), true);
+    await c.curation.flushAll();
+    assert.deepEqual(readdirSync(outside), ['secret.txt'], 'nothing written outside the workspace');
+    for (const planted of ['planted-outside.txt.json', 'planted-far.txt.json', 'planted-good.txt.json', 'linked']) rmSync(path.join(store, planted));
+    c.curation.reloadIndex();
   });
 
   it('contributes keybindings under the Ctrl+Alt+M chord, only where MedNER curates', () => {

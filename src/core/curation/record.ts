@@ -98,7 +98,7 @@ export function parseRecord(content: string, where: string): CurationRecord {
     const at = `entity ${i}`;
     if (!e || typeof e !== 'object') fail(`${at}: not an object`);
     const { start, end, label, text, status, score, unanchored, before, after } = e;
-    if (!Number.isInteger(start) || !Number.isInteger(end) || (start as number) < 0 || (end as number) <= (start as number)) fail(`${at}: bad offsets`);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || (start as number) < 0 || (end as number) <= (start as number)) fail(`${at}: bad offsets`);
     if (typeof label !== 'string' || !isYiduLabel(label)) fail(`${at}: unknown type ${String(label)}`);
     if (typeof text !== 'string' || typeof before !== 'string' || typeof after !== 'string') fail(`${at}: text, before and after must be strings`);
     if (!(ENTITY_STATUSES as readonly unknown[]).includes(status)) fail(`${at}: unknown status ${String(status)}`);
