@@ -444,3 +444,59 @@ describe('medner CLI: --shard and merge', function () {
     assert.match(r.stderr, /^medner: --shard parts end in a trailer that merge checks, which only jsonl carries/);
   });
 });
+
+describe('medner CLI: errors say where, in one line', function () {
+  this.timeout(60_000);
+
+  function evalError(gold: string, pred: string): string {
+    const r = medner(['eval', '--gold', gold, '--pred', pred]);
+    assert.equal(r.code, 2, r.stdout);
+    assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr.slice(0, 300)}`);
+    return r.stderr;
+  }
+
+  const yidu = (text: string) => JSON.stringify({ originalText: text, entities: [] });
+
+  it('names FILE:LINE of a bad line in an auto-detected jsonl or Yidu file', () => {
+    const dir = tempDir();
+    const good = path.join(dir, 'good.jsonl');
+    writeFileSync(good, [yidu('患者'), yidu('胸痛'), yidu('入院')].join('\n') + '\n');
+    const badJson = path.join(dir, 'bad-json.jsonl');
+    writeFileSync(badJson, [yidu('患者'), yidu('胸痛'), '{"originalText": "入院", '].join('\n') + '\n');
+    assert.match(evalError(badJson, good), new RegExp(`^medner: ${badJson}:3: invalid JSON \\(`));
+    const badRecord = path.join(dir, 'bad-record.jsonl');
+    writeFileSync(badRecord, [yidu('患者'), '{"originalText": 1, "entities": []}', yidu('入院')].join('\n') + '\n');
+    assert.equal(evalError(badRecord, good), `medner: ${badRecord}:2: record: "originalText" must be a string\n`);
+    const firstLine = path.join(dir, 'first.jsonl');
+    writeFileSync(firstLine, '\n{"originalText": \n');
+    assert.match(evalError(firstLine, good), new RegExp(`^medner: ${firstLine}:2: invalid JSON \\(`));
+  });
+
+  it('echoes at most ~200 characters of what it read, and reads deeply nested JSON without overflowing', () => {
+    const dir = tempDir();
+    const good = path.join(dir, 'good.jsonl');
+    writeFileSync(good, yidu('ab') + '\n');
+    const huge = path.join(dir, 'huge.doccano.jsonl');
+    writeFileSync(huge, JSON.stringify({ text: 'ab', label: [[0, 1, '病'.repeat(20_000_000)]] }) + '\n');
+    const message = evalError(huge, good);
+    assert.ok(message.length < 600, `${message.length} characters`);
+    assert.match(message, new RegExp(`^medner: ${huge}:1: span 0: unknown entity type "病{100,}… \\(20,000,002 characters\\)`));
+    const deep = path.join(dir, 'deep.doccano.jsonl');
+    writeFileSync(deep, `{"text": "ab", "label": [${'['.repeat(100_000)}${']'.repeat(100_000)}]}\n`);
+    assert.equal(evalError(deep, good), `medner: ${deep}:1: span 0: want [start, end, "TYPE"] or {"start_offset", "end_offset", "label"}, got […]\n`);
+  });
+
+  it('names both files and the document when gold and predictions do not match', () => {
+    const dir = tempDir();
+    const gold = path.join(dir, 'gold.jsonl');
+    const pred = path.join(dir, 'pred.jsonl');
+    writeFileSync(gold, [yidu('患者'), yidu('胸痛')].join('\n') + '\n');
+    writeFileSync(pred, [yidu('患者'), yidu('腹痛')].join('\n') + '\n');
+    assert.equal(
+      evalError(gold, pred),
+      `medner: ${gold} document 2 (gold.jsonl:2) and ${pred} document 2 (pred.jsonl:2) have different texts: gold and predictions must list the same documents in the same order\n`,
+    );
+    writeFileSync(pred, yidu('患者') + '\n');
+    assert.equal(evalError(gold, pred), `medner: ${gold} has 2 documents but ${pred} has 1\n`);
+  });
+});
