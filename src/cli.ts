@@ -124,6 +124,8 @@ function integer(flags: Flags, name: string, min: number, max = Number.MAX_SAFE_
 async function checkOutput(flag: string, out: string, inputs: readonly string[]): Promise<void> {
   const info = await fs.stat(out).catch(() => undefined);
   if (info?.isDirectory()) throw new Error(`${flag} ${clip(out)} is a folder, not a file`);
+  // Replacing a device or FIFO (/dev/stdout as root) with a file would break the system, not write to it.
+  if (info && !info.isFile()) throw new Error(`${flag} ${clip(out)} is not a regular file (a FIFO, socket or device): name a file`);
   const id = info && (await fileIdentity(out));
   if (id !== undefined) {
     for (const input of inputs) {
@@ -396,8 +398,8 @@ function checkParts(parts: readonly Part[]): void {
 
 /** A user-named file as UTF-8 text; never opens a FIFO or device. */
 async function readText(file: string): Promise<string> {
-  const read = await readRegularFile(file);
-  return 'bytes' in read ? read.bytes.toString('utf8') : '';
+  // Without a size limit it reads the file or throws.
+  return ((await readRegularFile(file)) as { bytes: Buffer }).bytes.toString('utf8');
 }
 
 function stdoutSink() {

@@ -288,6 +288,7 @@ describe('medner CLI: an output is never one of its inputs', function () {
       [['eval', '--gold', notes, '--pred', notes, '--report', dir], `--report ${dir} is a folder, not a file`],
       [['label', notes, '--out', path.join(dir, 'no', 'out.jsonl')], `cannot write ${path.join(dir, 'no', 'out.jsonl')}: the folder ${path.join(dir, 'no')} does not exist`],
       [['merge', '--out', path.join(notes, 'out.jsonl'), notes], `cannot write ${path.join(notes, 'out.jsonl')}: ${notes} is not a folder`],
+      [['label', notes, '--out', '/dev/null'], '--out /dev/null is not a regular file (a FIFO, socket or device): name a file'],
     ] as const) {
       const r = medner([...args]);
       assert.equal(r.code, 2, args.join(' '));
