@@ -109,7 +109,7 @@ function choice<T extends string>(flags: Flags, name: string, allowed: readonly 
 function integer(flags: Flags, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = flags.get(name);
   if (v === undefined) return undefined;
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
     throw new UsageError(`--${name} must be an integer ${range} (got ${clip(JSON.stringify(v))})`);
