@@ -134,15 +134,25 @@ export async function* readInputs(paths: readonly string[], options: ReadOptions
 }
 
 function looksLikeYidu(text: string): boolean {
-  const first = text.replace(/^\uFEFF/, '').trimStart();
-  if (!first.startsWith('{')) return false;
-  const line = first.slice(0, first.search(/\r?\n|$/));
-  try {
-    const obj = JSON.parse(line) as unknown;
-    return typeof obj === 'object' && obj !== null && typeof (obj as { originalText?: unknown }).originalText === 'string';
-  } catch {
-    return false;
+  const body = text.replace(/^\uFEFF/, '');
+  if (!body.trimStart().startsWith('{')) return false;
+  // The first two records decide: a Yidu file whose first line is damaged is still read as Yidu,
+  // and then skipped with that line's number, instead of being labelled as one text document.
+  let records = 0;
+  for (let start = 0; start < body.length && records < 2; ) {
+    const end = body.indexOf('\n', start);
+    const line = body.slice(start, end < 0 ? body.length : end).trim();
+    start = end < 0 ? body.length : end + 1;
+    if (line === '') continue;
+    records++;
+    try {
+      const obj = JSON.parse(line) as unknown;
+      if (typeof obj === 'object' && obj !== null && typeof (obj as { originalText?: unknown }).originalText === 'string') return true;
+    } catch {
+      // a damaged line: the next one may still tell
+    }
   }
+  return false;
 }
 
 /** The stream's bytes, or undefined as soon as they pass `maxBytes`: an endless pipe is never buffered whole. */

@@ -488,6 +488,16 @@ describe('medner CLI: errors say where, in one line', function () {
     assert.equal(evalError(deep, good), `medner: ${deep}:1: span 0: want [start, end, "TYPE"] or {"start_offset", "end_offset", "label"}, got […]\n`);
   });
 
+  it('label skips a Yidu file with a damaged first line, naming the line, instead of labelling it as text', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'records.jsonl');
+    writeFileSync(file, ['{"originalText": "患者因胸痛', yidu('诊断：高血压病。')].join('\n') + '\n');
+    const r = medner(['label', file]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`^medner: skipped ${file}: line 1: invalid JSON \\(.*\\)\n$`));
+    assert.equal(r.stdout, '');
+  });
+
   it('names both files and the document when gold and predictions do not match', () => {
     const dir = tempDir();
     const gold = path.join(dir, 'gold.jsonl');
