@@ -1,22 +1,28 @@
 /** The `medner` command line: label texts and evaluate predictions, through the same core as the extension. */
-import { readFileSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { clip } from './core/clip';
 import { openAtomic, writeFileAtomic } from './core/atomic';
 import { NerEngine } from './core/engine';
 import { evaluate, formatEvalTable } from './core/eval';
 import { compare } from './core/curation/compare';
 import { markdownReport } from './core/curation/report';
 import { labelBatch } from './core/batch';
-import { type DocumentResult, parseDocuments, serializeDocument } from './core/formats/jsonl';
+import { type DocumentResult, parseDocument, serializeDocument } from './core/formats/jsonl';
+import { FormatError } from './core/formats/lines';
+import { fileIdentity, readRegularFile } from './core/files';
 import { FORMAT_NAMES, type FormatFile, type FormatName, FORMATS } from './core/formats/registry';
 import type { LabelNames } from './core/formats/shared';
 import { readAnnotations } from './core/formats/detect';
 import { serializeYidu } from './core/formats/yidu';
-import { DEFAULT_MAX_BYTES, type InputFormat, type InputItem, type InputOptions, readInputs } from './core/inputs';
+import { DEFAULT_MAX_BYTES, expandInputs, type InputFormat, type InputOptions, readInputs } from './core/inputs';
 import { labelStream } from './core/label';
 import { defaultModelDir, ModelError } from './core/model';
-import { compareDocPaths, inShard, parseShard, type Shard } from './core/shard';
+import { compareDocPaths, formatShard, inShard, InputSetHash, MAX_SHARDS, parseShard, type PartInfo, readPartInfo, serializePartTrailer, type Shard } from './core/shard';
+
+/** More inference threads than any machine has cores: a typo. */
+const MAX_THREADS = 256;
 
 const USAGE = `Usage:
   medner label [PATH...] [options]     label text files, folders or Yidu JSON lines (default: the bundled samples)
@@ -28,15 +34,23 @@ const USAGE = `Usage:
                                        writes the annotations, summary.json and summary.md
       --glob PATTERN                   files to take from folders (default '**/*.txt')
       --model DIR                      model directory (default: the shipped BBRAC model)
-      --threads N                      inference threads (default: all cores)
+      --threads N                      inference threads, 0..${MAX_THREADS} (default 0: all cores)
       --int8                           the weight-quantised model (faster; dev F1 within 0.2 points, see the model card)
       --max-bytes N                    skip files larger than N bytes (default ${DEFAULT_MAX_BYTES})
-      --shard I/N                      label only the I-th of N deterministic parts (by document path),
-                                       for N parallel jobs; join their jsonl outputs with merge
+      --shard I/N                      label only the I-th of N deterministic parts, for N parallel jobs
+                                       (N <= ${MAX_SHARDS}); a document's part depends on its path relative
+                                       to the argument it came from (a named file: its base name; a folder:
+                                       the path below it; a Yidu record: plus :LINE), so nodes may mount the
+                                       corpus at different paths. Single-file output must be jsonl: its last
+                                       line is a trailer {"medner_part": {"shard", "inputs", "model",
+                                       "documents"}} (an --out-dir keeps it in .medner/part.json) that
+                                       merge checks
       --quiet                          no progress on stderr
   medner merge --out FILE [--format F] PART...
                                        join the jsonl outputs (or --out-dir folders) of --shard jobs,
-                                       in the order an unsharded run writes them
+                                       in the order an unsharded run writes them; refuses a missing,
+                                       repeated or cut part, and parts of another model, input set or
+                                       shard count
   medner eval --gold PATH --pred PATH [--gold-format F] [--pred-format F] [--json] [--report FILE]
                                        strict entity-level P/R/F1 per type and micro; any format above
                                        (a brat folder of .txt/.ann), told from the file unless given;
@@ -92,12 +106,49 @@ function choice<T extends string>(flags: Flags, name: string, allowed: readonly 
   return v as T;
 }
 
-function integer(flags: Flags, name: string, min: number): number | undefined {
+function integer(flags: Flags, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = flags.get(name);
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${name} must be an integer ${range} (got ${clip(JSON.stringify(v))})`);
+  }
   return n;
+}
+
+/**
+ * Refuses an output that is one of the inputs (the same file through symlinks or hard links), a
+ * folder, or in a folder that cannot take it, before anything is written.
+ */
+async function checkOutput(flag: string, out: string, inputs: readonly string[]): Promise<void> {
+  const info = await fs.stat(out).catch(() => undefined);
+  if (info?.isDirectory()) throw new Error(`${flag} ${clip(out)} is a folder, not a file`);
+  // Replacing a device or FIFO (/dev/stdout as root) with a file would break the system, not write to it.
+  if (info && !info.isFile()) throw new Error(`${flag} ${clip(out)} is not a regular file (a FIFO, socket or device): name a file`);
+  const id = info && (await fileIdentity(out));
+  if (id !== undefined) {
+    for (const input of inputs) {
+      if (input !== '-' && (await fileIdentity(input)) === id) {
+        throw new Error(`${flag} ${clip(out)} is the input ${clip(input)}: refusing to overwrite it; write elsewhere`);
+      }
+    }
+  }
+  const dir = path.dirname(path.resolve(out));
+  const parent = await fs.stat(dir).catch(() => undefined);
+  if (!parent) throw new Error(`cannot write ${clip(out)}: the folder ${clip(dir)} does not exist`);
+  if (!parent.isDirectory()) throw new Error(`cannot write ${clip(out)}: ${clip(dir)} is not a folder`);
+  if (!(await fs.access(dir, constants.W_OK).then(() => true, () => false))) {
+    throw new Error(`cannot write ${clip(out)}: the folder ${clip(dir)} is read-only for this user`);
+  }
+}
+
+/** The files a --gold / --pred path stands for: the file, or every file in its folder. */
+async function filesOf(target: string): Promise<string[]> {
+  const info = await fs.stat(target).catch(() => undefined);
+  if (!info?.isDirectory()) return [target];
+  const entries = await fs.readdir(target, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => !e.isDirectory()).map((e) => path.join(e.parentPath ?? e.path, e.name));
 }
 
 async function label(positional: string[], flags: Flags): Promise<number> {
@@ -105,7 +156,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   const format = choice<FormatName>(flags, 'format', FORMAT_NAMES, 'jsonl');
   const labelNames = choice<LabelNames>(flags, 'labels', ['chinese', 'english'], 'chinese');
   const out = (flags.get('out') as string | undefined) ?? '-';
-  const threads = integer(flags, 'threads', 0);
+  const threads = integer(flags, 'threads', 0, MAX_THREADS);
   const maxBytes = integer(flags, 'max-bytes', 1);
   const glob = flags.get('glob') as string | undefined;
   const paths = positional.length ? positional : [path.join(__dirname, '..', 'samples')];
@@ -116,10 +167,11 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   if (outDir !== undefined && flags.has('out')) throw new UsageError('--out and --out-dir exclude each other');
   if (outDir !== undefined && paths.includes('-')) throw new UsageError("stdin ('-') cannot be labelled into --out-dir");
   if (outDir === undefined && format === 'brat') throw new UsageError('brat writes a .txt and an .ann per document: use --out-dir');
+  if (outDir === undefined && shard && format !== 'jsonl') throw new UsageError('--shard parts end in a trailer that merge checks, which only jsonl carries: use --format jsonl (merge converts)');
 
   const precision = flags.has('int8') ? 'int8' : 'fp32';
-  const engine = await NerEngine.load((flags.get('model') as string | undefined) ?? defaultModelDir(), { threads, precision });
   if (outDir !== undefined) {
+    const engine = await NerEngine.load((flags.get('model') as string | undefined) ?? defaultModelDir(), { threads, precision });
     try {
       const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames });
       return await labelFolder(engine, paths, { outDir, format: inputFormat, glob, maxBytes, shard }, exportFiles, !flags.has('quiet') && process.stderr.isTTY === true);
@@ -127,15 +179,26 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       await engine.dispose();
     }
   }
-  const sink = out === '-' ? stdoutSink() : await openAtomic(out);
+  const expanded = await expandInputs(paths, { format: inputFormat, glob });
+  if (out !== '-') await checkOutput('--out', out, expanded.files);
+  const engine = await NerEngine.load((flags.get('model') as string | undefined) ?? defaultModelDir(), { threads, precision });
+  const sink = await (out === '-' ? Promise.resolve(stdoutSink()) : openAtomic(out)).catch(async (e: unknown) => {
+    await engine.dispose();
+    throw e;
+  });
   const progress = new Progress(!flags.has('quiet') && process.stderr.isTTY === true);
   const interrupt = onInterrupt('interrupted');
   let skipped = 0;
+  let written = 0;
+  const inputSet = new InputSetHash();
   // jsonl and yidu stream a line per document; the other formats are written whole at the end.
   const collected: DocumentResult[] = [];
   try {
-    const all = readInputs(paths, { format: inputFormat, glob, maxBytes });
-    const items = shard ? onlyShard(all, shard) : all;
+    const items = readInputs(paths, {
+      format: inputFormat, glob, maxBytes, expanded,
+      only: shard && ((key) => inShard(key, shard)),
+      onKey: (key) => inputSet.add(key),
+    });
     for await (const item of labelStream(engine, items, { signal: interrupt.signal })) {
       if ('skipped' in item) {
         skipped++;
@@ -148,11 +211,13 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       if (format === 'yidu') await sink.write(serializeYidu([result]));
       else if (format === 'jsonl') await sink.write(serializeDocument(result) + '\n');
       else collected.push(result);
+      written++;
       progress.update(doc.text.length);
     }
     if (format !== 'jsonl' && format !== 'yidu') {
       for (const file of FORMATS[format].export(collected, { labelNames })) await sink.write(file.content);
     }
+    if (shard) await sink.write(serializePartTrailer({ shard: formatShard(shard), inputs: inputSet.digest(), model: engine.meta.key, documents: written }));
     await sink.commit();
   } catch (e) {
     await sink.abort();
@@ -233,11 +298,10 @@ function parseShardFlag(spec: string): Shard {
   }
 }
 
-async function* onlyShard(items: AsyncIterable<InputItem>, shard: Shard): AsyncGenerator<InputItem> {
-  for await (const item of items) {
-    const key = 'doc' in item ? (item.doc.line ? `${item.doc.path}:${item.doc.line}` : item.doc.path) : item.skipped.path;
-    if (inShard(key, shard)) yield item;
-  }
+interface Part {
+  name: string;
+  info: PartInfo;
+  docs: DocumentResult[];
 }
 
 async function merge(positional: string[], flags: Flags): Promise<number> {
@@ -247,19 +311,102 @@ async function merge(positional: string[], flags: Flags): Promise<number> {
   const format = choice<FormatName>(flags, 'format', FORMAT_NAMES, 'jsonl');
   if (format === 'brat') throw new UsageError('merge writes one file: choose a single-file --format');
   const labelNames = choice<LabelNames>(flags, 'labels', ['chinese', 'english'], 'chinese');
-  const docs: DocumentResult[] = [];
-  for (const part of positional) {
-    const file = (await fs.stat(part)).isDirectory() ? path.join(part, 'annotations.jsonl') : part;
-    docs.push(...parseDocuments(await fs.readFile(file, 'utf8')));
-  }
+  const partFiles = (await Promise.all(positional.map(filesOf))).flat();
+  await checkOutput('--out', out, partFiles);
+  const parts: Part[] = [];
+  for (const name of positional) parts.push(await readPart(name));
+  checkParts(parts);
+  const docs = parts.flatMap((p) => p.docs);
   docs.sort((a, b) => compareDocPaths(a.path, b.path));
   for (let i = 1; i < docs.length; i++) {
-    if (docs[i].path === docs[i - 1].path) throw new Error(`${docs[i].path} is in more than one part: were the parts made with different --shard counts?`);
+    if (docs[i].path === docs[i - 1].path) throw new Error(`${clip(docs[i].path)} is in more than one part`);
   }
   const [file] = FORMATS[format].export(docs, { labelNames });
   await writeFileAtomic(out, file.content);
   process.stderr.write(`medner: merged ${docs.length} documents from ${positional.length} parts into ${out}\n`);
   return 0;
+}
+
+/** A --shard output: a jsonl file ending in its trailer, or an --out-dir with .medner/part.json. */
+async function readPart(name: string): Promise<Part> {
+  const isDir = (await fs.stat(name).catch(() => undefined))?.isDirectory() === true;
+  const file = isDir ? path.join(name, 'annotations.jsonl') : name;
+  let info: PartInfo | undefined;
+  if (isDir) {
+    const infoFile = path.join(name, '.medner', 'part.json');
+    const raw = await readText(infoFile).catch(() => undefined);
+    if (raw === undefined) throw new Error(`${clip(name)}: no .medner/part.json: not an --out-dir labelled with --shard`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new Error(`${clip(infoFile)}: invalid JSON`);
+    }
+    const found = readPartInfo({ medner_part: parsed });
+    if (typeof found !== 'object') throw new Error(`${clip(infoFile)}: ${found ?? 'not a part description'}`);
+    info = found;
+  }
+  const docs: DocumentResult[] = [];
+  const lines = (await readText(file)).split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+    if (text.trim() === '') continue;
+    const where = `${clip(file)}:${i + 1}`;
+    if (!isDir && info) throw new Error(`${where}: a line after the part trailer`);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      // Every line we write ends in a newline: a last line without one was cut off mid-write.
+      if (i === lines.length - 1) throw new Error(`${where}: the last line stops mid-record: the part is cut short`);
+      throw new Error(`${where}: invalid JSON (${clip((e as Error).message)})`);
+    }
+    const trailer = isDir ? undefined : readPartInfo(value);
+    if (typeof trailer === 'string') throw new Error(`${where}: ${trailer}`);
+    if (trailer) {
+      info = trailer;
+      continue;
+    }
+    try {
+      docs.push(parseDocument(value, i + 1));
+    } catch (e) {
+      throw e instanceof FormatError ? new Error(`${where}: ${e.what}`) : e;
+    }
+  }
+  if (!info) throw new Error(`${clip(file)}: no part trailer ({"medner_part": ...} last line): cut short, or not the output of medner label --shard`);
+  if (info.documents !== docs.length) {
+    throw new Error(`${clip(name)}: holds ${docs.length} documents but was written with ${info.documents}: the part is cut or damaged`);
+  }
+  return { name, info, docs };
+}
+
+/** One model, one input set, one shard count, every shard exactly once. */
+function checkParts(parts: readonly Part[]): void {
+  const [first] = parts;
+  const count = parseShard(first.info.shard).count;
+  const byIndex = new Map<number, Part>();
+  for (const part of parts) {
+    const shard = parseShard(part.info.shard);
+    const name = clip(part.name);
+    if (part.info.model !== first.info.model) throw new Error(`${name}: labelled with another model than ${clip(first.name)}`);
+    if (part.info.inputs !== first.info.inputs) throw new Error(`${name}: labelled from another input set than ${clip(first.name)}`);
+    if (shard.count !== count) throw new Error(`${name}: shard ${part.info.shard}, but ${clip(first.name)} is shard ${first.info.shard}: different shard counts`);
+    const twin = byIndex.get(shard.index);
+    if (twin) throw new Error(`${name}: shard ${part.info.shard} again (also ${clip(twin.name)})`);
+    byIndex.set(shard.index, part);
+  }
+  if (byIndex.size < count) {
+    let missing = 0;
+    while (byIndex.has(missing)) missing++;
+    const more = count - byIndex.size - 1;
+    throw new Error(`shard ${missing + 1}/${count} is missing${more ? ` (and ${more} more)` : ''}: ${parts.length} of ${count} parts given`);
+  }
+}
+
+/** A user-named file as UTF-8 text; never opens a FIFO or device. */
+async function readText(file: string): Promise<string> {
+  // Without a size limit it reads the file or throws.
+  return ((await readRegularFile(file)) as { bytes: Buffer }).bytes.toString('utf8');
 }
 
 function stdoutSink() {
@@ -305,12 +452,21 @@ async function evalCommand(flags: Flags): Promise<number> {
   const predPath = flags.get('pred');
   if (typeof goldPath !== 'string' || typeof predPath !== 'string') throw new UsageError('eval needs --gold PATH and --pred PATH');
   const formatOf = (name: string) => (flags.has(name) ? choice<FormatName>(flags, name, FORMAT_NAMES, 'jsonl') : undefined);
-  const gold = await readAnnotations(goldPath, formatOf('gold-format'));
-  const pred = await readAnnotations(predPath, formatOf('pred-format'));
-  const result = evaluate(gold, pred);
   const report = flags.get('report');
   if (report !== undefined) {
     if (typeof report !== 'string') throw new UsageError('--report needs a file path');
+    await checkOutput('--report', report, [...(await filesOf(goldPath)), ...(await filesOf(predPath))]);
+  }
+  const gold = await readAnnotations(goldPath, formatOf('gold-format'));
+  const pred = await readAnnotations(predPath, formatOf('pred-format'));
+  if (gold.length !== pred.length) throw new Error(`${clip(goldPath)} has ${gold.length} documents but ${clip(predPath)} has ${pred.length}`);
+  const differs = gold.findIndex((g, i) => g.text !== pred[i].text);
+  if (differs >= 0) {
+    const doc = (file: string, d: DocumentResult) => `${clip(file)} document ${differs + 1} (${clip(d.path)})`;
+    throw new Error(`${doc(goldPath, gold[differs])} and ${doc(predPath, pred[differs])} have different texts: gold and predictions must list the same documents in the same order`);
+  }
+  const result = evaluate(gold, pred);
+  if (report !== undefined) {
     const docs = gold.map((g, i) => ({ name: g.path || `record ${i + 1}`, text: g.text, gold: g.entities, predicted: pred[i].entities }));
     await writeFileAtomic(report, markdownReport(compare(docs), `${path.basename(predPath)} against ${path.basename(goldPath)}`));
   }
@@ -346,6 +502,17 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown command ${command}`);
 }
 
+/** Every error as one line: long messages are cut, and an overflow names what overflowed. */
+function oneLine(e: unknown): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  let message = err.message;
+  if (err instanceof UsageError) message += ' (medner --help shows the usage)';
+  else if (err instanceof ModelError) message = `model error: ${message}`;
+  else if (err instanceof RangeError && /call stack/.test(message)) message = 'an input is nested too deeply to read (Maximum call stack size exceeded)';
+  else if ((err as NodeJS.ErrnoException).code === 'EISDIR') message = `a folder was given where a file is needed (${message})`;
+  return clip(message.replace(/\s*[\r\n]+\s*/g, ' '), 1000);
+}
+
 // A closed pipe (`medner label | head`) is the reader's choice, not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -355,10 +522,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (e: unknown) => {
-    const err = e as Error;
-    if (err instanceof UsageError) process.stderr.write(`medner: ${err.message}\n${USAGE}\n`);
-    else if (err instanceof ModelError) process.stderr.write(`medner: model error: ${err.message}\n`);
-    else process.stderr.write(`medner: ${err.message ?? String(e)}\n`);
+    process.stderr.write(`medner: ${oneLine(e)}\n`);
     process.exitCode = 2;
     // The interrupt is reported: a further signal must neither repeat it nor kill the process with
     // the signal's status, so nothing is left to wait for.

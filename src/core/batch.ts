@@ -14,7 +14,7 @@ import type { FormatFile } from './formats/registry';
 import { type DocumentResult, parseDocuments, serializeDocuments } from './formats/jsonl';
 import { expandInputs, type InputDoc, type InputOptions, loadFile } from './inputs';
 import { YIDU_LABELS, type YiduLabel } from './labels';
-import { inShard, type Shard } from './shard';
+import { formatShard, inShard, InputSetHash, type PartInfo, type Shard } from './shard';
 
 export interface BatchProgress {
   filesDone: number;
@@ -76,10 +76,13 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
   const files: string[] = [];
   const problems: { path: string; reason: string }[] = [];
   const rootOf = new Map<string, string>();
+  const inputSet = new InputSetHash();
   for (const p of paths) {
     const found = await expandInputs([p], options);
     const isDir = await fs.stat(p).then((st) => st.isDirectory(), () => false);
-    const mine = options.shard ? found.files.filter((f) => inShard(f, options.shard!)) : found.files;
+    for (const f of [...found.problems.map((x) => x.path), ...found.files]) inputSet.add(found.keyOf.get(f)!);
+    // By the path below the argument (inputKey), not the mount point: the same shards on every node.
+    const mine = options.shard ? found.files.filter((f) => inShard(found.keyOf.get(f)!, options.shard!)) : found.files;
     for (const f of mine) rootOf.set(f, isDir ? p : path.dirname(p));
     files.push(...mine);
     problems.push(...found.problems);
@@ -185,6 +188,12 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
     characters: all.reduce((n, d) => n + Array.from(d.text).length, 0),
     entities, seconds: (Date.now() - started) / 1000, skipped, outputs,
   };
+  if (options.shard) {
+    const part: PartInfo = { shard: formatShard(options.shard), inputs: inputSet.digest(), model: engine.meta.key, documents: all.length };
+    await writeFileAtomic(path.join(stateDir, 'part.json'), JSON.stringify(part) + '\n');
+  } else {
+    await fs.rm(path.join(stateDir, 'part.json'), { force: true });
+  }
   await writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
   await writeFileAtomic(path.join(outDir, 'summary.md'), summaryMarkdown(summary));
   return summary;

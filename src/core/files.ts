@@ -1,5 +1,6 @@
 // Expands the paths a user names (files and folders) into the list of text files to analyse.
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { globToRegExp } from './glob';
 
@@ -103,4 +104,60 @@ function isErrno(err: unknown): err is NodeJS.ErrnoException {
 
 function toSlashes(p: string): string {
   return p.split(path.sep).join('/');
+}
+
+/** A user-named path that cannot be read as a file, and why, in words. */
+export class NotAFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+    this.name = 'NotAFileError';
+  }
+}
+
+// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever. Regular files
+// ignore it, and fstat on the open descriptor tells what was really opened (no race with a rename).
+const OPEN_NO_WAIT = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Reads a regular file, refusing a folder, FIFO, socket or device without blocking on it, and a file
+ * over `maxBytes` (then `tooLarge` holds its size) without reading it.
+ */
+export async function readRegularFile(file: string, maxBytes = Infinity): Promise<{ bytes: Buffer } | { tooLarge: number }> {
+  let handle;
+  try {
+    handle = await open(file, OPEN_NO_WAIT);
+  } catch (err) {
+    throw new NotAFileError(file, describeFsError(err));
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new NotAFileError(file, 'is a folder');
+    if (!info.isFile()) throw new NotAFileError(file, 'not a regular file (a FIFO, socket or device is never read)');
+    if (info.size > maxBytes) return { tooLarge: info.size };
+    return { bytes: await handle.readFile() };
+  } catch (err) {
+    if (err instanceof NotAFileError) throw err;
+    throw new NotAFileError(file, describeFsError(err));
+  } finally {
+    await handle.close();
+  }
+}
+
+export function describeFsError(err: unknown): string {
+  switch (isErrno(err) ? err.code : undefined) {
+    case 'ENOENT': return 'no such file';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a folder';
+    case 'ELOOP': return 'symbolic link loop';
+    default: return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** The file's identity (device and inode: the same through symlinks and hard links); undefined when it does not exist. */
+export async function fileIdentity(p: string): Promise<string | undefined> {
+  const info = await stat(p, { bigint: true }).catch(() => undefined);
+  return info && `${info.dev}:${info.ino}`;
 }

@@ -1,12 +1,14 @@
 // The `medner` CLI end to end: the built dist/cli.js with the shipped model, on fixtures.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseDocuments } from '../../src/core/formats/jsonl';
 import { parseYidu } from '../../src/core/formats/yidu';
+import { compareDocPaths, inShard } from '../../src/core/shard';
 import { ROOT } from './support';
+import { writeTinyModel } from './tinyModel';
 
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 
@@ -93,11 +95,28 @@ describe('medner CLI', function () {
     assert.equal(readFileSync(out, 'utf8'), 'previous result\n');
   });
 
-  it('exits 2 with usage on bad arguments', () => {
+  it('exits 2 with a one-line usage error on bad arguments', () => {
     for (const args of [['label', '--format', 'xml'], ['label', '--nope'], ['frobnicate'], ['eval', '--gold', 'x']]) {
       const r = medner(args);
       assert.equal(r.code, 2, args.join(' '));
-      assert.match(r.stderr, /^medner: /);
+      assert.match(r.stderr, /^medner: .*\(medner --help shows the usage\)\n$/);
+    }
+  });
+
+  it('bounds --threads and --shard, with one line each', () => {
+    for (const [args, message] of [
+      [['--threads', '257'], '--threads must be an integer from 0 to 256 (got "257")'],
+      [['--threads', '-1'], '--threads must be an integer from 0 to 256 (got "-1")'],
+      [['--threads', '1e9'], '--threads must be an integer from 0 to 256 (got "1e9")'],
+      [['--shard', '1/1000001'], '--shard must be I/N with 1 <= I <= N <= 1000000 (got "1/1000001")'],
+      [['--shard', '99999999999999999999/99999999999999999999'], '--shard must be I/N with 1 <= I <= N <= 1000000 (got "99999999999999999999/99999999999999999999")'],
+      [['--shard', '4/3'], '--shard must be I/N with 1 <= I <= N <= 1000000 (got "4/3")'],
+      [['--shard', '0/3'], '--shard must be I/N with 1 <= I <= N <= 1000000 (got "0/3")'],
+    ] as const) {
+      const r = medner(['label', ...args]);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr, `medner: ${message} (medner --help shows the usage)\n`);
+      assert.equal(r.stdout, '');
     }
   });
 
@@ -170,28 +189,6 @@ describe('medner CLI', function () {
     assert.equal(medner(['label', '--format', 'brat']).code, 2, 'brat needs --out-dir');
   });
 
-  it('labels in --shard parts whose merge equals the unsharded output, byte for byte', () => {
-    const dir = tempDir();
-    const whole = medner(['label', '--quiet']);
-    assert.equal(whole.code, 0, whole.stderr);
-    const parts = [1, 2, 3].map((i) => {
-      const out = path.join(dir, `part${i}.jsonl`);
-      const r = medner(['label', '--shard', `${i}/3`, '--out', out]);
-      assert.equal(r.code, 0, r.stderr);
-      return out;
-    });
-    const sizes = parts.map((p) => readFileSync(p, 'utf8').split('\n').filter(Boolean).length);
-    assert.equal(sizes.reduce((a, b) => a + b, 0), whole.stdout.trim().split('\n').length, `parts hold ${sizes.join('+')} documents`);
-    const merged = path.join(dir, 'all.jsonl');
-    const m = medner(['merge', '--out', merged, ...parts.reverse()]);
-    assert.equal(m.code, 0, m.stderr);
-    assert.equal(readFileSync(merged, 'utf8'), whole.stdout);
-    assert.equal(medner(['label', '--shard', '4/3']).code, 2);
-    const twice = medner(['merge', '--out', path.join(dir, 'x.jsonl'), parts[0], parts[0]]);
-    assert.equal(twice.code, 2);
-    assert.match(twice.stderr, /more than one part/);
-  });
-
   it('scores predictions against gold with strict P/R/F1 per type', () => {
     const dir = tempDir();
     const gold = path.join(dir, 'gold.jsonl');
@@ -233,5 +230,285 @@ describe('medner CLI', function () {
     assert.match(md, /\| type \| 腹痛 \(疾病和诊断, 15–17\) \| 腹痛 \(解剖部位, 15–17\) \|/);
     assert.match(md, /\| boundary \| 头孢曲松 \(药物, 10–14\) \| 头孢曲 \(药物, 10–13\) \|/);
     assert.equal(readdirSync(dir).filter((f) => f.includes('.tmp')).length, 0);
+  });
+});
+
+/** Every file under `dir` with its bytes: what a refused command must leave exactly as it was. */
+function contents(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+    const full = path.join(dir, rel);
+    out[rel] = lstatSync(full).isFile() ? readFileSync(full, 'base64') : lstatSync(full).isSymbolicLink() ? `-> ${readlinkSync(full)}` : 'folder';
+  }
+  return out;
+}
+
+describe('medner CLI: an output is never one of its inputs', function () {
+  this.timeout(60_000);
+
+  it('refuses --out, --report and merge --out that name an input, through symlinks and hard links, and writes nothing', () => {
+    const dir = tempDir();
+    const notes = path.join(dir, 'notes.txt');
+    writeFileSync(notes, '患者行胆囊切除术。');
+    mkdirSync(path.join(dir, 'corpus'));
+    writeFileSync(path.join(dir, 'corpus', 'a.txt'), '予阿司匹林口服。');
+    symlinkSync(notes, path.join(dir, 'link.jsonl'));
+    linkSync(path.join(dir, 'corpus', 'a.txt'), path.join(dir, 'hard.jsonl'));
+    const yidu = path.join(dir, 'records.jsonl');
+    writeFileSync(yidu, JSON.stringify({ originalText: '诊断：高血压病。', entities: [] }) + '\n');
+    const gold = path.join(dir, 'gold.jsonl');
+    assert.equal(medner(['label', notes, '--out', gold]).code, 0);
+    const brat = path.join(dir, 'brat');
+    assert.equal(medner(['label', path.join(dir, 'corpus'), '--out-dir', brat, '--format', 'brat']).code, 0);
+    const part = path.join(dir, 'part1.jsonl');
+    assert.equal(medner(['label', notes, '--shard', '1/1', '--out', part]).code, 0);
+    const before = contents(dir);
+    for (const [args, out, input] of [
+      [['label', notes, '--out', notes], notes, notes],
+      [['label', notes, '--out', path.join(dir, 'link.jsonl')], path.join(dir, 'link.jsonl'), notes],
+      [['label', path.join(dir, 'corpus'), '--out', path.join(dir, 'hard.jsonl')], path.join(dir, 'hard.jsonl'), path.join(dir, 'corpus', 'a.txt')],
+      [['label', '--input-format', 'yidu', '--format', 'yidu', yidu, '--out', yidu], yidu, yidu],
+      [['eval', '--gold', gold, '--pred', gold, '--report', gold], gold, gold],
+      [['eval', '--gold', brat, '--pred', gold, '--report', path.join(brat, 'a.ann')], path.join(brat, 'a.ann'), path.join(brat, 'a.ann')],
+      [['merge', '--out', part, part], part, part],
+    ] as const) {
+      const r = medner([...args]);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr, `medner: ${args.includes('--report') ? '--report' : '--out'} ${out} is the input ${input}: refusing to overwrite it; write elsewhere\n`);
+      assert.deepEqual(contents(dir), before, `${args.join(' ')} wrote nothing`);
+    }
+  });
+
+  it('says in one line when --out or --report is a folder or its folder is missing or not a folder', () => {
+    const dir = tempDir();
+    const notes = path.join(dir, 'notes.txt');
+    writeFileSync(notes, '患者行胆囊切除术。');
+    for (const [args, message] of [
+      [['label', notes, '--out', dir], `--out ${dir} is a folder, not a file`],
+      [['eval', '--gold', notes, '--pred', notes, '--report', dir], `--report ${dir} is a folder, not a file`],
+      [['label', notes, '--out', path.join(dir, 'no', 'out.jsonl')], `cannot write ${path.join(dir, 'no', 'out.jsonl')}: the folder ${path.join(dir, 'no')} does not exist`],
+      [['merge', '--out', path.join(notes, 'out.jsonl'), notes], `cannot write ${path.join(notes, 'out.jsonl')}: ${notes} is not a folder`],
+      [['label', notes, '--out', '/dev/null'], '--out /dev/null is not a regular file (a FIFO, socket or device): name a file'],
+    ] as const) {
+      const r = medner([...args]);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr, `medner: ${message}\n`);
+    }
+    assert.deepEqual(readdirSync(dir), ['notes.txt']);
+  });
+
+  it('says so when the folder of --out is read-only', function () {
+    // Root writes anywhere: as root the CLI runs as nobody, as in faults.test.ts.
+    const asRoot = process.getuid?.() === 0;
+    const user = asRoot ? { uid: 65534, gid: 65534 } : {};
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const ro = path.join(dir, 'ro');
+    mkdirSync(ro);
+    writeFileSync(path.join(dir, 'notes.txt'), '患者');
+    chmodSync(ro, 0o555);
+    const canRun = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(CLI)}, require('fs').constants.R_OK)`], user);
+    if (canRun.status !== 0) {
+      console.log(`      skipped: nobody cannot read ${CLI} (a checkout in a private folder), so root cannot test a read-only folder`);
+      this.skip();
+    }
+    const r = spawnSync(process.execPath, [CLI, 'label', path.join(dir, 'notes.txt'), '--out', path.join(ro, 'out.jsonl')], { encoding: 'utf8', ...user });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `medner: cannot write ${path.join(ro, 'out.jsonl')}: the folder ${ro} is read-only for this user\n`);
+    assert.deepEqual(readdirSync(ro), []);
+  });
+});
+
+describe('medner CLI: --shard and merge', function () {
+  this.timeout(120_000);
+  const N = 3;
+  let dir: string;
+  /** Relative paths of the corpus, each shard's by construction (inShard on the path below the folder). */
+  const expected: string[][] = Array.from({ length: N }, () => []);
+
+  before(() => {
+    dir = tempDir();
+    // Two copies of one corpus, mounted at paths of different depth: both must give the same shards.
+    const names: string[] = [];
+    for (let i = 0; expected.some((s) => s.length < 2); i++) {
+      const rel = `${i % 2 ? 'sub/' : ''}r${String(i).padStart(2, '0')}.txt`;
+      const owner = expected.findIndex((_, s) => inShard(rel, { index: s, count: N }));
+      if (expected[owner].length >= 2) continue;
+      expected[owner].push(rel);
+      names.push(rel);
+    }
+    for (const root of [path.join(dir, 'a', 'corpus'), path.join(dir, 'b', 'deeper', 'mount', 'corpus')]) {
+      for (const rel of names) {
+        mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+        writeFileSync(path.join(root, rel), `患者因胸痛入院，予阿司匹林治疗。${rel}`);
+      }
+    }
+  });
+
+  const corpus = (mount: 'a' | 'b') => (mount === 'a' ? path.join(dir, 'a', 'corpus') : path.join(dir, 'b', 'deeper', 'mount', 'corpus'));
+
+  function label(mount: 'a' | 'b', shard: string, out: string, extra: string[] = []): string {
+    const r = medner(['label', corpus(mount), '--shard', shard, '--out', out, '--quiet', ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    return out;
+  }
+
+  function lines(file: string): string[] {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  }
+
+  it('puts each document in the shard of its path below the input folder, wherever the corpus is mounted', () => {
+    for (const mount of ['a', 'b'] as const) {
+      for (let i = 1; i <= N; i++) {
+        const part = label(mount, `${i}/${N}`, path.join(dir, `${mount}${i}.jsonl`));
+        const docs = parseDocuments(lines(part).slice(0, -1).join('\n'));
+        assert.deepEqual(docs.map((d) => path.relative(corpus(mount), d.path).split(path.sep).join('/')).sort(), [...expected[i - 1]].sort(), `${mount}: shard ${i}`);
+        const trailer = JSON.parse(lines(part).at(-1)!) as { medner_part: Record<string, unknown> };
+        assert.deepEqual(Object.keys(trailer.medner_part), ['shard', 'inputs', 'model', 'documents']);
+        assert.equal(trailer.medner_part.shard, `${i}/${N}`);
+        assert.equal(trailer.medner_part.documents, docs.length);
+      }
+    }
+    const inputs = (f: string) => (JSON.parse(lines(f).at(-1)!) as { medner_part: { inputs: string } }).medner_part.inputs;
+    assert.equal(inputs(path.join(dir, 'a1.jsonl')), inputs(path.join(dir, 'b3.jsonl')), 'one input set on both mounts');
+  });
+
+  it('merges the parts, in any order, byte-identical to an unsharded run', () => {
+    const whole = medner(['label', corpus('a'), '--quiet']);
+    assert.equal(whole.code, 0, whole.stderr);
+    const parts = [3, 1, 2].map((i) => label('a', `${i}/${N}`, path.join(dir, `m${i}.jsonl`)));
+    const merged = path.join(dir, 'merged.jsonl');
+    const m = medner(['merge', '--out', merged, ...parts]);
+    assert.equal(m.code, 0, m.stderr);
+    assert.equal(readFileSync(merged, 'utf8'), whole.stdout);
+  });
+
+  it('merges --out-dir parts, checked the same way', () => {
+    const outs = [1, 2, 3].map((i) => {
+      const out = path.join(dir, `dir${i}`);
+      const r = medner(['label', corpus('a'), '--shard', `${i}/${N}`, '--out-dir', out]);
+      assert.equal(r.code, 0, r.stderr);
+      return out;
+    });
+    const merged = path.join(dir, 'dirs.jsonl');
+    const m = medner(['merge', '--out', merged, ...outs]);
+    assert.equal(m.code, 0, m.stderr);
+    assert.deepEqual(parseDocuments(readFileSync(merged, 'utf8')).map((d) => d.path), expected.flat().sort(compareDocPaths));
+    const missing = medner(['merge', '--out', merged, outs[0], outs[2]]);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, 'medner: shard 2/3 is missing: 2 of 3 parts given\n');
+    const plain = path.join(dir, 'plain');
+    assert.equal(medner(['label', corpus('a'), '--out-dir', plain]).code, 0);
+    const notPart = medner(['merge', '--out', merged, plain]);
+    assert.equal(notPart.stderr, `medner: ${plain}: no .medner/part.json: not an --out-dir labelled with --shard\n`);
+  });
+
+  it('refuses a missing, repeated, cut, foreign or mismatched part with one line naming it, and writes nothing', () => {
+    const part = (i: number) => path.join(dir, `a${i}.jsonl`);
+    const work = path.join(dir, 'bad');
+    mkdirSync(work);
+    const cut = (name: string, text: string) => {
+      writeFileSync(path.join(work, name), text);
+      return path.join(work, name);
+    };
+    const all = readFileSync(part(2), 'utf8');
+    const noTrailer = cut('no-trailer.jsonl', lines(part(2)).slice(0, -1).map((l) => l + '\n').join(''));
+    const midLine = cut('mid-line.jsonl', all.slice(0, all.indexOf('\n') + 10));
+    const lostLine = cut('lost-line.jsonl', lines(part(2)).slice(1).map((l) => l + '\n').join(''));
+    const badLine = cut('bad-line.jsonl', all.replace('"encoding":"utf-8"', '"encoding":"latin9"'));
+    const tiny = writeTinyModel();
+    const otherModel = label('a', `2/${N}`, path.join(work, 'other-model.jsonl'), ['--model', tiny]);
+    writeFileSync(path.join(corpus('b'), 'extra.txt'), '新增记录。');
+    const otherInputs = label('b', `2/${N}`, path.join(work, 'other-inputs.jsonl'));
+    const otherCount = label('a', '2/4', path.join(work, 'other-count.jsonl'));
+    const out = path.join(work, 'merged.jsonl');
+    for (const [parts, message] of [
+      [[part(1), part(3)], 'shard 2/3 is missing: 2 of 3 parts given'],
+      [[part(1), part(2), part(2), part(3)], `${part(2)}: shard 2/3 again (also ${part(2)})`],
+      [[part(1), noTrailer, part(3)], `${noTrailer}: no part trailer ({"medner_part": ...} last line): cut short, or not the output of medner label --shard`],
+      [[part(1), midLine, part(3)], `${midLine}:2: the last line stops mid-record: the part is cut short`],
+      [[part(1), lostLine, part(3)], `${lostLine}: holds ${lines(part(2)).length - 2} documents but was written with ${lines(part(2)).length - 1}: the part is cut or damaged`],
+      [[part(1), badLine, part(3)], `${badLine}:1: document: unknown encoding "latin9"`],
+      [[part(1), otherModel, part(3)], `${otherModel}: labelled with another model than ${part(1)}`],
+      [[part(1), otherInputs, part(3)], `${otherInputs}: labelled from another input set than ${part(1)}`],
+      [[part(1), otherCount, part(3)], `${otherCount}: shard 2/4, but ${part(1)} is shard 1/3: different shard counts`],
+    ] as const) {
+      const r = medner(['merge', '--out', out, ...parts]);
+      assert.equal(r.code, 2, parts.join(' '));
+      assert.equal(r.stderr, `medner: ${message}\n`);
+      assert.ok(!existsSync(out));
+    }
+  });
+
+  it('needs jsonl for a part written to a file', () => {
+    const r = medner(['label', corpus('a'), '--shard', '1/3', '--format', 'conll']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^medner: --shard parts end in a trailer that merge checks, which only jsonl carries/);
+  });
+});
+
+describe('medner CLI: errors say where, in one line', function () {
+  this.timeout(60_000);
+
+  function evalError(gold: string, pred: string): string {
+    const r = medner(['eval', '--gold', gold, '--pred', pred]);
+    assert.equal(r.code, 2, r.stdout);
+    assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr.slice(0, 300)}`);
+    return r.stderr;
+  }
+
+  const yidu = (text: string) => JSON.stringify({ originalText: text, entities: [] });
+
+  it('names FILE:LINE of a bad line in an auto-detected jsonl or Yidu file', () => {
+    const dir = tempDir();
+    const good = path.join(dir, 'good.jsonl');
+    writeFileSync(good, [yidu('患者'), yidu('胸痛'), yidu('入院')].join('\n') + '\n');
+    const badJson = path.join(dir, 'bad-json.jsonl');
+    writeFileSync(badJson, [yidu('患者'), yidu('胸痛'), '{"originalText": "入院", '].join('\n') + '\n');
+    assert.match(evalError(badJson, good), new RegExp(`^medner: ${badJson}:3: invalid JSON \\(`));
+    const badRecord = path.join(dir, 'bad-record.jsonl');
+    writeFileSync(badRecord, [yidu('患者'), '{"originalText": 1, "entities": []}', yidu('入院')].join('\n') + '\n');
+    assert.equal(evalError(badRecord, good), `medner: ${badRecord}:2: record: "originalText" must be a string\n`);
+    const firstLine = path.join(dir, 'first.jsonl');
+    writeFileSync(firstLine, '\n{"originalText": \n');
+    assert.match(evalError(firstLine, good), new RegExp(`^medner: ${firstLine}:2: invalid JSON \\(`));
+  });
+
+  it('echoes at most ~200 characters of what it read, and reads deeply nested JSON without overflowing', () => {
+    const dir = tempDir();
+    const good = path.join(dir, 'good.jsonl');
+    writeFileSync(good, yidu('ab') + '\n');
+    const huge = path.join(dir, 'huge.doccano.jsonl');
+    writeFileSync(huge, JSON.stringify({ text: 'ab', label: [[0, 1, '病'.repeat(20_000_000)]] }) + '\n');
+    const message = evalError(huge, good);
+    assert.ok(message.length < 600, `${message.length} characters`);
+    assert.match(message, new RegExp(`^medner: ${huge}:1: span 0: unknown entity type "病{100,}… \\(20,000,002 characters\\)`));
+    const deep = path.join(dir, 'deep.doccano.jsonl');
+    writeFileSync(deep, `{"text": "ab", "label": [${'['.repeat(100_000)}${']'.repeat(100_000)}]}\n`);
+    assert.equal(evalError(deep, good), `medner: ${deep}:1: span 0: want [start, end, "TYPE"] or {"start_offset", "end_offset", "label"}, got […]\n`);
+  });
+
+  it('label skips a Yidu file with a damaged first line, naming the line, instead of labelling it as text', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'records.jsonl');
+    writeFileSync(file, ['{"originalText": "患者因胸痛', yidu('诊断：高血压病。')].join('\n') + '\n');
+    const r = medner(['label', file]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`^medner: skipped ${file}: line 1: invalid JSON \\(.*\\)\n$`));
+    assert.equal(r.stdout, '');
+  });
+
+  it('names both files and the document when gold and predictions do not match', () => {
+    const dir = tempDir();
+    const gold = path.join(dir, 'gold.jsonl');
+    const pred = path.join(dir, 'pred.jsonl');
+    writeFileSync(gold, [yidu('患者'), yidu('胸痛')].join('\n') + '\n');
+    writeFileSync(pred, [yidu('患者'), yidu('腹痛')].join('\n') + '\n');
+    assert.equal(
+      evalError(gold, pred),
+      `medner: ${gold} document 2 (gold.jsonl:2) and ${pred} document 2 (pred.jsonl:2) have different texts: gold and predictions must list the same documents in the same order\n`,
+    );
+    writeFileSync(pred, yidu('患者') + '\n');
+    assert.equal(evalError(gold, pred), `medner: ${gold} has 2 documents but ${pred} has 1\n`);
   });
 });

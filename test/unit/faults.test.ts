@@ -13,7 +13,7 @@ import { labelBatch, type BatchOptions } from '../../src/core/batch';
 import { NerEngine } from '../../src/core/engine';
 import { readAnnotations } from '../../src/core/formats/detect';
 import { parseDocuments, serializeDocuments } from '../../src/core/formats/jsonl';
-import { readInputs } from '../../src/core/inputs';
+import { loadFile, readInputs } from '../../src/core/inputs';
 import { ModelError } from '../../src/core/model';
 import { WorkerRunner } from '../../src/core/workerRunner';
 import { type FaultCase, faultCases, snapshot, writeFaultFolder } from './faultFixtures';
@@ -173,8 +173,64 @@ describe('fault fixtures', function () {
     assert.deepEqual(parseDocuments(r.stdout).map((d) => path.basename(d.path)), ['crlf.txt']);
     const stdin = spawnSync(process.execPath, [CLI, 'label', '-', '--model', tiny, '--max-bytes', '1000'], { input: '病'.repeat(1000), encoding: 'utf8' });
     assert.equal(stdin.status, 1);
-    assert.equal(stdin.stderr, 'medner: skipped -: larger than the 1.0 KB limit (2.9 KB)\n');
+    // The rest of a pipe is never read, so its size is not known.
+    assert.equal(stdin.stderr, 'medner: skipped -: larger than the 1.0 KB limit\n');
     assert.equal(stdin.stdout, '');
+  });
+
+  it('CLI: stdin is read only up to --max-bytes: an endless pipe is skipped, never buffered', () => {
+    const r = spawnSync('sh', ['-c', `yes 病病病病病病病病 | "${process.execPath}" "${CLI}" label - --model "${tiny}" --max-bytes 100000`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.signal, null, 'finished, without waiting for the end of the pipe');
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, 'medner: skipped -: larger than the 97.7 KB limit\n');
+  });
+});
+
+describe('FIFOs, sockets and devices are never opened', function () {
+  this.timeout(60_000);
+
+  function fifo(file: string): string {
+    const r = spawnSync('mkfifo', [file]);
+    assert.equal(r.status, 0, String(r.stderr));
+    return file;
+  }
+
+  it('core: loadFile skips a FIFO without waiting for a writer', async () => {
+    const dir = tempDir();
+    const loaded = await loadFile(fifo(path.join(dir, 'records.jsonl')), { format: 'yidu' });
+    assert.deepEqual(loaded, { skipped: { path: path.join(dir, 'records.jsonl'), reason: 'not a regular file (a FIFO, socket or device is never read)' } });
+    assert.deepEqual(await loadFile('/dev/zero'), { skipped: { path: '/dev/zero', reason: 'not a regular file (a FIFO, socket or device is never read)' } });
+  });
+
+  it('CLI: eval refuses a FIFO given as gold or pred, or named x.txt in a brat folder, in one line', () => {
+    const dir = tempDir();
+    const brat = path.join(dir, 'brat');
+    mkdirSync(brat);
+    writeFileSync(path.join(brat, 'a.txt'), '病');
+    writeFileSync(path.join(brat, 'a.ann'), '');
+    const gold = path.join(dir, 'gold.jsonl');
+    writeFileSync(gold, JSON.stringify({ originalText: '病', entities: [] }) + '\n');
+    fifo(path.join(brat, 'x.txt'));
+    const pipe = fifo(path.join(dir, 'pred.jsonl'));
+    for (const [args, message] of [
+      [['--gold', brat, '--pred', gold], `${path.join(brat, 'x.txt')}: not a regular file (a FIFO, socket or device is never read)`],
+      [['--gold', gold, '--pred', pipe], `${pipe}: not a regular file or folder (a FIFO, socket or device is never read)`],
+      [['--gold', pipe, '--pred', gold, '--gold-format', 'yidu'], `${pipe}: not a regular file or folder (a FIFO, socket or device is never read)`],
+    ] as const) {
+      const r = spawnSync(process.execPath, [CLI, 'eval', ...args], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.signal, null, `${args.join(' ')}: did not block`);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, `medner: ${message}\n`);
+    }
+  });
+
+  it('CLI: merge refuses a FIFO as a part', () => {
+    const dir = tempDir();
+    const pipe = fifo(path.join(dir, 'part.jsonl'));
+    const r = spawnSync(process.execPath, [CLI, 'merge', '--out', path.join(dir, 'out.jsonl'), pipe], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.signal, null, 'did not block');
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `medner: ${pipe}: not a regular file (a FIFO, socket or device is never read)\n`);
   });
 });
 

@@ -92,4 +92,20 @@ describe('Label Studio JSON tasks', () => {
     assert.throws(() => parseLabelStudio('[{"data": {}}]'), /task 1: "data\.text" must be a string/);
     assert.throws(() => parseLabelStudio('[{'), /invalid JSON/);
   });
+
+  it('refuses entities it cannot read instead of dropping them: string offsets, a bare label, no labels, other span types', () => {
+    const one = (r: unknown) => JSON.stringify([{ data: { text: DOC.text }, predictions: [{ result: [r] }] }]);
+    const read = (r: unknown) => () => parseLabelStudio(one(r), { file: 'tasks.json' });
+    const base = region('x', 1, 4, '胆囊炎', '疾病和诊断');
+    assert.throws(read({ ...base, value: { ...base.value, start: '1' } }), /^ImportError: tasks\.json: task 1: result 1: "value\.start" must be an integer offset, got "1"$/);
+    assert.throws(read({ ...base, value: { ...base.value, end: 4.5 } }), /^ImportError: tasks\.json: task 1: result 1: "value\.end" must be an integer offset, got 4\.5$/);
+    assert.throws(read({ ...base, value: { ...base.value, labels: '疾病和诊断' } }), /^ImportError: tasks\.json: task 1: result 1: "value\.labels" must be an array of type names, got "疾病和诊断"$/);
+    assert.throws(read({ ...base, value: { ...base.value, labels: [] } }), /^ImportError: tasks\.json: task 1: result 1: "value\.labels" is empty: a span without a type$/);
+    assert.throws(read({ ...base, value: 'x' }), /^ImportError: tasks\.json: task 1: result 1: "value" must be a JSON object$/);
+    assert.throws(read({ ...base, type: 'hypertextlabels' }), /^ImportError: tasks\.json: task 1: result 1: result type "hypertextlabels" is not read: only "labels" spans over a Text are entities$/);
+    const untyped: Partial<typeof base> = { ...base };
+    delete untyped.type;
+    assert.throws(read({ ...untyped, value: { ...base.value, start: '1' } }), /"value\.start" must be an integer offset/);
+    assert.deepEqual(parseLabelStudio(one(untyped))[0]!.entities, [{ start: 1, end: 4, label: '疾病和诊断', text: '胆囊炎', score: 1 }]);
+  });
 });

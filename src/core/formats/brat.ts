@@ -22,6 +22,7 @@
 // brat carries no scores: imported entities get score 1 (gold annotations). Only T lines are read;
 // relations (R), events (E), attributes (A/M), normalizations (N), notes (#) and equivalences (*)
 // are skipped.
+import { quote } from '../clip';
 import type { Entity } from './jsonl';
 import { codePoints } from '../offsets';
 import {
@@ -63,7 +64,7 @@ export function serializeBrat(doc: { text: string; entities: readonly Entity[] }
     const fragments = splitAtLineBreaks(chars, e.start, e.end);
     if (fragments === undefined) {
       throw new ExportError(
-        `brat: entity ${e.start}..${e.end} ${JSON.stringify(e.text)} starts or ends with a line break, which a brat mention cannot hold`,
+        `brat: entity ${e.start}..${e.end} ${quote(e.text)} starts or ends with a line break, which a brat mention cannot hold`,
       );
     }
     const offsets = fragments.map(([s, t]) => `${s} ${t}`).join(';');
@@ -100,7 +101,7 @@ export function parseBrat(text: string, ann: string, options: BratImportOptions 
     if (!line.startsWith('T')) return; // R, E, A, M, N, #, * lines and blank lines
     const where = `${file}:${index + 1}`;
     const m = T_LINE.exec(line);
-    if (!m) throw new ImportError(where, `malformed text-bound annotation (want "T<n>\\t<TYPE> <start> <end>\\t<mention>"): ${JSON.stringify(line)}`);
+    if (!m) throw new ImportError(where, `malformed text-bound annotation (want "T<n>\\t<TYPE> <start> <end>\\t<mention>"): ${quote(line)}`);
     const [, id, type, offsetText, mention] = m as unknown as [string, string, string, string, string];
     if (offsetText.trim() === '') throw new ImportError(where, `${id}: no offsets`);
     const fragments = offsetText
@@ -114,7 +115,7 @@ export function parseBrat(text: string, ann: string, options: BratImportOptions 
     }
     const expected = fragments.map(([s, t]) => chars.slice(s, t).join('')).join(' ');
     if (expected !== mention) {
-      throw new ImportError(where, `${id}: mention ${JSON.stringify(mention)} differs from the text's ${JSON.stringify(expected)} at ${offsetText.trim()}`);
+      throw new ImportError(where, `${id}: mention ${quote(mention)} differs from the text's ${quote(expected)} at ${offsetText.trim()}`);
     }
     for (let k = 1; k < fragments.length; k++) {
       const gapStart = fragments[k - 1]![1];

@@ -23,6 +23,7 @@
 // cannot be tagged: exporting them is an error. Import also accepts the BIOES / BMES schemes
 // (E- ends an entity, S- is a single character, M- is I-), tab separators, extra middle columns
 // (the first column is the character, the last the tag), and no -DOCSTART- at all (one document).
+import { quote } from '../clip';
 import type { Entity } from './jsonl';
 import { codePoints } from '../offsets';
 import {
@@ -75,7 +76,7 @@ function unescapeToken(token: string, where: string): string {
     const cp = parseInt(m[1]!, 16);
     if (cp <= 0x10ffff) return String.fromCodePoint(cp);
   }
-  throw new ImportError(where, `token ${JSON.stringify(token)} is neither one character nor an escape (<SP> <TAB> <LF> <CR> <U+XXXX>)`);
+  throw new ImportError(where, `token ${quote(token)} is neither one character nor an escape (<SP> <TAB> <LF> <CR> <U+XXXX>)`);
 }
 
 function encodePath(path: string): string {
@@ -91,7 +92,7 @@ export function serializeConll(docs: readonly { path: string; text: string; enti
     let covered = 0;
     for (const e of [...doc.entities].sort((a, b) => a.start - b.start || a.end - b.end)) {
       if (e.start < covered) {
-        throw new ExportError(`conll: ${doc.path}: entities overlap at ${e.start}..${e.end} ${JSON.stringify(e.text)}; CoNLL tags cannot carry overlapping entities`);
+        throw new ExportError(`conll: ${doc.path}: entities overlap at ${e.start}..${e.end} ${quote(e.text)}; CoNLL tags cannot carry overlapping entities`);
       }
       const name = labelName(e.label, options.labelNames);
       tags[e.start] = `B-${name}`;
@@ -148,7 +149,7 @@ export function parseConll(content: string, options: ConllImportOptions = {}): C
     }
     const fields = line.split(/[ \t]+/);
     if (fields.length < 2 || fields[0] === '') {
-      throw new ImportError(where, `want "<character> <tag>", got ${JSON.stringify(line)}`);
+      throw new ImportError(where, `want "<character> <tag>", got ${quote(line)}`);
     }
     doc ??= { path: '', chars: [], entities: [] };
     const ch = unescapeToken(fields[0]!, where);
@@ -160,7 +161,7 @@ export function parseConll(content: string, options: ConllImportOptions = {}): C
       return;
     }
     const m = /^([BIESM])-(.+)$/.exec(tag);
-    if (!m) throw new ImportError(where, `tag ${JSON.stringify(tag)} is not O or B-/I-/E-/S-/M-<TYPE>`);
+    if (!m) throw new ImportError(where, `tag ${quote(tag)} is not O or B-/I-/E-/S-/M-<TYPE>`);
     const scheme = m[1]!;
     const label = resolveLabel(m[2]!, options, where);
     if (label === undefined) {

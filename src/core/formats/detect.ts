@@ -1,29 +1,61 @@
 /** Reads annotations in any format MedNER knows, telling the format from the path and first record unless given. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { clip } from '../clip';
 import { decodeBuffer } from '../decode';
+import { NotAFileError, readRegularFile } from '../files';
 import type { DocumentResult } from './jsonl';
-import { readJsonLines } from './lines';
+import { FormatError, readJsonLines } from './lines';
 import { type FormatFile, type FormatName, FORMATS, type ImportOptions } from './registry';
 
+const NOT_A_FORMAT = 'not a format MedNER reads (jsonl, yidu, conll, doccano, labelstudio, or a brat folder); name it with --gold-format/--pred-format';
+
+/** Errors name the files as the caller gave them (`target/12.ann:3: ...`), never open a FIFO or device, and fit on a line. */
 export async function readAnnotations(target: string, format?: FormatName, options: ImportOptions = {}): Promise<DocumentResult[]> {
-  const stat = await fs.stat(target);
+  const stat = await fs.stat(target).catch((err: unknown) => {
+    throw new Error(`${clip(target)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`);
+  });
   if (stat.isDirectory()) {
-    if (format && format !== 'brat') throw new Error(`${target} is a folder: only brat annotations come as a folder`);
+    if (format && format !== 'brat') throw new Error(`${clip(target)} is a folder: only brat annotations come as a folder`);
     const files: FormatFile[] = [];
-    for (const rel of (await fs.readdir(target, { recursive: true, encoding: 'utf8' })).sort()) {
-      if (!/\.(txt|ann)$/.test(rel)) continue;
-      files.push(await readFormatFile(path.join(target, rel), rel.split(path.sep).join('/')));
-    }
-    return FORMATS.brat.import(files, options);
+    const entries = await fs.readdir(target, { recursive: true, withFileTypes: true });
+    const names = entries
+      .filter((e) => !e.isDirectory() && /\.(txt|ann)$/.test(e.name))
+      .map((e) => path.relative(target, path.join(e.parentPath ?? e.path, e.name)))
+      .sort();
+    for (const rel of names) files.push(await readFormatFile(path.join(target, rel), rel.split(path.sep).join('/')));
+    const known = new Set(files.map((f) => f.relativePath));
+    return placed(() => FORMATS.brat.import(files, options), (rel) => (known.has(rel) ? path.join(target, rel) : undefined));
   }
-  const file = await readFormatFile(target, path.basename(target));
-  return FORMATS[format ?? detectFormat(file)].import([file], options);
+  if (!stat.isFile()) throw new Error(`${clip(target)}: not a regular file or folder (a FIFO, socket or device is never read)`);
+  const base = path.basename(target);
+  const file = await readFormatFile(target, base);
+  return placed(() => FORMATS[format ?? detectFormat(file)].import([file], options), (rel) => (rel === base ? target : undefined));
+}
+
+/** Runs an import whose errors start with a file's relative path, and names that file as the user knows it. */
+function placed<T>(read: () => T, fullPath: (relativePath: string) => string | undefined): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    const m = /^(.+?)(:\d+)?: /.exec(err.message);
+    const full = m && fullPath(m[1]!);
+    if (full === undefined || full === null) throw err;
+    throw Object.assign(new Error(`${clip(full)}${m![2] ?? ''}: ${err.message.slice(m![0].length)}`), { name: err.name });
+  }
 }
 
 async function readFormatFile(full: string, relativePath: string): Promise<FormatFile> {
-  const decoded = decodeBuffer(await fs.readFile(full));
-  if ('error' in decoded) throw new Error(`${full}: ${decoded.error}`);
+  let read;
+  try {
+    read = await readRegularFile(full);
+  } catch (err) {
+    if (err instanceof NotAFileError) throw new Error(`${clip(full)}: ${err.reason}`);
+    throw err;
+  }
+  const decoded = decodeBuffer('bytes' in read ? read.bytes : Buffer.alloc(0));
+  if ('error' in decoded) throw new Error(`${clip(full)}: ${decoded.error}`);
   return { relativePath, content: decoded.text, encoding: decoded.encoding };
 }
 
@@ -33,13 +65,20 @@ export function detectFormat(file: FormatFile): FormatName {
   if (name.endsWith('.labelstudio.json') || file.content.trimStart().startsWith('[')) return 'labelstudio';
   if (name.endsWith('.doccano.jsonl')) return 'doccano';
   if (file.content.trimStart().startsWith('-DOCSTART-')) return 'conll';
-  let first: Record<string, unknown> | undefined;
+  // Told from the first record alone; a bad line further down is the importer's to report, with its number.
+  const body = file.content.startsWith('\uFEFF') ? file.content.slice(1) : file.content;
+  const firstLine = body.split('\n').findIndex((l) => l.trim() !== '');
+  const text = firstLine < 0 ? '' : body.split('\n', firstLine + 1)[firstLine]!;
+  let first: unknown;
   try {
-    first = readJsonLines(file.content)[0]?.value as Record<string, unknown> | undefined;
-  } catch {
-    throw new Error(`${file.relativePath}: not a format MedNER reads (jsonl, yidu, conll, doccano, labelstudio, or a brat folder); name it with --gold-format/--pred-format`);
+    first = readJsonLines(text)[0]?.value;
+  } catch (err) {
+    if (!text.trimStart().startsWith('{')) throw new Error(`${file.relativePath}: ${NOT_A_FORMAT}`);
+    throw new Error(`${file.relativePath}:${firstLine + 1}: ${(err as FormatError).what}`);
   }
-  if (first && 'originalText' in first) return 'yidu';
-  if (first && 'label' in first && !('entities' in first)) return 'doccano';
+  const record = typeof first === 'object' && first !== null ? (first as Record<string, unknown>) : undefined;
+  if (record && 'originalText' in record) return 'yidu';
+  if (record && 'label' in record && !('entities' in record)) return 'doccano';
+  if (first !== undefined && !record) throw new Error(`${file.relativePath}:${firstLine + 1}: ${NOT_A_FORMAT}`);
   return 'jsonl';
 }

@@ -15,6 +15,7 @@
 // "encoding" to each line; on import they are read from the top level or from "meta", and every
 // other key ("id", "Comments", ...) is ignored. doccano has no scores: imported entities get score 1.
 // Import also accepts the relation-project layout, `"entities": [{"start_offset", "end_offset", "label"}]`.
+import { quote } from '../clip';
 import type { Encoding } from '../decode';
 import type { Entity } from './jsonl';
 import { codePoints, OffsetMap } from '../offsets';
@@ -78,7 +79,7 @@ export function parseDoccano(content: string, options: DoccanoImportOptions = {}
         [start, end, type] = [o['start_offset'], o['end_offset'], o['label']];
       }
       if (!Number.isInteger(start) || !Number.isInteger(end) || typeof type !== 'string') {
-        throw new FormatError(line, `${what}: want [start, end, "TYPE"] or {"start_offset", "end_offset", "label"}, got ${JSON.stringify(raw)}`);
+        throw new FormatError(line, `${what}: want [start, end, "TYPE"] or {"start_offset", "end_offset", "label"}, got ${quote(raw)}`);
       }
       const [s, e] = [start as number, end as number];
       const length = utf16 ? map.utf16Length : map.codePointLength;
@@ -95,7 +96,12 @@ export function parseDoccano(content: string, options: DoccanoImportOptions = {}
           throw new FormatError(line, `${what}: span ${s}..${e} splits a character in two (UTF-16 offsets); were they code points? pass offsets: 'codepoint'`);
         }
       }
-      const label = resolveLabel(type, options, `line ${line}: ${what}`);
+      let label;
+      try {
+        label = resolveLabel(type, options, what);
+      } catch (err) {
+        throw new FormatError(line, (err as Error).message);
+      }
       if (label !== undefined) entities.push(entity(chars, cs, ce, label, 1));
     });
     return { path, encoding, text, entities: sortEntities(entities) };

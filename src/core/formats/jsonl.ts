@@ -1,5 +1,6 @@
 // MedNER's own output: one JSON object per analysed document. Offsets are code points,
 // end exclusive, so Python tools can slice `text[start:end]` directly.
+import { quote } from '../clip';
 import { type Encoding, ENCODINGS } from '../decode';
 import { isYiduLabel, type YiduLabel } from '../labels';
 import { codePoints } from '../offsets';
@@ -39,12 +40,13 @@ export function parseDocuments(content: string): DocumentResult[] {
   return readJsonLines(content).map(({ line, value }) => parseDocument(value, line));
 }
 
-function parseDocument(value: unknown, line: number): DocumentResult {
+/** One parsed JSON line as a document; errors are FormatErrors naming `line`. */
+export function parseDocument(value: unknown, line: number): DocumentResult {
   const obj = expectObject(value, line, 'document');
   const path = expectString(obj, 'path', line, 'document');
   const encoding = expectString(obj, 'encoding', line, 'document');
   if (!(ENCODINGS as readonly string[]).includes(encoding)) {
-    throw new FormatError(line, `document: unknown encoding ${JSON.stringify(encoding)}`);
+    throw new FormatError(line, `document: unknown encoding ${quote(encoding)}`);
   }
   const text = expectString(obj, 'text', line, 'document');
   const chars = codePoints(text);
@@ -55,11 +57,11 @@ function parseDocument(value: unknown, line: number): DocumentResult {
     const end = expectInteger(e, 'end', line, what);
     checkRange(start, end, chars.length, line, what);
     const label = expectString(e, 'label', line, what);
-    if (!isYiduLabel(label)) throw new FormatError(line, `${what}: unknown label ${JSON.stringify(label)}`);
+    if (!isYiduLabel(label)) throw new FormatError(line, `${what}: unknown label ${quote(label)}`);
     const entityText = expectString(e, 'text', line, what);
     const actual = chars.slice(start, end).join('');
     if (entityText !== actual) {
-      throw new FormatError(line, `${what}: text ${JSON.stringify(entityText)} differs from the document's ${JSON.stringify(actual)} at ${start}..${end}`);
+      throw new FormatError(line, `${what}: text ${quote(entityText)} differs from the document's ${quote(actual)} at ${start}..${end}`);
     }
     const score = e['score'];
     if (typeof score !== 'number' || !(score >= 0 && score <= 1)) {

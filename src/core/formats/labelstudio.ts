@@ -20,9 +20,12 @@
 // `offsets: 'utf16'` reads or writes tasks of such versions, converted with OffsetMap.
 //
 // Import reads `annotations` (a completed task's export; the first one not cancelled) and, when a
-// task has none, its first prediction; `source` picks one explicitly. Only results with numeric
-// value.start/end and value.labels are entities (relations, choices, text areas are skipped).
+// task has none, its first prediction; `source` picks one explicitly. Results of type "labels" (or
+// untyped ones with value.start/end/labels) are entities, and one that cannot be read (string
+// offsets, a bare string for labels, no labels) is an error, never dropped; relations, choices and
+// text areas are not entities and are skipped.
 // A result's value.text, when present, must match the text; a missing score means 1.
+import { quote } from '../clip';
 import type { Encoding } from '../decode';
 import type { Entity } from './jsonl';
 import { codePoints, OffsetMap } from '../offsets';
@@ -112,13 +115,14 @@ export function parseLabelStudio(content: string, options: LabelStudioImportOpti
     results.forEach((rawResult, i) => {
       const where = `${taskWhere}: result ${i + 1}`;
       const r = object(rawResult, where, 'a result');
-      const value = r['value'];
-      if (typeof value !== 'object' || value === null) return;
-      const v = value as Record<string, unknown>;
-      const { start, end, labels } = v;
-      if (typeof start !== 'number' || typeof end !== 'number' || !Array.isArray(labels)) return;
+      if (!isSpan(r, where)) return;
+      const v = object(r['value'], where, '"value"');
+      const [start, end] = [offset(v, 'start', where), offset(v, 'end', where)];
+      const labels = v['labels'];
+      if (!Array.isArray(labels)) throw new ImportError(where, `"value.labels" must be an array of type names, got ${quote(labels)}`);
+      if (labels.length === 0) throw new ImportError(where, '"value.labels" is empty: a span without a type');
       const length = options.offsets === 'utf16' ? map.utf16Length : map.codePointLength;
-      if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start >= end || end > length) {
+      if (start < 0 || start >= end || end > length) {
         throw new ImportError(where, `span ${start}..${end} is empty or outside the text (length ${length})`);
       }
       let [s, e] = [start, end];
@@ -139,7 +143,7 @@ export function parseLabelStudio(content: string, options: LabelStudioImportOpti
       if (resolved.size > 1) throw new ImportError(where, `one span with several types (${[...resolved].join(', ')}); MedNER entities have one`);
       const actual = chars.slice(s, e).join('');
       if (typeof v['text'] === 'string' && v['text'] !== actual) {
-        throw new ImportError(where, `value.text ${JSON.stringify(v['text'])} differs from the task's ${JSON.stringify(actual)} at ${start}..${end}`);
+        throw new ImportError(where, `value.text ${quote(v['text'])} differs from the task's ${quote(actual)} at ${start}..${end}`);
       }
       const score = r['score'] ?? 1;
       if (typeof score !== 'number' || !(score >= 0 && score <= 1)) throw new ImportError(where, '"score" must be a number in [0, 1]');
@@ -161,6 +165,26 @@ function pickResults(task: Record<string, unknown>, source: 'auto' | 'annotation
   const result = chosen['result'] ?? [];
   if (!Array.isArray(result)) throw new ImportError(where, '"result" must be an array');
   return result;
+}
+
+/**
+ * Whether a result is a labelled span over the text (an entity) — those are read or refused, never
+ * dropped. Relations, choices, text areas and ratings are not entities; span types of other
+ * objects (HyperTextLabels, ParagraphLabels) count offsets differently and are refused.
+ */
+function isSpan(r: Record<string, unknown>, where: string): boolean {
+  const type = r['type'];
+  if (type === 'labels') return true;
+  if (typeof type === 'string' && /labels$/i.test(type)) throw new ImportError(where, `result type ${quote(type)} is not read: only "labels" spans over a Text are entities`);
+  if (type !== undefined) return false;
+  const value = r['value'];
+  return typeof value === 'object' && value !== null && ['start', 'end', 'labels'].some((k) => k in value);
+}
+
+function offset(value: Record<string, unknown>, key: 'start' | 'end', where: string): number {
+  const v = value[key];
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ImportError(where, `"value.${key}" must be an integer offset, got ${quote(v)}`);
+  return v;
 }
 
 function object(value: unknown, where: string, what: string): Record<string, unknown> {

@@ -8,9 +8,10 @@ export interface JsonLine {
 export class FormatError extends Error {
   constructor(
     readonly line: number,
-    message: string,
+    /** The message without its place, for callers that name the file too: `FILE:LINE: what`. */
+    readonly what: string,
   ) {
-    super(`line ${line}: ${message}`);
+    super(`line ${line}: ${what}`);
     this.name = 'FormatError';
   }
 }

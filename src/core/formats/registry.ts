@@ -8,6 +8,7 @@ import { parseDoccano, serializeDoccano } from './doccano';
 import { type DocumentResult, parseDocuments, serializeDocuments } from './jsonl';
 import { parseLabelStudio, serializeLabelStudio } from './labelstudio';
 import { codePoints } from '../offsets';
+import { FormatError } from './lines';
 import { entity, type ImportedDocument, ImportError, type LabelNames, type LabelResolveOptions } from './shared';
 import { parseYidu, serializeYidu } from './yidu';
 
@@ -157,11 +158,12 @@ export function isFormatName(name: string): name is FormatName {
   return Object.prototype.hasOwnProperty.call(FORMATS, name);
 }
 
-/** Errors that do not name the file (those of the JSON-lines readers: "line 3: ...") gain its name. */
+/** Errors that do not name the file (those of the JSON-lines readers: "line 3: ...") gain its name: `FILE:3: ...`. */
 function withFile<T>(file: FormatFile, parse: () => T): T {
   try {
     return parse();
   } catch (err) {
+    if (err instanceof FormatError) throw new ImportError(`${file.relativePath}:${err.line}`, err.what);
     if (!(err instanceof Error) || err.message.startsWith(file.relativePath)) throw err;
     throw new ImportError(file.relativePath, err.message);
   }

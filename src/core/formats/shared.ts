@@ -1,5 +1,6 @@
 // What the annotation export/import formats (brat, conll, doccano, labelstudio, registry)
 // share: type names in and out, errors that name their file and line, and entity building.
+import { quote } from '../clip';
 import { type Encoding, ENCODINGS } from '../decode';
 import { LABEL_ALIASES, parseLabel, YIDU_LABELS, type YiduLabel } from '../labels';
 import type { Entity } from './jsonl';
@@ -32,7 +33,7 @@ export function resolveLabel(name: string, options: LabelResolveOptions, where: 
   if (options.unknownTypes === 'skip') return undefined;
   throw new ImportError(
     where,
-    `unknown entity type ${JSON.stringify(name)}; allowed: ${ALLOWED}; map it with labelMap (null drops it) or pass unknownTypes: 'skip'`,
+    `unknown entity type ${quote(name)}; allowed: ${ALLOWED}; map it with labelMap (null drops it) or pass unknownTypes: 'skip'`,
   );
 }
 

@@ -1,5 +1,6 @@
 // The Yidu-S4K (CCKS 2019) annotation format, used for training data and evaluation.
 // Offsets are code points (the corpus was produced with Python), end exclusive.
+import { quote } from '../clip';
 import { isYiduLabel, type YiduLabel } from '../labels';
 import { codePoints } from '../offsets';
 import { checkRange, expectArray, expectInteger, expectObject, expectString, FormatError, readJsonLines } from './lines';
@@ -29,7 +30,7 @@ export function parseYidu(content: string): ParsedYiduRecord[] {
       const what = `entity ${i}`;
       const e = expectObject(raw, line, what);
       const label = expectString(e, 'label_type', line, what);
-      if (!isYiduLabel(label)) throw new FormatError(line, `${what}: unknown label_type ${JSON.stringify(label)}`);
+      if (!isYiduLabel(label)) throw new FormatError(line, `${what}: unknown label_type ${quote(label)}`);
       const start = expectInteger(e, 'start_pos', line, what);
       const end = expectInteger(e, 'end_pos', line, what);
       checkRange(start, end, length, line, what);
