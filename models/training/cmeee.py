@@ -43,16 +43,16 @@ def load(data_dir):
     return [r for name in ("train_data.txt", "val_data.txt") for r in read_cmeee(os.path.join(d, name))]
 
 
-def run(cfg, records, vocab, run_dir, log):
-    """cfg['intermediate_epochs'] epochs on CMeEE from cfg['pretrained']; returns the path of the
+def run(cfg, records, vocab, run_dir, log, init=None):
+    """cfg['intermediate_epochs'] epochs on CMeEE from the encoder `init` (None: random weights); returns the path of the
     encoder + BiGRU + attention weights, in the encoder checkpoint's format."""
     out_path = os.path.join(run_dir, "encoder.pt")
     ckpt_path = os.path.join(run_dir, "last.pt")
     torch.manual_seed(cfg["seed"])
     index = {c: i for i, c in enumerate(vocab)}
     model = build_tagger(cfg, len(vocab), len(TAGS))
-    if cfg.get("pretrained"):
-        init_from(model, cfg["pretrained"])
+    if init:
+        init_from(model, init)
     device = device_of(cfg)
     model.to(device)
     opt, base_lrs = two_rate_adamw(model, cfg)

@@ -10,6 +10,7 @@ import text as T
 from model import ALIASES, LABELS, TAGS, Exportable, viterbi
 from finetune import build_tagger
 from loop import pad_batch
+from settings import as_trained
 
 OPSET = 14
 
@@ -24,7 +25,7 @@ def export(best_path, out_dir, data_summary, name=None):
     """`name` is the exporting run's (default: the checkpoint's), so a run folder renamed to ship
     under the pipeline's name exports under that name."""
     ck = torch.load(best_path, map_location="cpu", weights_only=False)
-    cfg, vocab = ck["cfg"], ck["vocab"]
+    cfg, vocab = as_trained(ck["cfg"]), ck["vocab"]
     model = build_tagger(cfg, len(vocab))
     model.load_state_dict(ck["model"])
     model.eval()
@@ -47,7 +48,7 @@ def export(best_path, out_dir, data_summary, name=None):
     crf = model.crf
     meta = {
         "format": "medner-bbrac/1",
-        "name": name or cfg.get("name", "bbrac"),
+        "name": name or cfg["name"],
         "created": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
         "onnx": {"file": "model.onnx", "sha256": sha, "opset": OPSET,
                  "inputs": ["input_ids", "attention_mask"], "output": "emissions"},
@@ -62,16 +63,16 @@ def export(best_path, out_dir, data_summary, name=None):
         if crf is not None else None,
         "metrics": {"dev": ck["dev"], "epoch": ck["epoch"]},
         "training": data_summary | {k: cfg[k] for k in ("epochs", "lr_encoder", "lr_top", "batch_tokens", "seed")}
-        | {"pretrained": bool(cfg.get("pretrained"))}
+        | {"pretrained": bool(cfg["pretrained"])}
         | ({"pretraining": {"epochs": cfg["pretrain_epochs"], "wholeWordMasking": cfg["wwm"], "lr": cfg["pretrain_lr"],
-                            "batch": cfg["pretrain_batch"], "batchTokens": cfg.get("pretrain_batch_tokens"),
-                            "positionInit": cfg.get("pos_init", "normal")}} if cfg.get("pretrained") else {})
+                            "batch": cfg["pretrain_batch"], "batchTokens": cfg["pretrain_batch_tokens"],
+                            "positionInit": cfg["pos_init"]}} if cfg["pretrained"] else {})
         | ({"intermediate": {"data": "CMeEE (CHIP 2020) train + validation, research use only",
-                             "epochs": cfg["intermediate_epochs"]}} if cfg.get("intermediate_epochs") else {})
+                             "epochs": cfg["intermediate_epochs"]}} if cfg["intermediate_epochs"] else {})
         | ({"distillation": {"teachers": len(cfg["teachers"]), "weight": cfg["distill_weight"],
-                             "temperature": cfg["distill_temperature"], "pseudoLabelEpochs": cfg.get("pseudo_epochs", 0),
+                             "temperature": cfg["distill_temperature"], "pseudoLabelEpochs": cfg["pseudo_epochs"],
                              "pseudoLabelData": "CMeEE and Tianchi texts labelled by the teachers"}}
-           if cfg.get("teachers") else {}),
+           if cfg["teachers"] else {}),
     }
     _write_json(os.path.join(out_dir, "model.json"), meta)
     _write_parity(model, index, os.path.join(out_dir, "parity.json"))

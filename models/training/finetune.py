@@ -9,6 +9,7 @@ import torch
 import text as T
 from loop import device_of, length_buckets, optimise, past_stop_time, resume, save_atomic, save_checkpoint, schedule
 from model import TAGS, Bert, Ensemble, Tagger
+from settings import as_trained
 
 TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
 
@@ -89,7 +90,7 @@ def evaluate(model, records, index, max_len, batch_tokens=8192):
 
 def build_tagger(cfg, vocab_size, num_tags=len(TAGS)):
     bert = Bert(vocab_size, cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"],
-                cfg.get("pos_init", "normal"))
+                cfg["pos_init"])
     return Tagger(bert, num_tags, cfg["gru_hidden"], cfg["heads"], cfg["dropout"],
                   gru=cfg["gru"], attn=cfg["attn"], crf=cfg["crf"])
 
@@ -122,7 +123,7 @@ def load_tagger(path, vocab=None):
     ck = torch.load(path, map_location="cpu", weights_only=False)
     if vocab is not None and ck["vocab"] != vocab:
         raise ValueError(f"{path} was trained with another vocabulary")
-    model = build_tagger(ck["cfg"], len(ck["vocab"]))
+    model = build_tagger(as_trained(ck["cfg"]), len(ck["vocab"]))
     model.load_state_dict(ck["model"])
     return model.eval()
 
@@ -152,24 +153,30 @@ def pad_soft(ws, length, num_tags):
     return soft
 
 
-def run(cfg, train, dev, vocab, run_dir, log):
-    """Train until cfg['epochs'] or patience runs out; returns the path of the best checkpoint."""
+def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_epochs=None):
+    """Train from the weights `init` (None: random), distilling from `teachers` (best.pt files) when
+    there are any, until cfg['epochs'] or patience runs out; returns the path of the best checkpoint.
+    Its settings record the run as trained: `pretrained` and `teachers` are the weights it started
+    from and learnt from, `pretrain_epochs` the epochs its encoder was pre-trained for (a time budget
+    may have cut cfg's)."""
     torch.manual_seed(cfg["seed"])
     index = {c: i for i, c in enumerate(vocab)}
     model = build_tagger(cfg, len(vocab))
-    if cfg.get("pretrained"):
-        init_from(model, cfg["pretrained"])
-        log(f"encoder initialised from {cfg['pretrained']}")
+    if init:
+        init_from(model, init)
+        log(f"encoder initialised from {init}")
     device = device_of(cfg)
     model.to(device)
-    data_seed = cfg.get("data_seed")
+    data_seed = cfg["data_seed"]
     if data_seed is not None:
         # The same initial weights with another batch order and dropout: runs that can be averaged
         # into one model (soup.py).
         torch.manual_seed(data_seed)
     opt, base_lrs = two_rate_adamw(model, cfg)
     windows = make_windows(train, index, cfg["max_len"], with_gold=True)
-    teachers = cfg.get("teachers") or []
+    teachers = list(teachers)
+    trained = dict(cfg, pretrained=init, teachers=teachers,
+                   pretrain_epochs=cfg["pretrain_epochs"] if pretrain_epochs is None else pretrain_epochs)
     if teachers:
         t0 = time.time()
         teacher = Ensemble([load_tagger(p, vocab) for p in teachers])
@@ -205,7 +212,7 @@ def run(cfg, train, dev, vocab, run_dir, log):
             state["step"] += 1
             tokens += int(mask.sum())
             total_loss += float(loss)
-            if cfg.get("max_steps") and i + 1 >= cfg["max_steps"]:
+            if cfg["max_steps"] and i + 1 >= cfg["max_steps"]:
                 break
         state["epoch"] += 1
         secs = time.time() - t0
@@ -217,7 +224,7 @@ def run(cfg, train, dev, vocab, run_dir, log):
             f"dev P {metrics['micro']['precision']:.4f} R {metrics['micro']['recall']:.4f} F1 {f1:.4f}")
         if f1 > state["best_f1"]:
             state["best_f1"], state["best_epoch"] = f1, state["epoch"]
-            save_atomic({"model": model.state_dict(), "cfg": cfg, "vocab": vocab, "dev": metrics,
+            save_atomic({"model": model.state_dict(), "cfg": trained, "vocab": vocab, "dev": metrics,
                          "epoch": state["epoch"]}, best_path)
         save_checkpoint(ckpt_path, model, opt, state)
         if past_stop_time():

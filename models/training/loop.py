@@ -74,7 +74,7 @@ def save_checkpoint(path, module, opt, state):
 
 def device_of(cfg):
     """cfg['device']: "auto" (a GPU when there is one), "cpu" or "cuda"."""
-    name = cfg.get("device", "cpu")
+    name = cfg["device"]
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda":

@@ -31,41 +31,11 @@ import pretrain  # noqa: E402
 import pseudo  # noqa: E402
 from export import export  # noqa: E402
 from quantize import quantize_model  # noqa: E402
+from settings import SettingsError, resolve  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 # The corpora sit beside the project (../shared/data, read-only); MEDNER_DATA points elsewhere.
 DATA = os.environ.get("MEDNER_DATA") or os.path.join(os.path.dirname(ROOT), "shared", "data")
-
-# The shipped model (models/bbrac/MODEL_CARD.md): the size was chosen from the size/F1/speed curve.
-DEFAULTS = {
-    "name": "bbrac", "hidden": 192, "layers": 3, "heads": 3, "ffn": 768, "max_len": 256, "dropout": 0.1,
-    "gru_hidden": 96, "gru": True, "attn": True, "crf": True,
-    "epochs": 16, "patience": 3, "lr_encoder": 3e-4, "lr_top": 2e-3, "weight_decay": 0.01, "warmup": 0.06,
-    "batch_tokens": 4096, "seed": 13, "dev_size": 100, "split_seed": 2019, "min_count": 2,
-    "threads": 2, "pretrained": None,
-    "device": "auto",  # a GPU when there is one; "cpu" or "cuda" to choose
-    "pos_init": "sinusoidal",  # learned position embeddings that start as sinusoids ("normal": N(0, 0.02))
-    # Whole-word-mask pre-training (0 epochs: the encoder starts from random weights).
-    "pretrain_epochs": 54, "wwm": True, "pretrain_lr": 2e-3, "pretrain_batch": 32, "log_steps": 50, "ckpt_steps": 200,
-    # Length-bucketed batches under a token budget; None: batches of `pretrain_batch` random windows (~3x padding).
-    "pretrain_batch_tokens": 16384,
-    # Seconds of pre-training allowed (None: no limit); the epochs are cut to fit, measured early on.
-    "pretrain_seconds": None,
-    # Epochs of intermediate fine-tuning on CMeEE's labels between pre-training and Yidu-S4K (cmeee.py).
-    "intermediate_epochs": 2,
-    # Distillation: first fine-tune one teacher per data seed (null: the seed's own batch order), then
-    # the shipped network, which also matches their averaged emissions. `teachers` (best.pt files)
-    # instead distils from taggers trained elsewhere.
-    "teacher_seeds": [None, 21, 22, 23], "teachers": [], "distill_weight": 1.0, "distill_temperature": 2.0,
-    # Epochs on the teachers' labels of the unlabelled texts (CMeEE, Tianchi) before the gold records (pseudo.py).
-    "pseudo_epochs": 1,
-}
-SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
-         "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
-         "pretrain_epochs": 1, "pretrain_texts": 40, "pretrain_batch_tokens": 512, "log_steps": 1,
-         "intermediate_epochs": 1, "intermediate_records": 16, "teacher_seeds": [None, 1],
-         "pseudo_epochs": 1, "pseudo_texts": 16}
-
 
 def split(records, dev_size, seed):
     """Fixed, seeded dev split; the dev records are never trained on."""
@@ -99,7 +69,7 @@ def pretrain_name(cfg):
     settings; settings at their first values (those of the first pre-trained model) stay out of the name,
     so older encoders keep their folders."""
     name = f"pretrain-h{cfg['hidden']}-l{cfg['layers']}-{'wwm' if cfg['wwm'] else 'char'}-e{cfg['pretrain_epochs']}"
-    if cfg.get("pos_init", "normal") != "normal":
+    if cfg["pos_init"] != "normal":
         name += f"-pos{cfg['pos_init']}"
     if cfg["pretrain_lr"] != 5e-4:
         name += f"-lr{cfg['pretrain_lr']:g}"
@@ -110,13 +80,13 @@ def pretrain_name(cfg):
     return name
 
 
-def train_teacher(cfg, data_seed, train, dev, vocab, run_dir, log):
-    """One teacher for distillation, fine-tuned like the student but alone, in its own folder."""
+def train_teacher(cfg, data_seed, train, dev, vocab, init, run_dir, log):
+    """One teacher for distillation, fine-tuned like the student from `init` but alone, in its own folder."""
     name = f"teacher-s{data_seed}" if data_seed is not None else "teacher"
     teacher_dir = os.path.join(run_dir, name)
     os.makedirs(teacher_dir, exist_ok=True)
-    cfg = dict(cfg, data_seed=data_seed, teachers=[], teacher_seeds=[])
-    return finetune.run(cfg, train, dev, vocab, teacher_dir, lambda msg: log(f"[{name}] {msg}"))
+    cfg = dict(cfg, data_seed=data_seed, teacher_seeds=[])
+    return finetune.run(cfg, train, dev, vocab, teacher_dir, lambda msg: log(f"[{name}] {msg}"), init=init)
 
 
 def load_yidu(data_dir):
@@ -128,6 +98,37 @@ def load_yidu(data_dir):
 def write_dev(dev, path):
     """The dev split in Yidu's own format, so `medner eval` can score the shipped model on it."""
     T.write_yidu(dev, path)
+
+
+def train_stages(cfg, args, train, dev, vocab, run_dir, log):
+    """Each stage starts from the weights the one before returned (`init`); returns the path of the
+    fine-tuned checkpoint."""
+    init, pretrain_epochs = cfg["pretrained"], cfg["pretrain_epochs"]
+    if cfg["pretrain_epochs"] and not cfg["pretrained"]:
+        # Never the dev records' texts: the dev split stays unseen by every stage.
+        texts = ([r["text"] for r in train] + T.read_unlabelled(args.data))[: cfg["pretrain_texts"]]
+        name = pretrain_name(cfg)
+        pre_dir = os.path.join(os.path.dirname(run_dir), name) if not args.smoke else os.path.join(run_dir, "pretrain")
+        os.makedirs(pre_dir, exist_ok=True)
+        init, pretrain_epochs = pretrain.run(cfg, texts, vocab, pre_dir, log)
+    if cfg["intermediate_epochs"]:
+        inter_dir = os.path.join(run_dir, "cmeee")
+        os.makedirs(inter_dir, exist_ok=True)
+        sentences = cmeee.load(args.data)[: cfg["intermediate_records"]]
+        init = cmeee.run(cfg, sentences, vocab, inter_dir, log, init)
+    teachers = cfg["teachers"]
+    if cfg["teacher_seeds"]:
+        teachers = [train_teacher(cfg, seed, train, dev, vocab, init, run_dir, log) for seed in cfg["teacher_seeds"]]
+    if cfg["pseudo_epochs"]:
+        if not teachers:
+            raise SystemExit("pseudo_epochs needs teachers (teacher_seeds or teachers) to label the unlabelled texts")
+        dev_texts = {r["text"] for r in dev}
+        texts = [t for t in T.read_unlabelled(args.data) if t.strip() and t not in dev_texts][: cfg["pseudo_texts"]]
+        pseudo_dir = os.path.join(run_dir, "pseudo")
+        os.makedirs(pseudo_dir, exist_ok=True)
+        init = pseudo.run(cfg, texts, dev, vocab, pseudo_dir, log, init, teachers)
+    return finetune.run(cfg, train, dev, vocab, run_dir, log, init=init, teachers=teachers,
+                        pretrain_epochs=pretrain_epochs)
 
 
 def main():
@@ -147,15 +148,10 @@ def main():
     ap.add_argument("--extra-repeat", type=int, default=1, metavar="N",
                     help="how many times the extra records are repeated (weight curated data against the corpus)")
     args = ap.parse_args()
-    cfg = dict(DEFAULTS)
-    if args.smoke:
-        cfg.update(SMOKE)
-    if args.config:
-        with open(args.config, encoding="utf-8") as f:
-            cfg.update(json.load(f))
-    for kv in args.set:
-        k, v = kv.split("=", 1)
-        cfg[k] = json.loads(v)
+    try:
+        cfg = resolve(args.smoke, args.config, args.set)
+    except SettingsError as e:
+        sys.exit(f"pipeline.py: {e}")
     if args.write_dev:
         write_dev(split(load_yidu(args.data), cfg["dev_size"], cfg["split_seed"])[1], args.write_dev)
         return
@@ -184,8 +180,10 @@ def main():
         vocab = T.build_vocab([r["text"] for r in train] + T.read_unlabelled(args.data), cfg["min_count"])
         with open(vocab_path, "w", encoding="utf-8") as f:
             json.dump(vocab, f, ensure_ascii=False)
-    if cfg.get("train_records"):
-        train, dev = train[: cfg["train_records"]], dev[: cfg["dev_records"]]
+    if cfg["train_records"] is not None:
+        train = train[: cfg["train_records"]]
+    if cfg["dev_records"] is not None:
+        dev = dev[: cfg["dev_records"]]
     extra = []
     if args.extra_train:
         # After the vocabulary: it stays the corpus's, so pre-trained encoders of this size still fit.
@@ -200,32 +198,8 @@ def main():
         if (trained["dev_size"], trained["split_seed"]) != (cfg["dev_size"], cfg["split_seed"]):
             raise SystemExit(f"{best} was selected on another dev split (dev_size {trained['dev_size']}, "
                              f"split_seed {trained['split_seed']}); its dev metrics would not be this split's")
-    elif cfg["pretrain_epochs"] and not cfg["pretrained"]:
-        # Never the dev records' texts: the dev split stays unseen by every stage.
-        texts = [r["text"] for r in train] + T.read_unlabelled(args.data)
-        if cfg.get("pretrain_texts"):
-            texts = texts[: cfg["pretrain_texts"]]
-        name = pretrain_name(cfg)
-        pre_dir = os.path.join(os.path.dirname(run_dir), name) if not args.smoke else os.path.join(run_dir, "pretrain")
-        os.makedirs(pre_dir, exist_ok=True)
-        cfg["pretrained"] = pretrain.run(cfg, texts, vocab, pre_dir, log)
-    if cfg["intermediate_epochs"] and not args.checkpoint:
-        inter_dir = os.path.join(run_dir, "cmeee")
-        os.makedirs(inter_dir, exist_ok=True)
-        sentences = cmeee.load(args.data)[: cfg.get("intermediate_records")]
-        cfg["pretrained"] = cmeee.run(cfg, sentences, vocab, inter_dir, log)
-    if cfg["teacher_seeds"] and not args.checkpoint:
-        cfg["teachers"] = [train_teacher(cfg, seed, train, dev, vocab, run_dir, log) for seed in cfg["teacher_seeds"]]
-    if cfg["pseudo_epochs"] and not args.checkpoint:
-        if not cfg["teachers"]:
-            raise SystemExit("pseudo_epochs needs teachers (teacher_seeds or teachers) to label the unlabelled texts")
-        dev_texts = {r["text"] for r in dev}
-        texts = [t for t in T.read_unlabelled(args.data) if t.strip() and t not in dev_texts][: cfg.get("pseudo_texts")]
-        pseudo_dir = os.path.join(run_dir, "pseudo")
-        os.makedirs(pseudo_dir, exist_ok=True)
-        cfg["pretrained"] = pseudo.run(cfg, texts, dev, vocab, pseudo_dir, log)
-    if not args.checkpoint:
-        best = finetune.run(cfg, train, dev, vocab, run_dir, log)
+    else:
+        best = train_stages(cfg, args, train, dev, vocab, run_dir, log)
     if args.no_export:
         return
     summary = {"data": "CCKS 2019 Yidu-S4K training set (1000 records), research use only",

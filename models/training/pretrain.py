@@ -101,7 +101,8 @@ def order_probe(head, examples, mask_id, n=64):
 
 
 def run(cfg, texts, vocab, run_dir, log):
-    """Pre-trains for cfg['pretrain_epochs'] epochs; returns the path of the encoder weights."""
+    """Pre-trains for cfg['pretrain_epochs'] epochs, or fewer when cfg['pretrain_seconds'] cuts them;
+    returns the path of the encoder weights and the number of epochs it was trained for."""
     out_path = os.path.join(run_dir, "encoder.pt")
     ckpt_path = os.path.join(run_dir, "pretrain_last.pt")
     index = {c: i for i, c in enumerate(vocab)}
@@ -109,13 +110,13 @@ def run(cfg, texts, vocab, run_dir, log):
     examples = make_examples(texts, words, index, cfg["max_len"])
     torch.manual_seed(cfg["seed"])
     bert = Bert(len(vocab), cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"],
-                cfg.get("pos_init", "normal"))
+                cfg["pos_init"])
     head = MlmHead(bert)
     device = device_of(cfg)
     head.to(device)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg["pretrain_lr"], weight_decay=0.01)
     bs = cfg["pretrain_batch"]
-    budget = cfg.get("pretrain_batch_tokens")
+    budget = cfg["pretrain_batch_tokens"]
 
     def epoch_batches(epoch):
         """Index lists for one epoch: `pretrain_batch` random windows each, or, with
@@ -129,22 +130,23 @@ def run(cfg, texts, vocab, run_dir, log):
         return [order[i:i + bs] for i in range(0, len(order), bs)]
 
     steps_per_epoch = len(epoch_batches(0))
-    total = steps_per_epoch * cfg["pretrain_epochs"]
+    epochs = cfg["pretrain_epochs"]
+    total = steps_per_epoch * epochs
     warmup = max(1, int(0.05 * total))
     state = resume(ckpt_path, head, opt)
     if state and "epochs" in state:  # cut to a time budget before it stopped: keep that schedule
-        cfg["pretrain_epochs"] = state["epochs"]
-        total = steps_per_epoch * cfg["pretrain_epochs"]
+        epochs = state["epochs"]
+        total = steps_per_epoch * epochs
         warmup = max(1, int(0.05 * total))
     if state:
         log(f"pretrain: resumed at step {state['step']}/{total}")
     else:
         state = {"step": 0}
     log(f"pretrain: {len(examples)} windows, {sum(len(e[0]) for e in examples):,} chars, "
-        f"{steps_per_epoch} steps/epoch, {cfg['pretrain_epochs']} epochs, wwm={cfg['wwm']}"
+        f"{steps_per_epoch} steps/epoch, {epochs} epochs, wwm={cfg['wwm']}"
         + (f", length-bucketed batches of <={budget} tokens" if budget else ""))
     mask_id = index[T.MASK]
-    fit_at = 100 if cfg.get("pretrain_seconds") and state["step"] == 0 else None
+    fit_at = 100 if cfg["pretrain_seconds"] and state["step"] == 0 else None
     started = time.time()
     t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
     plan_epoch, plan = None, []
@@ -154,11 +156,11 @@ def run(cfg, texts, vocab, run_dir, log):
             # allows, decided early in warm-up so the schedule still ends at zero.
             per_step = (time.time() - started) / fit_at
             fit = int((cfg["pretrain_seconds"] - (time.time() - started)) / per_step) // steps_per_epoch
-            if fit < cfg["pretrain_epochs"]:
-                log(f"pretrain: {per_step * 1000:.1f} ms/step; {fit} of {cfg['pretrain_epochs']} epochs fit "
+            if fit < epochs:
+                log(f"pretrain: {per_step * 1000:.1f} ms/step; {fit} of {epochs} epochs fit "
                     f"in {cfg['pretrain_seconds']}s")
-                cfg["pretrain_epochs"] = state["epochs"] = max(1, fit)
-                total = steps_per_epoch * cfg["pretrain_epochs"]
+                epochs = state["epochs"] = max(1, fit)
+                total = steps_per_epoch * epochs
                 warmup = max(1, int(0.05 * total))
                 if state["step"] >= total:
                     break
@@ -200,5 +202,5 @@ def run(cfg, texts, vocab, run_dir, log):
         if state["step"] % cfg["ckpt_steps"] == 0:
             save_checkpoint(ckpt_path, head, opt, state)
     save_checkpoint(ckpt_path, head, opt, state)  # where it ended, for a rerun: cut, stopped or done
-    save_atomic({"bert": bert.state_dict(), "cfg": cfg, "vocab": vocab}, out_path)
-    return out_path
+    save_atomic({"bert": bert.state_dict(), "cfg": dict(cfg, pretrain_epochs=epochs), "vocab": vocab}, out_path)
+    return out_path, epochs

@@ -28,21 +28,21 @@ def label_texts(teacher, texts, vocab, max_len, batch_tokens=8192):
     return records
 
 
-def run(cfg, texts, dev, vocab, run_dir, log):
-    """cfg['pseudo_epochs'] epochs on the labels that the ensemble of cfg['teachers'] gives `texts`,
-    from cfg['pretrained']; returns an init checkpoint with every layer, the output layer and CRF
+def run(cfg, texts, dev, vocab, run_dir, log, init, teachers):
+    """cfg['pseudo_epochs'] epochs on the labels that the ensemble of `teachers` (best.pt files) gives
+    `texts`, from the weights `init` (None: random); returns an init checkpoint with every layer, the output layer and CRF
     included (the tag set is Yidu's). The teachers are loaded only while the labels are not cached."""
     labels_path = os.path.join(run_dir, "labels.yidu.jsonl")
     if not os.path.exists(labels_path):
         t0 = time.time()
-        teacher = Ensemble([load_tagger(p, vocab) for p in cfg["teachers"]])
+        teacher = Ensemble([load_tagger(p, vocab) for p in teachers])
         records = label_texts(teacher, texts, vocab, cfg["max_len"])
         T.write_yidu(records, labels_path)
         log(f"pseudo-labels: {sum(len(r['entities']) for r in records):,} entities in {len(records):,} texts, "
             f"{time.time() - t0:.0f} s")
     records = T.read_yidu(labels_path)
-    stage = dict(cfg, epochs=cfg["pseudo_epochs"], patience=cfg["pseudo_epochs"], teachers=[], data_seed=None)
-    finetune_run(stage, records, dev, vocab, run_dir, lambda msg: log(f"[pseudo] {msg}"))
+    stage = dict(cfg, epochs=cfg["pseudo_epochs"], patience=cfg["pseudo_epochs"], data_seed=None)
+    finetune_run(stage, records, dev, vocab, run_dir, lambda msg: log(f"[pseudo] {msg}"), init=init)
     # The last epoch, not the best on dev: this stage prepares the network, dev picks later.
     state = torch.load(os.path.join(run_dir, "last.pt"), map_location="cpu", weights_only=False)["model"]
     out = os.path.join(run_dir, "encoder.pt")

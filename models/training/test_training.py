@@ -1,6 +1,9 @@
 """Unit tests of the training pipeline: `python3 -m unittest discover -s models/training`."""
+import glob
 import itertools
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -8,12 +11,16 @@ import unittest
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "experiments"))
 
 import text as T  # noqa: E402
 from model import CRF, reverse_padded, viterbi  # noqa: E402
 import ablation  # noqa: E402
-from pipeline import DATA, DEFAULTS, add_extra, extra_run_name, load_yidu, pretrain_name, split  # noqa: E402
+import gpu_sweep  # noqa: E402
+from pipeline import DATA, add_extra, extra_run_name, load_yidu, pretrain_name, split  # noqa: E402
+from settings import DEFAULTS, SMOKE, SettingsError, load_config, parse_set, resolve  # noqa: E402
 
 
 class WindowTest(unittest.TestCase):
@@ -135,20 +142,19 @@ class TimeBoxTest(unittest.TestCase):
 
     def test_pretraining_cuts_its_epochs_to_the_time_budget(self):
         import pretrain
-        from pipeline import SMOKE
         texts = ["患者于2019年3月行腹腔镜下胆囊切除术，术后予头孢曲松抗感染。" * 3] * 40
         vocab = T.build_vocab(texts, 1)
         cfg = dict(DEFAULTS, **SMOKE)
         cfg.update(wwm=False, pretrain_epochs=1000, pretrain_seconds=1e-3, log_steps=10 ** 6, ckpt_steps=10 ** 6,
                    device="cpu")
         with tempfile.TemporaryDirectory() as d:
-            out = pretrain.run(cfg, texts, vocab, d, lambda msg: None)
+            out, epochs = pretrain.run(cfg, texts, vocab, d, lambda msg: None)
             self.assertTrue(os.path.exists(out))
-            self.assertEqual(cfg["pretrain_epochs"], 1)  # measured after 100 steps: nothing more fits
+            self.assertEqual(epochs, 1)  # measured after 100 steps: nothing more fits
+            self.assertEqual(cfg["pretrain_epochs"], 1000, "the stage returns the cut; the settings stay as given")
+            self.assertEqual(torch.load(out, weights_only=False)["cfg"]["pretrain_epochs"], 1)
             # A rerun resumes with the cut schedule, not the 1,000 epochs asked for.
-            again = dict(cfg, pretrain_epochs=1000)
-            pretrain.run(again, texts, vocab, d, lambda msg: None)
-            self.assertEqual(again["pretrain_epochs"], 1)
+            self.assertEqual(pretrain.run(cfg, texts, vocab, d, lambda msg: None)[1], 1)
 
 
 class SoupTest(unittest.TestCase):
@@ -170,7 +176,6 @@ class SoupTest(unittest.TestCase):
 class DistillTest(unittest.TestCase):
     def tiny(self, seed):
         from finetune import build_tagger
-        from pipeline import SMOKE
         torch.manual_seed(seed)
         cfg = dict(DEFAULTS, **SMOKE)
         cfg.update(device="cpu", pretrained=None, epochs=1, max_steps=2)
@@ -212,8 +217,11 @@ class DistillTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "teacher.pt")
             torch.save({"model": teacher.state_dict(), "cfg": cfg, "vocab": vocab}, path)
-            best = finetune.run(dict(cfg, teachers=[path]), records, records[:1], vocab, d, lambda msg: None)
+            best = finetune.run(cfg, records, records[:1], vocab, d, lambda msg: None, teachers=[path])
             self.assertTrue(os.path.exists(best))
+            # The checkpoint records what it learnt from; the settings handed in stay as they were.
+            self.assertEqual(torch.load(best, weights_only=False)["cfg"]["teachers"], [path])
+            self.assertEqual(cfg["teachers"], [])
             with self.assertRaisesRegex(ValueError, "another vocabulary"):
                 finetune.load_tagger(path, vocab + ["新"])
 
@@ -223,7 +231,6 @@ class PseudoLabelTest(unittest.TestCase):
         import pseudo
         from finetune import build_tagger, make_windows, spans_of
         from model import Ensemble
-        from pipeline import SMOKE
         cfg = dict(DEFAULTS, **SMOKE)
         texts = ["患者行腹腔镜下胆囊切除术。" * 9, "头孢曲松抗感染。"]
         vocab = T.build_vocab(texts, 1)
@@ -259,13 +266,12 @@ class CmeeeTest(unittest.TestCase):
     def test_upper_layers_carry_over_to_the_yidu_tagger(self):
         import cmeee
         from finetune import build_tagger, init_from
-        from pipeline import SMOKE
         cfg = dict(DEFAULTS, **SMOKE)
         cfg.update(intermediate_epochs=1, device="cpu", pretrained=None)
         vocab = T.build_vocab(["慢性胃炎伴胃痛。"] * 2, 1)
         records = [{"text": "慢性胃炎伴胃痛。", "entities": [(0, 4, "dis"), (5, 7, "sym")]}] * 4
         with tempfile.TemporaryDirectory() as d:
-            out = cmeee.run(cfg, records, vocab, d, lambda msg: None)
+            out = cmeee.run(cfg, records, vocab, d, lambda msg: None, init=None)
             ck = torch.load(out, map_location="cpu", weights_only=False)
             yidu = build_tagger(cfg, len(vocab))
             init_from(yidu, out)
@@ -339,6 +345,87 @@ class AblationTableTest(unittest.TestCase):
         self.assertTrue(rows[2].startswith("| bert | 0.5000 | 0.5000 | 0.5000 | 0.62 | "))
         self.assertTrue(rows[2].endswith("| — | — | — | — | 0.2500 | — |"))
         self.assertIn("| bbrac-char-masking | 0.7000 | 0.7000 | 0.7000 | — | — | — | 0.8000 |", rows[3])
+
+
+class SettingsTest(unittest.TestCase):
+    def refused(self, *sets):
+        with self.assertRaises(SettingsError) as e:
+            resolve(sets=sets)
+        return str(e.exception)
+
+    def test_an_unknown_key_is_refused_naming_the_closest(self):
+        self.assertEqual(self.refused("techer_seeds=[]"),
+                         '--set: unknown setting "techer_seeds" (did you mean "teacher_seeds"?)')
+        self.assertEqual(self.refused("epochs=3", "pretrain_epoch=0"),
+                         '--set: unknown setting "pretrain_epoch" (did you mean "pretrain_epochs"?)')
+
+    def test_a_value_of_the_wrong_type_is_refused(self):
+        self.assertEqual(self.refused('epochs="3"'), '--set: setting "epochs" takes an integer, not "3"')
+        self.assertEqual(self.refused("epochs=3.5"), '--set: setting "epochs" takes an integer, not 3.5')
+        self.assertEqual(self.refused("gru=1"), '--set: setting "gru" takes true or false, not 1')
+        self.assertEqual(self.refused("threads=true"), '--set: setting "threads" takes an integer, not true')
+        self.assertEqual(self.refused("pretrained=5"), '--set: setting "pretrained" takes a string or null, not 5')
+        self.assertEqual(self.refused("name=null"), '--set: setting "name" takes a string, not null')
+        self.assertEqual(self.refused('teacher_seeds=["a"]'),
+                         '--set: setting "teacher_seeds" takes a list of integers or nulls, not ["a"]')
+        self.assertEqual(self.refused("teacher_seeds=3"),
+                         '--set: setting "teacher_seeds" takes a list of integers or nulls, not 3')
+        self.assertIn("not JSON", self.refused("name=bbrac2"))
+        self.assertIn("not KEY=JSON", self.refused("epochs"))
+
+    def test_valid_sets_apply_on_top_of_the_smoke_settings(self):
+        cfg = resolve(True, None, ["epochs=3", "lr_top=1", 'pretrained="enc.pt"', "pretrain_batch_tokens=null",
+                                   "teacher_seeds=[null, 4]", "pretrain_seconds=90", 'teachers=["a.pt"]'])
+        self.assertEqual(cfg, {**DEFAULTS, **SMOKE, "epochs": 3, "lr_top": 1, "pretrained": "enc.pt",
+                               "pretrain_batch_tokens": None, "teacher_seeds": [None, 4], "pretrain_seconds": 90,
+                               "teachers": ["a.pt"]})
+        self.assertEqual(parse_set("name=\"x=y\""), ("name", "x=y"))
+
+    def test_a_config_file_is_checked_like_sets(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "c.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump({"hidden": 64, "ffnn": 128}, f)
+            with self.assertRaisesRegex(SettingsError, '^' + path + ': unknown setting "ffnn" \\(did you mean "ffn"\\?\\)$'):
+                resolve(config=path)
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump({"dropout": "0.2"}, f)
+            with self.assertRaisesRegex(SettingsError, 'setting "dropout" takes a number, not "0.2"$'):
+                resolve(config=path)
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump([["hidden", 64]], f)
+            with self.assertRaisesRegex(SettingsError, "not a JSON object"):
+                resolve(config=path)
+
+    def test_every_config_and_every_experiments_settings_validate(self):
+        configs = sorted(glob.glob(os.path.join(HERE, "experiments", "configs", "*.json")))
+        self.assertEqual(len(configs), 3)
+        for path in configs:
+            self.assertEqual(resolve(config=path)["name"], os.path.basename(path)[: -len(".json")])
+        # The experiments hand these to pipeline.py as --set.
+        for settings in [SMOKE, ablation.BASE, *ablation.VARIANTS.values(), gpu_sweep.SWEEP, gpu_sweep.BIG_BATCH,
+                         *(extra for _, extra in gpu_sweep.SOUP), *gpu_sweep.SIZES.values()]:
+            resolve(sets=ablation.as_sets(settings))
+
+    def test_every_setting_is_declared_once_with_a_comment(self):
+        with open(os.path.join(HERE, "settings.py"), encoding="utf-8") as f:
+            source = f.read()
+        block = source[source.index("DEFAULTS = {\n"):]
+        block = block[: block.index("\n}\n")].splitlines()[1:]
+        keys = [line.split('"')[1] for line in block]
+        self.assertEqual(keys, list(DEFAULTS))
+        for line in block:
+            self.assertRegex(line, r'^    "\w+": .*,  # \S')
+
+    def test_the_pipeline_stops_at_once_on_an_unknown_setting(self):
+        with tempfile.TemporaryDirectory() as d:
+            run_dir = os.path.join(d, "run")
+            p = subprocess.run([sys.executable, os.path.join(HERE, "pipeline.py"), "--smoke", "--run-dir", run_dir,
+                                "--data", d, "--set", "techer_seeds=[]"], capture_output=True, text=True)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertEqual(p.stderr, 'pipeline.py: --set: unknown setting "techer_seeds" (did you mean "teacher_seeds"?)\n')
+            self.assertEqual(p.stdout, "")
+            self.assertFalse(os.path.exists(run_dir), "nothing was started")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Inference speed against model size, measured through the TypeScript core in one run.
 
-    /usr/bin/python3 models/training/size_curve.py --texts DEV.yidu.jsonl [--threads 1,2]
-    /usr/bin/python3 models/training/size_curve.py --texts DEV.yidu.jsonl --trained DIR [DIR ...]
+    /usr/bin/python3 models/training/experiments/size_curve.py --texts DEV.yidu.jsonl [--threads 1,2]
+    /usr/bin/python3 models/training/experiments/size_curve.py --texts DEV.yidu.jsonl --trained DIR [DIR ...]
 
 Without --trained: randomly initialised BBRAC models of several sizes (speed does not depend on the
 weights). With --trained: exported models (e.g. runs/<name>/model), each measured for chars/s and for
@@ -17,13 +17,13 @@ import tempfile
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
+TRAINING = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(TRAINING))
+sys.path.insert(0, TRAINING)
 
 from export import export  # noqa: E402
 from finetune import build_tagger  # noqa: E402
-from pipeline import DEFAULTS  # noqa: E402
+from settings import DEFAULTS  # noqa: E402
 
 SIZES = [  # (hidden, layers, heads, ffn, gru_hidden)
     (256, 4, 4, 1024, 128),

@@ -1,8 +1,8 @@
 """Pre-train and fine-tune several BBRAC sizes side by side on one GPU lent for a few minutes.
 
-    python3 models/training/gpu_sweep.py --data DATA --words words.json --out OUT --seconds 540
+    python3 models/training/experiments/gpu_sweep.py --data DATA --words words.json --out OUT --seconds 540
     # fine-tuning only: runs from one pre-trained encoder, to average (soup.py)
-    python3 models/training/gpu_sweep.py --data DATA --encoder encoder.pt --out OUT --seconds 240
+    python3 models/training/experiments/gpu_sweep.py --data DATA --encoder encoder.pt --out OUT --seconds 240
 
 Every job is `pipeline.py --no-export` with its own settings; small models leave a GPU mostly idle,
 so the jobs share it. Pre-training gets `--pretrain-seconds` (its epochs are cut to fit, measured
@@ -22,9 +22,10 @@ import time
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+TRAINING = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, TRAINING)
 import pipeline  # noqa: E402
+from settings import DEFAULTS  # noqa: E402
 
 SIZES = {
     "h128-l4": {"hidden": 128, "layers": 4, "heads": 2, "ffn": 512, "gru_hidden": 64},
@@ -33,7 +34,7 @@ SIZES = {
     "h256-l4": {"hidden": 256, "layers": 4, "heads": 4, "ffn": 1024, "gru_hidden": 128},
     "h384-l6": {"hidden": 384, "layers": 6, "heads": 6, "ffn": 1536, "gru_hidden": 192},
 }
-# The settings the sweep of the model card ran with, pinned as pipeline.py's DEFAULTS move on: the
+# The settings the sweep of the model card ran with, pinned as settings.py's DEFAULTS move on: the
 # CPU recipe's batches, and no CMeEE stage (it ran on the CPU afterwards).
 SWEEP = {"pretrain_batch_tokens": 4096, "pretrain_lr": 1e-3, "intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0}
 BIG_BATCH = dict(SWEEP, pretrain_batch_tokens=16384, pretrain_lr=2e-3)  # 4x fewer steps: the GPU waits less on Python
@@ -48,7 +49,7 @@ SOUP = [("h192-l3", dict(SWEEP, data_seed=s, patience=16)) for s in (13, 21, 22,
 
 def job_cfg(size, epochs, extra, device):
     name = f"gpu-{size}-e{epochs}" + ("-bt16k" if extra.get("pretrain_batch_tokens") == 16384 else "")
-    return dict(pipeline.DEFAULTS, **SIZES[size], **extra, pretrain_epochs=epochs, device=device, name=name,
+    return dict(DEFAULTS, **SIZES[size], **extra, pretrain_epochs=epochs, device=device, name=name,
                 log_steps=200, ckpt_steps=1000)
 
 
@@ -91,7 +92,7 @@ def main():
         sets = [f"{k}={json.dumps(cfg[k])}" for k in ("name", "device", "log_steps", "ckpt_steps", "pretrain_epochs",
                                                        *SIZES[size], *extra)]
         sets += [f"pretrain_seconds={pre_seconds}", *args.set]
-        cmd = [sys.executable, os.path.join(HERE, "pipeline.py"), "--data", args.data, "--run-dir", run_dir,
+        cmd = [sys.executable, os.path.join(TRAINING, "pipeline.py"), "--data", args.data, "--run-dir", run_dir,
                "--no-export"] + [a for s in sets for a in ("--set", s)]
         env = dict(os.environ, MEDNER_STOP_AT=str(stop_at), PYTHONUNBUFFERED="1")
         with open(os.path.join(args.runs, cfg["name"] + ".out"), "w") as out:

@@ -1,10 +1,10 @@
 """The paper's ablation (Table 3) on our data and budget, plus what pre-training and whole-word
 masking buy. Each variant is a pipeline run in its own resumable folder; rerun to continue.
 
-    /usr/bin/python3 models/training/ablation.py [--only NAME ...] [--set key=json ...]
-    /usr/bin/python3 models/training/ablation.py --table      # only print the table of ablation.json
+    /usr/bin/python3 models/training/experiments/ablation.py [--only NAME ...] [--set key=json ...]
+    /usr/bin/python3 models/training/experiments/ablation.py --table      # only print the table of ablation.json
 
-Writes models/training/ablation.json and prints a Markdown table (dev split, strict micro P/R/F1 and
+Writes models/training/experiments/ablation.json and prints a Markdown table (dev split, strict micro P/R/F1 and
 F1 per type, as the training loop scores the best epoch: non-overlapping windows).
 Two lanes can run at once (`--only a b` and `--only c d`, each `--set threads=1`): they share the file.
 """
@@ -15,9 +15,10 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINING = os.path.dirname(HERE)
 
 # Every variant shares the encoder size, data, epochs and pre-training budget of the base settings:
-# pipeline.py's DEFAULTS with the size and budget the table was measured on (the first pre-trained
+# settings.py's DEFAULTS with the size and budget the table was measured on (the first pre-trained
 # model's), pinned here so the table stays reproducible as the shipped model grows.
 BASE = {"hidden": 128, "layers": 4, "heads": 2, "ffn": 512, "gru_hidden": 64,
         "pretrain_epochs": 4, "pretrain_lr": 5e-4, "pretrain_batch": 32, "pretrain_batch_tokens": None,
@@ -47,9 +48,9 @@ def main():
         return
     base = as_sets(BASE)
     for name in args.only or VARIANTS:
-        run_dir = os.path.join(HERE, "runs", f"ablation-{name}")
+        run_dir = os.path.join(TRAINING, "runs", f"ablation-{name}")
         out_dir = os.path.join(run_dir, "model")
-        cmd = [sys.executable, os.path.join(HERE, "pipeline.py"), "--run-dir", run_dir, "--out", out_dir,
+        cmd = [sys.executable, os.path.join(TRAINING, "pipeline.py"), "--run-dir", run_dir, "--out", out_dir,
                "--set", f'name="ablation-{name}"']
         for kv in base + args.set + as_sets(VARIANTS[name]):
             cmd += ["--set", kv]

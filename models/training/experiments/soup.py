@@ -1,7 +1,7 @@
 """Average fine-tuned runs of one pre-trained encoder into a single model (a "model soup"), for free
 at inference: the shipped network's size and speed do not change.
 
-    /usr/bin/python3 models/training/soup.py --out runs/soup/best.pt runs/soup-*/best.pt
+    /usr/bin/python3 models/training/experiments/soup.py --out runs/soup/best.pt runs/soup-*/best.pt
     /usr/bin/python3 models/training/pipeline.py --checkpoint runs/soup/best.pt --set hidden=192 ...  # export
 
 Greedy (Wortsman et al., 2022): the runs are tried best dev F1 first, and one joins the average only
@@ -14,12 +14,12 @@ import sys
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pipeline  # noqa: E402
 from finetune import build_tagger, evaluate  # noqa: E402
 from loop import save_atomic  # noqa: E402
+from settings import as_trained  # noqa: E402
 
 SHAPE_KEYS = ("hidden", "layers", "heads", "ffn", "gru_hidden", "gru", "attn", "crf", "max_len", "seed")
 
@@ -61,7 +61,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     runs = load_runs(args.checkpoints)
-    cfg, vocab = dict(runs[0]["cfg"]), runs[0]["vocab"]
+    cfg, vocab = as_trained(runs[0]["cfg"]), runs[0]["vocab"]
     dev = pipeline.split(pipeline.load_yidu(args.data), cfg["dev_size"], cfg["split_seed"])[1]
     index = {c: i for i, c in enumerate(vocab)}
     model = build_tagger(cfg, len(vocab))
@@ -75,12 +75,13 @@ def main():
         metrics = score(average([r["model"] for r in runs]))
     else:
         kept, metrics = greedy_soup(runs, score)
-    cfg["soup"] = {"runs": len(kept), "of": len(runs),
-                   "dataSeeds": [runs[i]["cfg"].get("data_seed", runs[i]["cfg"]["seed"]) for i in kept]}
+    seeds = [as_trained(runs[i]["cfg"]) for i in kept]
+    soup = {"runs": len(kept), "of": len(runs),
+            "dataSeeds": [c["seed"] if c["data_seed"] is None else c["data_seed"] for c in seeds]}
     print(f"soup of {len(kept)} of {len(runs)} runs: dev F1 {metrics['micro']['f1']:.4f}")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     save_atomic({"model": average([runs[i]["model"] for i in kept]), "cfg": cfg, "vocab": vocab, "dev": metrics,
-                 "epoch": [runs[i]["epoch"] for i in kept]}, args.out)
+                 "epoch": [runs[i]["epoch"] for i in kept], "soup": soup}, args.out)
 
 
 if __name__ == "__main__":
