@@ -4,7 +4,7 @@
     /usr/bin/python3 models/training/pipeline.py            # the shipped model (resumes); pre-training: minutes on a GPU, ~5 h on the CPU; the rest ~3.5 h on one CPU thread
     /usr/bin/python3 models/training/pipeline.py --smoke    # tiny end-to-end run for CI
     # an experiment: settings from a file, run folder from its name, exported beside its checkpoints
-    /usr/bin/python3 models/training/pipeline.py --config models/training/configs/scratch-h256-l4.json --out models/training/runs/scratch-h256-l4/model
+    /usr/bin/python3 models/training/pipeline.py --config models/training/experiments/configs/scratch-h256-l4.json --out models/training/runs/scratch-h256-l4/model
     # with data curated in the editor (MedNER: Export Curated Data..., Yidu format) added to the training split
     /usr/bin/python3 models/training/pipeline.py --extra-train curated.yidu.jsonl --out models/curated
 
@@ -137,7 +137,7 @@ def main():
     ap.add_argument("--run-dir", help="checkpoints and logs (default models/training/runs/<name>)")
     ap.add_argument("--out", help="model directory to export to (default models/bbrac)")
     ap.add_argument("--data", default=DATA)
-    ap.add_argument("--config", help="JSON file of settings (models/training/configs/); --set applies on top")
+    ap.add_argument("--config", help="JSON file of settings (models/training/experiments/configs/); --set applies on top")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override a setting")
     ap.add_argument("--checkpoint", metavar="FILE",
                     help="export this fine-tuned checkpoint (best.pt, e.g. trained on a GPU machine) instead of training")
