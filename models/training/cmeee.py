@@ -44,8 +44,8 @@ def load(data_dir):
 
 
 def run(cfg, records, vocab, run_dir, log, init=None):
-    """cfg['intermediate_epochs'] epochs on CMeEE from the encoder `init` (None: random weights); returns the path of the
-    encoder + BiGRU + attention weights, in the encoder checkpoint's format."""
+    """cfg['intermediate_epochs'] epochs on CMeEE from the encoder `init` (None: random weights);
+    returns the path of the encoder + BiGRU + attention weights, in the encoder checkpoint's format."""
     out_path = os.path.join(run_dir, "encoder.pt")
     ckpt_path = os.path.join(run_dir, "last.pt")
     torch.manual_seed(cfg["seed"])

@@ -30,8 +30,9 @@ def label_texts(teacher, texts, vocab, max_len, batch_tokens=8192):
 
 def run(cfg, texts, dev, vocab, run_dir, log, init, teachers):
     """cfg['pseudo_epochs'] epochs on the labels that the ensemble of `teachers` (best.pt files) gives
-    `texts`, from the weights `init` (None: random); returns an init checkpoint with every layer, the output layer and CRF
-    included (the tag set is Yidu's). The teachers are loaded only while the labels are not cached."""
+    `texts`, from the weights `init` (None: random); returns an init checkpoint with every layer, the
+    output layer and CRF included (the tag set is Yidu's). The teachers are loaded only while the labels
+    are not cached."""
     labels_path = os.path.join(run_dir, "labels.yidu.jsonl")
     if not os.path.exists(labels_path):
         t0 = time.time()

@@ -68,8 +68,8 @@ SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64
          "pseudo_epochs": 1, "pseudo_texts": 16}
 
 # The values that checkpoints written before a setting existed were trained with.
-BEFORE = {"name": "bbrac", "pos_init": "normal", "pretrain_batch_tokens": None, "intermediate_epochs": 0,
-          "teachers": [], "pseudo_epochs": 0, "data_seed": None}
+BEFORE = {"name": "bbrac", "pretrained": None, "pos_init": "normal", "pretrain_batch_tokens": None,
+          "intermediate_epochs": 0, "teachers": [], "pseudo_epochs": 0, "data_seed": None}
 
 _NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list", None: "null"}
 _PLURALS = {int: "integers", str: "strings", None: "nulls"}
@@ -128,7 +128,8 @@ def parse_set(kv):
 def check_key(key, where):
     if key not in DEFAULTS:
         near = difflib.get_close_matches(key, DEFAULTS, n=1, cutoff=0)[0]
-        raise SettingsError(f"{where}: unknown setting {_echo(json.dumps(key, ensure_ascii=False))} (did you mean \"{near}\"?)")
+        shown = _echo(json.dumps(key, ensure_ascii=False))
+        raise SettingsError(f"{where}: unknown setting {shown} (did you mean \"{near}\"?)")
 
 
 def check(key, value, where):
