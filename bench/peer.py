@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(ROOT, "models", "training"))
 
 import text as T  # noqa: E402
 from finetune import batches, build_tagger  # noqa: E402
-from pipeline import DEFAULTS  # noqa: E402
+from settings import DEFAULTS  # noqa: E402
 
 
 def rebuild(model_dir):
