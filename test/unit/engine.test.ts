@@ -64,7 +64,7 @@ describe('NerEngine', () => {
         const windowed = await new NerEngine(meta(maxLength), new ContextRunner()).analyze(text);
         const alone = new NerEngine(meta(Math.max(2, chars.length)), new ContextRunner());
         const expected = [];
-        for (const w of makeWindows(chars, maxLength)) {
+        for (const w of makeWindows(text, maxLength)) {
           for (const e of await alone.analyze(chars.slice(w.start, w.end).join(''))) {
             expected.push({ ...e, start: e.start + w.start, end: e.end + w.start });
           }

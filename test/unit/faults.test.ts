@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openAtomic } from '../../src/core/atomic';
@@ -474,7 +474,8 @@ describe('faults in the environment', function () {
 
   describe('a missing, damaged or mismatched model', () => {
     // Each case edits a copy of the tiny model; the message must say what is wrong with which file.
-    const MODEL_FAULTS: { name: string; make(dir: string): void; message: RegExp }[] = [
+    // `session`: found by ONNX Runtime's session (so in the extension's worker thread too).
+    const MODEL_FAULTS: { name: string; make(dir: string): void; message: RegExp; session?: true }[] = [
       { name: 'no model.json', make: (d) => rmSync(path.join(d, 'model.json')), message: /^cannot read model metadata .*model\.json: ENOENT/ },
       {
         name: 'model.json cut short',
@@ -502,18 +503,113 @@ describe('faults in the environment', function () {
           writeFileSync(path.join(d, 'model.json'), JSON.stringify(m));
         },
         message: /^cannot load model .*model\.onnx: /,
+        session: true,
       },
       {
         name: 'metadata listing 3 tags for a graph that emits 5',
         make: (d) => writeTinyModel({ emittedTags: 5 }, d),
         message: /^model emits batchxlengthx5 scores but its metadata lists 3 tags: model\.json is not this ONNX file's$/,
+        session: true,
       },
       {
         name: 'a graph without the emissions output',
         make: (d) => writeTinyModel({ outputName: 'logits' }, d),
         message: /does not have the inputs input_ids\/attention_mask and output emissions$/,
+        session: true,
+      },
+      {
+        // Read as float32, its bytes once gave thousands of nonsense entities, and exit 0.
+        name: 'float16 emissions',
+        make: (d) => writeTinyModel({ emissionsType: 'float16' }, d),
+        message: /^model .*model\.onnx: output emissions is a float16 tensor, not a float32 tensor$/,
+        session: true,
+      },
+      {
+        name: 'emissions of rank 2',
+        make: (d) => writeTinyModel({ flatten: true }, d),
+        message: /^model .*model\.onnx: output emissions has shape batchxflat, not batch x length x tags$/,
+        session: true,
+      },
+      {
+        name: 'int32 inputs',
+        make: (d) => writeTinyModel({ inputType: 'int32' }, d),
+        message: /^model .*model\.onnx: input input_ids is an int32 tensor, not an int64 tensor$/,
+        session: true,
+      },
+      {
+        // Ids 6 and 7 have no row in the graph's table: found at load, not by the first text that has 人.
+        name: 'a vocabulary longer than the graph\'s embedding',
+        make: (d) => writeTinyModel({ extraVocab: ['人', '诊'] }, d),
+        message: /^model .*model\.onnx fails on token id 7, the last of the 8 in model\.json's "vocab": .*indices element out of data bounds/,
+        session: true,
+      },
+      {
+        name: 'a vocabulary without [PAD]',
+        make: (d) => editMeta(d, (m) => ((m.vocab as string[])[0] = '[NOPAD]')),
+        message: /^invalid model metadata .*model\.json: "vocab" lacks the padToken "\[PAD\]" that "normalization" names$/,
+      },
+      {
+        name: 'a vocabulary without [UNK]',
+        make: (d) => editMeta(d, (m) => ((m.vocab as string[])[1] = '[NOUNK]')),
+        message: /^invalid model metadata .*model\.json: "vocab" lacks the unknownToken "\[UNK\]" that "normalization" names$/,
+      },
+      {
+        // 1e9 made a whole text one window: a 20 MB line would be one sequence through the network.
+        name: 'an absurd maxLength',
+        make: (d) => editMeta(d, (m) => (m.maxLength = 1e9)),
+        message: /^invalid model metadata .*model\.json: "maxLength" must be an integer from 2 to 4096, got 1000000000$/,
+      },
+      {
+        // Today's reading of it blocked forever.
+        name: 'model.onnx a FIFO',
+        make: (d) => {
+          rmSync(path.join(d, 'model.onnx'));
+          assert.equal(spawnSync('mkfifo', [path.join(d, 'model.onnx')]).status, 0);
+        },
+        message: /^.*model\.onnx is a FIFO, not a regular file$/,
+      },
+      {
+        name: 'model.json a FIFO',
+        make: (d) => {
+          rmSync(path.join(d, 'model.json'));
+          assert.equal(spawnSync('mkfifo', [path.join(d, 'model.json')]).status, 0);
+        },
+        message: /^.*model\.json is a FIFO, not a regular file$/,
+      },
+      {
+        name: 'model.onnx a socket',
+        make: (d) => {
+          rmSync(path.join(d, 'model.onnx'));
+          const bind = spawnSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(d, 'model.onnx')]);
+          assert.equal(bind.status, 0, String(bind.stderr));
+        },
+        message: /^.*model\.onnx is a socket, not a regular file$/,
+      },
+      {
+        // Endless: read whole, it would fill the memory.
+        name: 'model.onnx a link to a device',
+        make: (d) => {
+          rmSync(path.join(d, 'model.onnx'));
+          symlinkSync('/dev/zero', path.join(d, 'model.onnx'));
+        },
+        message: /^.*model\.onnx is a device, not a regular file$/,
+      },
+      {
+        name: 'model.json a folder',
+        make: (d) => {
+          rmSync(path.join(d, 'model.json'));
+          mkdirSync(path.join(d, 'model.json'));
+        },
+        message: /^.*model\.json is a folder, not a regular file$/,
       },
     ];
+
+    const editMeta = (dir: string, edit: (m: Record<string, unknown>) => void) => {
+      const file = path.join(dir, 'model.json');
+      const m = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      edit(m);
+      writeFileSync(file, JSON.stringify(m));
+    };
 
     const broken = (make: (d: string) => void) => {
       const dir = tinyModel();
@@ -534,7 +630,7 @@ describe('faults in the environment', function () {
     it('the same errors from the extension\'s worker thread', async () => {
       const { loadModelMeta } = await import('../../src/core/model');
       const script = path.join(ROOT, 'dist', 'runnerWorker.js');
-      for (const fault of MODEL_FAULTS.slice(-3)) {
+      for (const fault of MODEL_FAULTS.filter((f) => f.session)) {
         const dir = broken(fault.make);
         await assert.rejects(WorkerRunner.create(loadModelMeta(dir), { threads: 1 }, script), (e: Error) => e instanceof ModelError && fault.message.test(e.message));
       }
@@ -552,6 +648,8 @@ describe('faults in the environment', function () {
         const model = broken(fault.make);
         const r = medner(['label', src, '--model', model, '--out', out]);
         assert.equal(r.code, 2, `${fault.name}: ${r.stderr}`);
+        // Not ONNX Runtime's own coloured log lines: one line of ours.
+        assert.doesNotMatch(r.stderr, /\x1b\[/, fault.name);
         const [line, ...rest] = r.stderr.trim().split('\n');
         assert.deepEqual(rest, [], fault.name);
         assert.match(line.replace(/^medner: model error: /, ''), fault.message, fault.name);
