@@ -8,7 +8,7 @@ import { evaluate, formatEvalTable } from './core/eval';
 import { compare } from './core/curation/compare';
 import { markdownReport } from './core/curation/report';
 import { labelBatch } from './core/batch';
-import { type DocumentResult, parseDocuments, serializeDocument } from './core/formats/jsonl';
+import { type DocumentResult, parseDocuments, serializeDocumentPieces } from './core/formats/jsonl';
 import { FORMAT_NAMES, type FormatFile, type FormatName, FORMATS } from './core/formats/registry';
 import type { LabelNames } from './core/formats/shared';
 import { readAnnotations } from './core/formats/detect';
@@ -146,7 +146,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       const { doc, entities } = item;
       const result: DocumentResult = { path: doc.line ? `${doc.path}:${doc.line}` : doc.path, encoding: doc.encoding, text: doc.text, entities };
       if (format === 'yidu') await sink.write(serializeYidu([result]));
-      else if (format === 'jsonl') await sink.write(serializeDocument(result) + '\n');
+      else if (format === 'jsonl') for (const piece of serializeDocumentPieces(result, '\n')) await sink.write(piece);
       else collected.push(result);
       progress.update(doc.text.length);
     }

@@ -68,12 +68,13 @@ interface WindowSpan {
 
 /**
  * One window of one text. Its ids and its text are made when its batch runs and dropped after: only
- * the bounds and the decoded spans stay, so a long text costs memory for its entities, not per character.
+ * the bounds and the entities stay, so a long text costs memory for its entities, not per character.
  */
 interface Job {
   text: string;
   window: Window;
-  spans?: WindowSpan[];
+  /** Once decoded (or found in the cache). */
+  entities?: Entity[];
 }
 
 export interface EngineStats {
@@ -83,6 +84,22 @@ export interface EngineStats {
 
 function windowText({ text, window }: Job): string {
   return text.slice(window.from, window.to);
+}
+
+/** A window's spans as entities of its text. */
+function place({ text, window }: Job, spans: readonly WindowSpan[]): Entity[] {
+  return spans.map((s) => ({
+    start: s.start + window.start,
+    end: s.end + window.start,
+    label: s.label,
+    text: text.slice(window.from + s.from, window.from + s.to),
+    score: s.score,
+  }));
+}
+
+/** Windows do not overlap, so their entities, in window order, are the text's. Windows not decoded yet contribute nothing. */
+function merge(jobs: readonly Job[]): Entity[] {
+  return jobs.flatMap((job) => job.entities ?? []);
 }
 
 export class NerEngine {
@@ -117,17 +134,17 @@ export class NerEngine {
     if (priority) {
       const first = jobs.filter((j) => j.window.end > priority.start && j.window.start < priority.end);
       await this.runJobs(first, options);
-      if (onPartial && first.length < jobs.length) onPartial(this.merge(jobs));
+      if (onPartial && first.length < jobs.length) onPartial(merge(jobs));
     }
     await this.runJobs(jobs, options);
-    return this.merge(jobs);
+    return merge(jobs);
   }
 
   /** Windows of all texts are batched together by length, so short records share runs. */
   async analyzeMany(texts: readonly string[], options: AnalyzeOptions = {}): Promise<Entity[][]> {
     const perDoc = texts.map((t) => this.jobsFor(t));
     await this.runJobs(perDoc.flat(), options);
-    return perDoc.map((jobs) => this.merge(jobs));
+    return perDoc.map(merge);
   }
 
   private jobsFor(text: string): Job[] {
@@ -139,11 +156,13 @@ export class NerEngine {
   private async runJobs(jobs: readonly Job[], options: AnalyzeOptions): Promise<void> {
     const todo: Job[] = [];
     for (const job of jobs) {
-      if (job.spans) continue;
+      if (job.entities) continue;
       this.stats.windows++;
-      job.spans = this.cache.get(windowText(job));
-      if (job.spans) this.stats.cachedWindows++;
-      else todo.push(job);
+      const cached = this.cache.get(windowText(job));
+      if (cached) {
+        this.stats.cachedWindows++;
+        job.entities = place(job, cached);
+      } else todo.push(job);
     }
     for (const batch of planBatches(todo, (job) => job.window.end - job.window.start, options.batchTokens ?? DEFAULT_BATCH_TOKENS)) {
       options.signal?.throwIfAborted();
@@ -151,9 +170,10 @@ export class NerEngine {
       const emissions = await this.runner.run(ids);
       batch.forEach((job, b) => {
         const key = windowText(job);
-        job.spans = this.decode(emissions[b], ids[b], key);
+        const spans = this.decode(emissions[b], ids[b], key);
         // A slice would keep the whole text alive as long as the cache holds the key; this is a copy.
-        this.cache.set(Buffer.from(key, 'utf16le').toString('utf16le'), job.spans);
+        this.cache.set(Buffer.from(key, 'utf16le').toString('utf16le'), spans);
+        job.entities = place(job, spans);
       });
     }
     options.signal?.throwIfAborted();
@@ -186,18 +206,6 @@ export class NerEngine {
     });
   }
 
-  /** Windows do not overlap, so their spans, in window order, are the text's. Windows not decoded yet contribute nothing. */
-  private merge(jobs: readonly Job[]): Entity[] {
-    return jobs.flatMap(({ text, window, spans }) =>
-      (spans ?? []).map((s) => ({
-        start: s.start + window.start,
-        end: s.end + window.start,
-        label: s.label,
-        text: text.slice(window.from + s.from, window.from + s.to),
-        score: s.score,
-      })),
-    );
-  }
 
   async dispose(): Promise<void> {
     this.cache.clear();

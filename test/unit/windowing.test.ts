@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { makeWindows } from '../../src/core/windowing';
+import { referenceWindows } from './reference';
 
 // Lone surrogates count as one code point each, as Array.from and the tokenizer count them.
 const text = fc.array(fc.constantFrom('病', '人', '，', '。', 'a', '\n', '😀', '\ud83d', '\ude00', '\r\n'), { maxLength: 400 }).map((parts) => parts.join(''));
@@ -54,26 +55,6 @@ describe('makeWindows', () => {
   });
 
   it('cuts exactly where cutting the text split into code points did (property)', () => {
-    // The former implementation, over Array.from(text), kept here as the reference.
-    const reference = (chars: string[], maxLength: number) => {
-      const out: { start: number; end: number }[] = [];
-      let start = 0;
-      while (chars.length - start > maxLength) {
-        let end = start + maxLength;
-        search: for (const breaks of ['。；！？;!?\n', '，、：,:']) {
-          for (let p = start + maxLength; p > start + Math.floor(maxLength / 4); p--) {
-            if (breaks.includes(chars[p - 1])) {
-              end = p;
-              break search;
-            }
-          }
-        }
-        out.push({ start, end });
-        start = end;
-      }
-      out.push({ start, end: chars.length });
-      return out;
-    };
-    fc.assert(fc.property(text, fc.integer({ min: 2, max: 40 }), (t, maxLength) => assert.deepEqual(bounds(t, maxLength), reference(Array.from(t), maxLength))), { numRuns: 500 });
+    fc.assert(fc.property(text, fc.integer({ min: 2, max: 40 }), (t, maxLength) => assert.deepEqual(bounds(t, maxLength), referenceWindows(Array.from(t), maxLength))), { numRuns: 500 });
   });
 });

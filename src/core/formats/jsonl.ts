@@ -22,12 +22,39 @@ export interface DocumentResult {
 }
 
 export function serializeDocument(doc: DocumentResult): string {
-  return JSON.stringify({
-    path: doc.path,
-    encoding: doc.encoding,
-    text: doc.text,
-    entities: doc.entities.map((e) => ({ start: e.start, end: e.end, label: e.label, text: e.text, score: e.score })),
-  });
+  return Array.from(serializeDocumentPieces(doc)).join('');
+}
+
+const PIECE_CHARS = 1 << 20;
+
+/**
+ * serializeDocument's line, then `suffix`, in pieces of about a million characters (one piece for
+ * a small document): a 20 MB record as one JSON string, plus its bytes, cost ~200 MB at once.
+ */
+export function* serializeDocumentPieces(doc: DocumentResult, suffix = ''): Generator<string> {
+  let out = `{"path":${JSON.stringify(doc.path)},"encoding":${JSON.stringify(doc.encoding)},"text":"`;
+  const { text } = doc;
+  for (let i = 0; i < text.length; ) {
+    let j = Math.min(i + PIECE_CHARS, text.length);
+    // Not between the halves of a surrogate pair: JSON.stringify would escape each as a lone one.
+    const high = text.charCodeAt(j - 1);
+    if (j < text.length && high >= 0xd800 && high <= 0xdbff) j--;
+    out += JSON.stringify(text.slice(i, j)).slice(1, -1);
+    i = j;
+    if (out.length >= PIECE_CHARS) {
+      yield out;
+      out = '';
+    }
+  }
+  out += '","entities":[';
+  for (const [k, e] of doc.entities.entries()) {
+    out += (k ? ',' : '') + JSON.stringify({ start: e.start, end: e.end, label: e.label, text: e.text, score: e.score });
+    if (out.length >= PIECE_CHARS) {
+      yield out;
+      out = '';
+    }
+  }
+  yield out + ']}' + suffix;
 }
 
 /** One line per document, each ending in a newline. */
