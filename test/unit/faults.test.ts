@@ -12,11 +12,11 @@ import { openAtomic } from '../../src/core/atomic';
 import { labelBatch, type BatchOptions } from '../../src/core/batch';
 import { NerEngine } from '../../src/core/engine';
 import { readAnnotations } from '../../src/core/formats/detect';
-import { parseDocuments, serializeDocuments } from '../../src/core/formats/jsonl';
+import { parseDocuments, serializeDocumentPieces, serializeDocuments } from '../../src/core/formats/jsonl';
 import { readInputs } from '../../src/core/inputs';
 import { ModelError } from '../../src/core/model';
 import { WorkerRunner } from '../../src/core/workerRunner';
-import { type FaultCase, faultCases, snapshot, writeFaultFolder } from './faultFixtures';
+import { type FaultCase, faultCases, snapshot, writeFaultFolder, writeLarge } from './faultFixtures';
 import { meta, RuleRunner } from './fakeModel';
 import { ROOT } from './support';
 import { sickRuns, writeTinyModel } from './tinyModel';
@@ -662,5 +662,38 @@ describe('faults in the environment', function () {
       }
       assert.equal(readFileSync(src, 'utf8'), '诊断：病病。');
     });
+  });
+});
+
+describe('bounded memory', function () {
+  this.timeout(120_000);
+
+  it('CLI: a 20 MB file of one line labels under 400 MB peak RSS, entities and all (tiny model)', () => {
+    // ~530,000 entities, as many as the shipped model finds in 20 MB of clinical text. It peaked
+    // at 730 MB when the text was split into an array of characters and written as one JSON string.
+    const dir = tempDir();
+    const big = path.join(dir, 'one-line.txt');
+    writeLarge(big, 20 * 1024 * 1024);
+    const out = path.join(dir, 'out.jsonl');
+    // The kernel's figure for the child, as /usr/bin/time -v reports it.
+    const script = 'import resource, subprocess, sys\nr = subprocess.run(sys.argv[1:])\nprint(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
+    const r = spawnSync('python3', ['-c', script, process.execPath, CLI, 'label', big, '--model', tinyModel({ maxLength: 256 }), '--quiet', '--out', out], { encoding: 'utf8' });
+    const [code, kb] = r.stdout.trim().split(' ').map(Number);
+    assert.equal(code, 0, r.stderr);
+    assert.ok(kb / 1024 < 400, `peak RSS ${Math.round(kb / 1024)} MB`);
+    const [doc] = parseDocuments(readFileSync(out, 'utf8'));
+    assert.equal(doc.text.length, readFileSync(big, 'utf8').length);
+    assert.deepEqual(doc.entities.map((e) => ({ start: e.start, end: e.end })), sickRuns(doc.text));
+  });
+
+  it('a JSONL line written in pieces is, byte for byte, the line of JSON.stringify', () => {
+    const piece = 1 << 20;
+    // A surrogate pair across the first piece boundary, lone surrogates, quotes and control characters.
+    const text = 'a'.repeat(piece - 1) + '😀"\\\n\u0001\ud800x\udc00' + '病'.repeat(piece + 3);
+    const entities = [{ start: 1, end: 3, label: '疾病和诊断' as const, text: 'aa', score: 0.123456789 }];
+    const doc = { path: 'p"q.txt', encoding: 'utf-8' as const, text, entities };
+    const pieces = Array.from(serializeDocumentPieces(doc, '\n'));
+    assert.ok(pieces.length > 1);
+    assert.equal(pieces.join(''), JSON.stringify({ path: doc.path, encoding: doc.encoding, text, entities }) + '\n');
   });
 });
