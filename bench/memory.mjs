@@ -5,6 +5,7 @@
 //   node bench/memory.mjs [--quick] [--json FILE] [--keep DIR] [-- extra label flags]
 // The texts are sentences of samples/*.txt, shuffled by a fixed seed: varied clinical prose, the
 // same bytes on every run.
+import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
