@@ -62,7 +62,7 @@ export class WorkerRunner implements EmissionRunner {
   run(batch: readonly Int32Array[]): Promise<Float32Array[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    // Copies: the ids are views into a whole document's buffer, which must not be detached.
+    // Copies: a transferred buffer is detached, and the caller still reads the ids (decoding trims by them).
     const copies = batch.map((ids) => ids.slice());
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
