@@ -206,7 +206,6 @@ export class NerEngine {
     });
   }
 
-
   async dispose(): Promise<void> {
     this.cache.clear();
     await this.runner.dispose();
