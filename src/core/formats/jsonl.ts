@@ -22,16 +22,26 @@ export interface DocumentResult {
 }
 
 export function serializeDocument(doc: DocumentResult): string {
-  return Array.from(serializeDocumentPieces(doc)).join('');
+  return JSON.stringify({
+    path: doc.path,
+    encoding: doc.encoding,
+    text: doc.text,
+    entities: doc.entities.map((e) => ({ start: e.start, end: e.end, label: e.label, text: e.text, score: e.score })),
+  });
 }
 
 const PIECE_CHARS = 1 << 20;
 
 /**
- * serializeDocument's line, then `suffix`, in pieces of about a million characters (one piece for
- * a small document): a 20 MB record as one JSON string, plus its bytes, cost ~200 MB at once.
+ * serializeDocument's line, then `suffix`, in pieces of about a million characters: a 20 MB record
+ * as one JSON string, plus its bytes, cost ~200 MB at once. A small document is one piece.
  */
 export function* serializeDocumentPieces(doc: DocumentResult, suffix = ''): Generator<string> {
+  // ~100 characters per entity in JSON
+  if (doc.text.length + 100 * doc.entities.length < PIECE_CHARS) {
+    yield serializeDocument(doc) + suffix;
+    return;
+  }
   let out = `{"path":${JSON.stringify(doc.path)},"encoding":${JSON.stringify(doc.encoding)},"text":"`;
   const { text } = doc;
   for (let i = 0; i < text.length; ) {
