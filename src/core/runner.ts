@@ -45,7 +45,7 @@ export class OnnxRunner {
         ...options.session,
       });
     } catch (e) {
-      throw new ModelError(`cannot load model ${meta.onnxPath}: ${(e as Error).message}`);
+      throw new ModelError(`cannot load model ${meta.onnxPath}: ${firstLine(e)}`);
     }
     const runner = new OnnxRunner(ort, session, meta.onnxPath, meta.tags.length);
     try {
