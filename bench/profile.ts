@@ -35,10 +35,9 @@ async function main(): Promise<void> {
   const windows: Int32Array[] = [];
   let chars = 0;
   for (const text of texts) {
-    const cps = Array.from(text);
-    chars += cps.length;
-    const ids = tokenizer.encode(text);
-    for (const w of makeWindows(cps, meta.maxLength)) windows.push(ids.subarray(w.start, w.end));
+    const ws = makeWindows(text, meta.maxLength);
+    chars += ws[ws.length - 1].end;
+    for (const w of ws) windows.push(tokenizer.encode(text, w.from, w.to));
   }
   const prepareMs = ms(t0);
   const tokens = windows.reduce((n, w) => n + w.length, 0);

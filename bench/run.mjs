@@ -1,14 +1,17 @@
 // `npm run bench`: side by side on this machine, in one run — chars/s of the shipped model through
 // the TypeScript core (fp32 and int8, 1 and 2 threads), the fp32 GEMM peak, FLOPs per character and
-// the share of the peak reached, first-highlight latency (cold, warm) and peak RSS, plus dev F1 of
-// fp32 and int8. Writes out/bench/results.json and out/bench/results.md.
-//   BENCH_QUICK=1: 20 texts, one repetition, written to out/bench/smoke/ (the CI smoke run: it
-//   proves every measurement still runs; its figures are not ones to quote).
+// the share of the peak reached, first-highlight latency (cold, warm) and peak RSS, dev F1 of fp32
+// and int8, and the CLI's peak RSS on a 20 MB one-line file and on 100,000 tiny files (memory.mjs).
+// Writes out/bench/results.json and out/bench/results.md.
+//   BENCH_QUICK=1: 20 texts, one repetition, a 256 KB line and 1,000 files, written to
+//   out/bench/smoke/ (the CI smoke run: it proves every measurement still runs; its figures are
+//   not ones to quote).
 import { execFileSync, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureMemory, memoryMarkdown } from './memory.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PY = process.env.MEDNER_PYTHON ?? '/usr/bin/python3';
@@ -98,6 +101,9 @@ for (const precision of ['fp32', 'int8']) {
   f1[precision] = JSON.parse(node(['dist/cli.js', 'eval', '--gold', dev, '--pred', pred, '--json'])).micro.f1;
 }
 
+// Last: the 20 MB line and the 100,000 files take minutes each through the real model.
+const memory = measureMemory(path.join(OUT, 'memory'), { quick });
+
 const rows = [];
 for (const precision of ['fp32', 'int8']) {
   for (const r of speed[precision].rows) {
@@ -122,6 +128,7 @@ const results = {
   flopsPerChar: Math.round(flopsPerChar), rows, latency, f1, profile, scaleOut,
   pytorch: peer.map((p) => ({ threads: p.threads, charsPerSecond: Math.round(p.charsPerSecond), emissionsOnlyCharsPerSecond: Math.round(p.emissionsOnlyCharsPerSecond) })),
   peakRssMb: { fp32: Math.round(speed.fp32.peakRssMb), int8: Math.round(speed.int8.peakRssMb) },
+  memory,
   quick,
 };
 writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1) + '\n');
@@ -152,6 +159,10 @@ const md = [
   `Whole CLI runs over the texts as files, fp32: one process with 2 threads ${scaleOut.onePerTwoThreads.toLocaleString('en')} chars/s; ` +
     `two processes (--shard 1/2, 2/2) with 1 thread each, then merge: ${scaleOut.twoPerOneThread.toLocaleString('en')} chars/s ` +
     `(ratio ${(scaleOut.twoPerOneThread / scaleOut.onePerTwoThreads).toFixed(2)}; merged output ${scaleOut.sameOutput ? 'identical' : 'DIFFERENT'}).`,
+  '',
+  `Memory of whole CLI runs (fp32, default threads; peak RSS of the process, from getrusage):`,
+  '',
+  memoryMarkdown(memory),
 ].join('\n');
 writeFileSync(path.join(OUT, 'results.md'), md + '\n');
 if (!scaleOut.sameOutput) throw new Error('sharded and merged output differs from the single run');

@@ -9,7 +9,7 @@ import { evaluate, formatEvalTable } from './core/eval';
 import { compare } from './core/curation/compare';
 import { markdownReport } from './core/curation/report';
 import { labelBatch } from './core/batch';
-import { type DocumentResult, parseDocument, serializeDocument } from './core/formats/jsonl';
+import { type DocumentResult, parseDocument, serializeDocumentPieces } from './core/formats/jsonl';
 import { FormatError } from './core/formats/lines';
 import { fileIdentity, readRegularFile } from './core/files';
 import { FORMAT_NAMES, type FormatFile, type FormatName, FORMATS } from './core/formats/registry';
@@ -209,7 +209,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       const { doc, entities } = item;
       const result: DocumentResult = { path: doc.line ? `${doc.path}:${doc.line}` : doc.path, encoding: doc.encoding, text: doc.text, entities };
       if (format === 'yidu') await sink.write(serializeYidu([result]));
-      else if (format === 'jsonl') await sink.write(serializeDocument(result) + '\n');
+      else if (format === 'jsonl') for (const piece of serializeDocumentPieces(result, '\n')) await sink.write(piece);
       else collected.push(result);
       written++;
       progress.update(doc.text.length);

@@ -10,7 +10,7 @@ import { defaultModelDir, loadModelMeta, type ModelMeta, type Precision } from '
 import { OnnxRunner, type RunnerOptions } from './runner';
 import { spanScore, tagsToSpans } from './spans';
 import { Tokenizer } from './tokenizer';
-import { makeWindows, type Window } from './windowing';
+import { makeWindows, nextCodePoint, type Window } from './windowing';
 import { WorkerRunner } from './workerRunner';
 
 export type { Entity };
@@ -56,22 +56,50 @@ export interface EmissionRunner {
 
 /** A decoded span relative to its window; cached by window text, so it is valid wherever that text recurs. */
 interface WindowSpan {
+  /** Code-point offsets. */
   start: number;
   end: number;
+  /** The same as UTF-16 offsets. */
+  from: number;
+  to: number;
   label: YiduLabel;
   score: number;
 }
 
-export interface Job {
+/**
+ * One window of one text. Its ids and its text are made when its batch runs and dropped after: only
+ * the bounds and the entities stay, so a long text costs memory for its entities, not per character.
+ */
+interface Job {
+  text: string;
   window: Window;
-  ids: Int32Array;
-  key: string;
-  spans?: WindowSpan[];
+  /** Once decoded (or found in the cache). */
+  entities?: Entity[];
 }
 
 export interface EngineStats {
   windows: number;
   cachedWindows: number;
+}
+
+function windowText({ text, window }: Job): string {
+  return text.slice(window.from, window.to);
+}
+
+/** A window's spans as entities of its text. */
+function place({ text, window }: Job, spans: readonly WindowSpan[]): Entity[] {
+  return spans.map((s) => ({
+    start: s.start + window.start,
+    end: s.end + window.start,
+    label: s.label,
+    text: text.slice(window.from + s.from, window.from + s.to),
+    score: s.score,
+  }));
+}
+
+/** Windows do not overlap, so their entities, in window order, are the text's. Windows not decoded yet contribute nothing. */
+function merge(jobs: readonly Job[]): Entity[] {
+  return jobs.flatMap((job) => job.entities ?? []);
 }
 
 export class NerEngine {
@@ -101,48 +129,51 @@ export class NerEngine {
   }
 
   async analyze(text: string, options: AnalyzeOneOptions = {}): Promise<Entity[]> {
-    const chars = Array.from(text);
-    const jobs = this.jobsFor(text, chars);
+    const jobs = this.jobsFor(text);
     const { priority, onPartial } = options;
     if (priority) {
       const first = jobs.filter((j) => j.window.end > priority.start && j.window.start < priority.end);
       await this.runJobs(first, options);
-      if (onPartial && first.length < jobs.length) onPartial(this.merge(jobs, chars));
+      if (onPartial && first.length < jobs.length) onPartial(merge(jobs));
     }
     await this.runJobs(jobs, options);
-    return this.merge(jobs, chars);
+    return merge(jobs);
   }
 
   /** Windows of all texts are batched together by length, so short records share runs. */
   async analyzeMany(texts: readonly string[], options: AnalyzeOptions = {}): Promise<Entity[][]> {
-    const chars = texts.map((t) => Array.from(t));
-    const perDoc = texts.map((t, doc) => this.jobsFor(t, chars[doc]));
+    const perDoc = texts.map((t) => this.jobsFor(t));
     await this.runJobs(perDoc.flat(), options);
-    return perDoc.map((jobs, doc) => this.merge(jobs, chars[doc]));
+    return perDoc.map(merge);
   }
 
-  private jobsFor(text: string, chars: readonly string[]): Job[] {
-    const ids = this.tokenizer.encode(text);
-    return makeWindows(chars, this.meta.maxLength)
+  private jobsFor(text: string): Job[] {
+    return makeWindows(text, this.meta.maxLength)
       .filter((window) => window.end > window.start)
-      .map((window) => ({ window, ids: ids.subarray(window.start, window.end), key: chars.slice(window.start, window.end).join('') }));
+      .map((window) => ({ text, window }));
   }
 
   private async runJobs(jobs: readonly Job[], options: AnalyzeOptions): Promise<void> {
     const todo: Job[] = [];
     for (const job of jobs) {
-      if (job.spans) continue;
+      if (job.entities) continue;
       this.stats.windows++;
-      job.spans = this.cache.get(job.key);
-      if (job.spans) this.stats.cachedWindows++;
-      else todo.push(job);
+      const cached = this.cache.get(windowText(job));
+      if (cached) {
+        this.stats.cachedWindows++;
+        job.entities = place(job, cached);
+      } else todo.push(job);
     }
-    for (const batch of planBatches(todo, (job) => job.ids.length, options.batchTokens ?? DEFAULT_BATCH_TOKENS)) {
+    for (const batch of planBatches(todo, (job) => job.window.end - job.window.start, options.batchTokens ?? DEFAULT_BATCH_TOKENS)) {
       options.signal?.throwIfAborted();
-      const emissions = await this.runner.run(batch.map((job) => job.ids));
+      const ids = batch.map(({ text, window }) => this.tokenizer.encode(text, window.from, window.to));
+      const emissions = await this.runner.run(ids);
       batch.forEach((job, b) => {
-        job.spans = this.decode(emissions[b], job.ids);
-        this.cache.set(job.key, job.spans);
+        const key = windowText(job);
+        const spans = this.decode(emissions[b], ids[b], key);
+        // A slice would keep the whole text alive as long as the cache holds the key; this is a copy.
+        this.cache.set(Buffer.from(key, 'utf16le').toString('utf16le'), spans);
+        job.entities = place(job, spans);
       });
     }
     options.signal?.throwIfAborted();
@@ -152,29 +183,27 @@ export class NerEngine {
    * Spans never start or end with whitespace: no annotation scheme wants it, and an edge between
    * the CR and LF of a line break has no position in an editor.
    */
-  private decode(em: Float32Array, ids: Int32Array): WindowSpan[] {
+  private decode(em: Float32Array, ids: Int32Array, text: string): WindowSpan[] {
     const k = this.meta.tags.length;
     const path = viterbi(em, ids.length, k, this.meta.crf);
     const probs = marginals(em, ids.length, k, this.meta.crf);
     const space = this.tokenizer.spaceId;
+    // Spans come in order, so one walk over the window converts their offsets to UTF-16.
+    let cp = 0;
+    let unit = 0;
+    const toUnit = (target: number) => {
+      for (; cp < target; cp++) unit = nextCodePoint(text, unit);
+      return unit;
+    };
     return tagsToSpans(path, this.meta.tags).flatMap((s) => {
       while (s.start < s.end && ids[s.start] === space) s.start++;
       while (s.end > s.start && ids[s.end - 1] === space) s.end--;
       if (s.start === s.end) return [];
+      const from = toUnit(s.start);
+      const to = toUnit(s.end);
       // loadModelMeta checked every tag's type
-      return [{ start: s.start, end: s.end, label: s.label as YiduLabel, score: spanScore(probs, k, path, s) }];
+      return [{ start: s.start, end: s.end, from, to, label: s.label as YiduLabel, score: spanScore(probs, k, path, s) }];
     });
-  }
-
-  /** Windows do not overlap, so their spans, in window order, are the text's. Windows not decoded yet contribute nothing. */
-  private merge(jobs: readonly Job[], chars: readonly string[]): Entity[] {
-    return jobs.flatMap(({ window, spans }) =>
-      (spans ?? []).map((s) => {
-        const start = s.start + window.start;
-        const end = s.end + window.start;
-        return { start, end, label: s.label, text: chars.slice(start, end).join(''), score: s.score };
-      }),
-    );
   }
 
   async dispose(): Promise<void> {

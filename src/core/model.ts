@@ -1,6 +1,6 @@
 /** The model contract: models/<name>/model.json beside model.onnx, validated before any inference. */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { CrfParams } from './crf';
 import { isYiduLabel } from './labels';
@@ -32,6 +32,14 @@ export class ModelError extends Error {
   override name = 'ModelError';
 }
 
+/**
+ * The longest window a model may ask for. A window is one sequence through the network, whose
+ * self-attention holds length² scores per head: at 4,096 that is 64 MB per head and layer, already
+ * a sixth of the CLI's 400 MB memory target, and far beyond the 256 our models are trained at.
+ * A larger value is a typo or a hostile file (1e9 would make a whole 20 MB text one window).
+ */
+export const MAX_WINDOW = 4096;
+
 export function defaultModelDir(): string {
   // dist/cli.js and dist/extension.js both sit one level below the package root.
   return path.join(__dirname, '..', 'models', 'bbrac');
@@ -47,8 +55,9 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
   const file = path.join(dir, 'model.json');
   let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    raw = JSON.parse(readRegularFile(file).toString('utf8')) as Record<string, unknown>;
   } catch (e) {
+    if (e instanceof ModelError) throw e;
     throw new ModelError(`cannot read model metadata ${file}: ${(e as Error).message}`);
   }
   const fail = (what: string): never => {
@@ -62,7 +71,9 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
     fail('"tags" must be O followed by B-/I- tags of the Yidu-S4K types');
   }
   const maxLength = raw.maxLength;
-  if (typeof maxLength !== 'number' || !Number.isInteger(maxLength) || maxLength < 2) fail('"maxLength" must be an integer >= 2');
+  if (typeof maxLength !== 'number' || !Number.isInteger(maxLength) || maxLength < 2 || maxLength > MAX_WINDOW) {
+    fail(`"maxLength" must be an integer from 2 to ${MAX_WINDOW}, got ${JSON.stringify(maxLength)?.slice(0, 40)}`);
+  }
   const crfRaw = (raw.crf ?? fail('"crf" is missing')) as Record<string, unknown>;
   const crf: CrfParams = {
     transitions: matrix(crfRaw.transitions, k) ?? fail(`"crf.transitions" must be ${k}x${k} numbers`),
@@ -76,6 +87,10 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
   const norm = raw.normalization as Normalization;
   if (norm?.unit !== 'codepoint' || !Array.isArray(norm.whitespace) || typeof norm.fullwidthAscii?.offset !== 'number') {
     fail('"normalization" is missing or of an unknown kind');
+  }
+  for (const special of ['padToken', 'unknownToken', 'spaceToken'] as const) {
+    const token = norm[special];
+    if (typeof token !== 'string' || !vocab.includes(token)) fail(`"vocab" lacks the ${special} ${JSON.stringify(token)?.slice(0, 40)} that "normalization" names`);
   }
   const graphs = raw.onnx as { file?: unknown; sha256?: unknown; int8?: { file?: unknown; sha256?: unknown } } | undefined;
   const onnx = precision === 'int8' ? graphs?.int8 : graphs;
@@ -102,14 +117,42 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
 function verifyOnnx(onnxPath: string, sha256: string): void {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(onnxPath);
+    bytes = readRegularFile(onnxPath);
   } catch (e) {
+    if (e instanceof ModelError) throw e;
     throw new ModelError(`cannot read model file ${onnxPath}: ${(e as Error).message}`);
   }
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== sha256) {
     throw new ModelError(`model file ${onnxPath} does not match its metadata (sha256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…): it is corrupt, truncated or from another export`);
   }
+}
+
+/**
+ * A FIFO would block the read forever and a device may never end, so the path is stat'ed first and
+ * only a regular file is opened, without blocking, and checked again once open (it may have been
+ * swapped in between).
+ */
+function readRegularFile(file: string): Buffer {
+  const refuse = (st: Stats) => {
+    if (!st.isFile()) throw new ModelError(`${file} is ${kindOf(st)}, not a regular file`);
+  };
+  refuse(statSync(file));
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    refuse(fstatSync(fd));
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'of an unknown kind';
 }
 
 function stringArray(v: unknown): string[] | undefined {

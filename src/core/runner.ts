@@ -10,19 +10,30 @@ export interface RunnerOptions {
   session?: Pick<Ort.InferenceSession.SessionOptions, 'graphOptimizationLevel' | 'enableCpuMemArena' | 'executionMode'>;
 }
 
+/** What the session needs to know of the model, and what it checks the graph against. */
+export type RunnerMeta = Pick<ModelMeta, 'onnxPath' | 'tags' | 'maxLength' | 'vocab'>;
+
+// ONNX Runtime's own log lines (coloured, time-stamped, on stderr) repeat what its exceptions say and
+// break the CLI's one line per problem; errors still arrive as exceptions. 4 is "fatal".
+const QUIET = 4;
+
 export class OnnxRunner {
   private constructor(
     private readonly ort: typeof Ort,
     private readonly session: Ort.InferenceSession,
+    private readonly onnxPath: string,
     readonly numTags: number,
   ) {}
 
-  static async create(meta: Pick<ModelMeta, 'onnxPath' | 'tags'>, options: RunnerOptions = {}): Promise<OnnxRunner> {
+  /**
+   * Loads the graph and checks it against the contract before any input is read: its inputs'
+   * and output's names, types and rank, and, by running it once on the highest token id and once
+   * on a full window, that it accepts every id of the vocabulary and windows of maxLength.
+   */
+  static async create(meta: RunnerMeta, options: RunnerOptions = {}): Promise<OnnxRunner> {
     // Imported lazily: the native binding costs ~100 ms and is not needed until the first run.
     const ort = await loadOrt();
-    // Its warnings are not the user's to act on, and they break the CLI's one line per problem on
-    // stderr. Errors still arrive as exceptions.
-    ort.env.logLevel = 'error';
+    ort.env.logLevel = 'fatal';
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(meta.onnxPath, {
@@ -30,53 +41,95 @@ export class OnnxRunner {
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
+        logSeverityLevel: QUIET,
         ...options.session,
       });
     } catch (e) {
-      throw new ModelError(`cannot load model ${meta.onnxPath}: ${(e as Error).message}`);
+      throw new ModelError(`cannot load model ${meta.onnxPath}: ${firstLine(e)}`);
     }
-    const missing = ['input_ids', 'attention_mask'].filter((n) => !session.inputNames.includes(n));
-    if (missing.length || !session.outputNames.includes('emissions')) {
+    const runner = new OnnxRunner(ort, session, meta.onnxPath, meta.tags.length);
+    try {
+      runner.checkSignature(meta);
+      await runner.run([Int32Array.of(meta.vocab.length - 1)], `token id ${meta.vocab.length - 1}, the last of the ${meta.vocab.length} in model.json's "vocab"`);
+      await runner.run([new Int32Array(meta.maxLength)], `a window of ${meta.maxLength} tokens, model.json's "maxLength"`);
+    } catch (e) {
       await session.release();
-      throw new ModelError(`model ${meta.onnxPath} does not have the inputs input_ids/attention_mask and output emissions`);
+      throw e;
     }
-    // Checked at load, not at the first run: a mismatch then fails before any output is started,
-    // even when no input reaches the model. A symbolic width is left to the check in run().
-    const out = session.outputMetadata.find((m) => m.name === 'emissions');
-    if (out?.isTensor && typeof out.shape[2] === 'number' && out.shape[2] !== meta.tags.length) {
-      await session.release();
-      throw new ModelError(tagCountMismatch(out.shape.join('x'), meta.tags.length));
-    }
-    return new OnnxRunner(ort, session, meta.tags.length);
+    return runner;
   }
 
-  /** Emission scores (length x numTags, row-major) for each sequence of ids. */
-  async run(batch: readonly Int32Array[]): Promise<Float32Array[]> {
+  private checkSignature(meta: RunnerMeta): void {
+    const where = `model ${meta.onnxPath}`;
+    const missing = ['input_ids', 'attention_mask'].filter((n) => !this.session.inputNames.includes(n));
+    if (missing.length || !this.session.outputNames.includes('emissions')) {
+      throw new ModelError(`${where} does not have the inputs input_ids/attention_mask and output emissions`);
+    }
+    for (const input of this.session.inputMetadata) {
+      if (!input.isTensor || input.type !== 'int64') throw new ModelError(`${where}: input ${input.name} is ${describe(input)}, not an int64 tensor`);
+    }
+    const out = this.session.outputMetadata.find((m) => m.name === 'emissions')!;
+    // A float16 graph read as float32 gave thousands of nonsense entities.
+    if (!out.isTensor || out.type !== 'float32') throw new ModelError(`${where}: output emissions is ${describe(out)}, not a float32 tensor`);
+    // A symbolic or unknown shape is left to the probes, which see the real one.
+    if (out.shape.length && out.shape.length !== 3) throw new ModelError(`${where}: output emissions has shape ${out.shape.join('x')}, not batch x length x tags`);
+    if (typeof out.shape[2] === 'number' && out.shape[2] !== meta.tags.length) throw new ModelError(tagCountMismatch(out.shape.join('x'), meta.tags.length));
+  }
+
+  /**
+   * Emission scores (length x numTags, row-major) for each sequence of ids.
+   * @param what the batch, as a failure names it
+   */
+  async run(batch: readonly Int32Array[], what?: string): Promise<Float32Array[]> {
     const width = Math.max(...batch.map((s) => s.length));
     const ids = new BigInt64Array(batch.length * width);
     const mask = new BigInt64Array(batch.length * width);
+    // Written as the low halves of the int64s (every platform ONNX Runtime ships for is
+    // little-endian): a BigInt per token would be garbage to collect on every run.
+    const ids32 = new Int32Array(ids.buffer);
+    const mask32 = new Int32Array(mask.buffer);
     batch.forEach((seq, b) => {
       for (let i = 0; i < seq.length; i++) {
-        ids[b * width + i] = BigInt(seq[i]);
-        mask[b * width + i] = 1n;
+        ids32[2 * (b * width + i)] = seq[i];
+        mask32[2 * (b * width + i)] = 1;
       }
     });
-    const out = await this.session.run({
-      input_ids: new this.ort.Tensor('int64', ids, [batch.length, width]),
-      attention_mask: new this.ort.Tensor('int64', mask, [batch.length, width]),
-    });
+    let out: Ort.InferenceSession.ReturnType;
+    try {
+      out = await this.session.run({
+        input_ids: new this.ort.Tensor('int64', ids, [batch.length, width]),
+        attention_mask: new this.ort.Tensor('int64', mask, [batch.length, width]),
+      });
+    } catch (e) {
+      throw new ModelError(`model ${this.onnxPath} fails on ${what ?? `a batch of ${batch.length}x${width} tokens`}: ${firstLine(e)}`);
+    }
     const em = out.emissions;
     const k = this.numTags;
-    if (em.dims.length !== 3 || em.dims[2] !== k) {
-      throw new ModelError(tagCountMismatch(em.dims.join('x'), k));
+    if (em.type !== 'float32') throw new ModelError(`model ${this.onnxPath} emits ${em.type} scores, not float32`);
+    if (em.dims.length !== 3 || em.dims[0] !== batch.length || em.dims[1] !== width || em.dims[2] !== k) {
+      throw new ModelError(em.dims.length === 3 && em.dims[2] !== k ? tagCountMismatch(em.dims.join('x'), k) : `model ${this.onnxPath} emits ${em.dims.join('x')} scores for a ${batch.length}x${width} batch, not ${batch.length}x${width}x${k}`);
     }
     const data = em.data as Float32Array;
-    return batch.map((seq, b) => data.slice(b * width * k, (b * width + seq.length) * k));
+    return batch.map((seq, b) => {
+      const scores = data.slice(b * width * k, (b * width + seq.length) * k);
+      // NaN or infinity makes the CRF's choice arbitrary: wrong entities, silently.
+      for (const x of scores) if (!Number.isFinite(x)) throw new ModelError(`model ${this.onnxPath} emits a non-finite score (${x})`);
+      return scores;
+    });
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+function describe(m: Ort.InferenceSession.ValueMetadata): string {
+  return m.isTensor ? `${/^[aeiou]/.test(m.type) ? 'an' : 'a'} ${m.type} tensor` : 'not a tensor';
+}
+
+function firstLine(e: unknown): string {
+  const text = (e as Error).message ?? String(e);
+  return text.split('\n')[0].slice(0, 300);
 }
 
 function tagCountMismatch(shape: string, tags: number): string {

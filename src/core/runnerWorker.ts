@@ -3,11 +3,10 @@
  * the extension host hands inference to this worker and its event loop stays free.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ModelMeta } from './model';
-import { OnnxRunner, type RunnerOptions } from './runner';
+import { OnnxRunner, type RunnerMeta, type RunnerOptions } from './runner';
 import type { WorkerReply, WorkerRequest } from './workerRunner';
 
-const { meta, options } = workerData as { meta: Pick<ModelMeta, 'onnxPath' | 'tags'>; options: RunnerOptions };
+const { meta, options } = workerData as { meta: RunnerMeta; options: RunnerOptions };
 const port = parentPort!;
 
 OnnxRunner.create(meta, options).then(

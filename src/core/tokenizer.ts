@@ -47,12 +47,17 @@ export class Tokenizer {
     return id;
   }
 
-  /** Ids of every code point of `text`, in order. */
-  encode(text: string): Int32Array {
-    const ids = new Int32Array(text.length);
+  /** Ids of every code point of `text` between the UTF-16 offsets `from` and `to`, in order. */
+  encode(text: string, from = 0, to = text.length): Int32Array {
+    const ids = new Int32Array(to - from);
     let n = 0;
-    for (const ch of text) ids[n++] = this.idOf(ch.codePointAt(0)!);
-    return ids.slice(0, n);
+    // codePointAt gives a lone surrogate as itself, so this counts code points as `for...of` does.
+    for (let i = from; i < to; ) {
+      const cp = text.codePointAt(i)!;
+      ids[n++] = this.idOf(cp);
+      i += cp > 0xffff ? 2 : 1;
+    }
+    return n === ids.length ? ids : ids.slice(0, n);
   }
 
   private require(token: string): number {

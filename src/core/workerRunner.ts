@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { EmissionRunner } from './engine';
 import { ModelError, type ModelMeta } from './model';
 import { disableOrtTelemetry } from './ort';
-import type { RunnerOptions } from './runner';
+import type { RunnerMeta, RunnerOptions } from './runner';
 
 export type WorkerRequest = { type: 'run'; id: number; batch: Int32Array[] } | { type: 'dispose' };
 export type WorkerReply =
@@ -39,7 +39,7 @@ export class WorkerRunner implements EmissionRunner {
   static create(meta: ModelMeta, options: RunnerOptions = {}, script = path.join(__dirname, 'runnerWorker.js')): Promise<WorkerRunner> {
     // Here, not in the worker: only the main thread's assignment reaches the process environment.
     disableOrtTelemetry();
-    const worker = new Worker(script, { workerData: { meta: { onnxPath: meta.onnxPath, tags: meta.tags }, options } });
+    const worker = new Worker(script, { workerData: { meta: { onnxPath: meta.onnxPath, tags: meta.tags, maxLength: meta.maxLength, vocab: meta.vocab } satisfies RunnerMeta, options } });
     return new Promise((resolve, reject) => {
       const onMessage = (msg: WorkerReply) => {
         worker.off('error', onError);
@@ -62,7 +62,7 @@ export class WorkerRunner implements EmissionRunner {
   run(batch: readonly Int32Array[]): Promise<Float32Array[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    // Copies: the ids are views into a whole document's buffer, which must not be detached.
+    // Copies: a transferred buffer is detached, and the caller still reads the ids (decoding trims by them).
     const copies = batch.map((ids) => ids.slice());
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -51,7 +51,7 @@ function oneLine(size: number): string {
 }
 
 /** A file of `size` bytes of text, written in slices so the test never holds it as one string. */
-function writeLarge(file: string, size: number): void {
+export function writeLarge(file: string, size: number): void {
   const slice = utf8(oneLine(MB));
   const fd = openSync(file, 'w');
   try {

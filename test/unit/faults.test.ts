@@ -5,18 +5,18 @@
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openAtomic } from '../../src/core/atomic';
 import { labelBatch, type BatchOptions } from '../../src/core/batch';
 import { NerEngine } from '../../src/core/engine';
 import { readAnnotations } from '../../src/core/formats/detect';
-import { parseDocuments, serializeDocuments } from '../../src/core/formats/jsonl';
+import { parseDocuments, serializeDocumentPieces, serializeDocuments } from '../../src/core/formats/jsonl';
 import { loadFile, readInputs } from '../../src/core/inputs';
 import { ModelError } from '../../src/core/model';
 import { WorkerRunner } from '../../src/core/workerRunner';
-import { type FaultCase, faultCases, snapshot, writeFaultFolder } from './faultFixtures';
+import { type FaultCase, faultCases, snapshot, writeFaultFolder, writeLarge } from './faultFixtures';
 import { meta, RuleRunner } from './fakeModel';
 import { ROOT } from './support';
 import { sickRuns, writeTinyModel } from './tinyModel';
@@ -530,7 +530,8 @@ describe('faults in the environment', function () {
 
   describe('a missing, damaged or mismatched model', () => {
     // Each case edits a copy of the tiny model; the message must say what is wrong with which file.
-    const MODEL_FAULTS: { name: string; make(dir: string): void; message: RegExp }[] = [
+    // `session`: found by ONNX Runtime's session (so in the extension's worker thread too).
+    const MODEL_FAULTS: { name: string; make(dir: string): void; message: RegExp; session?: true }[] = [
       { name: 'no model.json', make: (d) => rmSync(path.join(d, 'model.json')), message: /^cannot read model metadata .*model\.json: ENOENT/ },
       {
         name: 'model.json cut short',
@@ -558,18 +559,113 @@ describe('faults in the environment', function () {
           writeFileSync(path.join(d, 'model.json'), JSON.stringify(m));
         },
         message: /^cannot load model .*model\.onnx: /,
+        session: true,
       },
       {
         name: 'metadata listing 3 tags for a graph that emits 5',
         make: (d) => writeTinyModel({ emittedTags: 5 }, d),
         message: /^model emits batchxlengthx5 scores but its metadata lists 3 tags: model\.json is not this ONNX file's$/,
+        session: true,
       },
       {
         name: 'a graph without the emissions output',
         make: (d) => writeTinyModel({ outputName: 'logits' }, d),
         message: /does not have the inputs input_ids\/attention_mask and output emissions$/,
+        session: true,
+      },
+      {
+        // Read as float32, its bytes once gave thousands of nonsense entities, and exit 0.
+        name: 'float16 emissions',
+        make: (d) => writeTinyModel({ emissionsType: 'float16' }, d),
+        message: /^model .*model\.onnx: output emissions is a float16 tensor, not a float32 tensor$/,
+        session: true,
+      },
+      {
+        name: 'emissions of rank 2',
+        make: (d) => writeTinyModel({ flatten: true }, d),
+        message: /^model .*model\.onnx: output emissions has shape batchxflat, not batch x length x tags$/,
+        session: true,
+      },
+      {
+        name: 'int32 inputs',
+        make: (d) => writeTinyModel({ inputType: 'int32' }, d),
+        message: /^model .*model\.onnx: input input_ids is an int32 tensor, not an int64 tensor$/,
+        session: true,
+      },
+      {
+        // Ids 6 and 7 have no row in the graph's table: found at load, not by the first text that has 人.
+        name: 'a vocabulary longer than the graph\'s embedding',
+        make: (d) => writeTinyModel({ extraVocab: ['人', '诊'] }, d),
+        message: /^model .*model\.onnx fails on token id 7, the last of the 8 in model\.json's "vocab": .*indices element out of data bounds/,
+        session: true,
+      },
+      {
+        name: 'a vocabulary without [PAD]',
+        make: (d) => editMeta(d, (m) => ((m.vocab as string[])[0] = '[NOPAD]')),
+        message: /^invalid model metadata .*model\.json: "vocab" lacks the padToken "\[PAD\]" that "normalization" names$/,
+      },
+      {
+        name: 'a vocabulary without [UNK]',
+        make: (d) => editMeta(d, (m) => ((m.vocab as string[])[1] = '[NOUNK]')),
+        message: /^invalid model metadata .*model\.json: "vocab" lacks the unknownToken "\[UNK\]" that "normalization" names$/,
+      },
+      {
+        // 1e9 made a whole text one window: a 20 MB line would be one sequence through the network.
+        name: 'an absurd maxLength',
+        make: (d) => editMeta(d, (m) => (m.maxLength = 1e9)),
+        message: /^invalid model metadata .*model\.json: "maxLength" must be an integer from 2 to 4096, got 1000000000$/,
+      },
+      {
+        // Today's reading of it blocked forever.
+        name: 'model.onnx a FIFO',
+        make: (d) => {
+          rmSync(path.join(d, 'model.onnx'));
+          assert.equal(spawnSync('mkfifo', [path.join(d, 'model.onnx')]).status, 0);
+        },
+        message: /^.*model\.onnx is a FIFO, not a regular file$/,
+      },
+      {
+        name: 'model.json a FIFO',
+        make: (d) => {
+          rmSync(path.join(d, 'model.json'));
+          assert.equal(spawnSync('mkfifo', [path.join(d, 'model.json')]).status, 0);
+        },
+        message: /^.*model\.json is a FIFO, not a regular file$/,
+      },
+      {
+        name: 'model.onnx a socket',
+        make: (d) => {
+          rmSync(path.join(d, 'model.onnx'));
+          const bind = spawnSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(d, 'model.onnx')]);
+          assert.equal(bind.status, 0, String(bind.stderr));
+        },
+        message: /^.*model\.onnx is a socket, not a regular file$/,
+      },
+      {
+        // Endless: read whole, it would fill the memory.
+        name: 'model.onnx a link to a device',
+        make: (d) => {
+          rmSync(path.join(d, 'model.onnx'));
+          symlinkSync('/dev/zero', path.join(d, 'model.onnx'));
+        },
+        message: /^.*model\.onnx is a device, not a regular file$/,
+      },
+      {
+        name: 'model.json a folder',
+        make: (d) => {
+          rmSync(path.join(d, 'model.json'));
+          mkdirSync(path.join(d, 'model.json'));
+        },
+        message: /^.*model\.json is a folder, not a regular file$/,
       },
     ];
+
+    const editMeta = (dir: string, edit: (m: Record<string, unknown>) => void) => {
+      const file = path.join(dir, 'model.json');
+      const m = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      edit(m);
+      writeFileSync(file, JSON.stringify(m));
+    };
 
     const broken = (make: (d: string) => void) => {
       const dir = tinyModel();
@@ -590,7 +686,7 @@ describe('faults in the environment', function () {
     it('the same errors from the extension\'s worker thread', async () => {
       const { loadModelMeta } = await import('../../src/core/model');
       const script = path.join(ROOT, 'dist', 'runnerWorker.js');
-      for (const fault of MODEL_FAULTS.slice(-3)) {
+      for (const fault of MODEL_FAULTS.filter((f) => f.session)) {
         const dir = broken(fault.make);
         await assert.rejects(WorkerRunner.create(loadModelMeta(dir), { threads: 1 }, script), (e: Error) => e instanceof ModelError && fault.message.test(e.message));
       }
@@ -608,6 +704,8 @@ describe('faults in the environment', function () {
         const model = broken(fault.make);
         const r = medner(['label', src, '--model', model, '--out', out]);
         assert.equal(r.code, 2, `${fault.name}: ${r.stderr}`);
+        // Not ONNX Runtime's own coloured log lines: one line of ours.
+        assert.ok(!r.stderr.includes('\x1b['), `${fault.name}: ${r.stderr}`);
         const [line, ...rest] = r.stderr.trim().split('\n');
         assert.deepEqual(rest, [], fault.name);
         assert.match(line.replace(/^medner: model error: /, ''), fault.message, fault.name);
@@ -620,5 +718,38 @@ describe('faults in the environment', function () {
       }
       assert.equal(readFileSync(src, 'utf8'), '诊断：病病。');
     });
+  });
+});
+
+describe('bounded memory', function () {
+  this.timeout(120_000);
+
+  it('CLI: a 20 MB file of one line labels under 400 MB peak RSS, entities and all (tiny model)', () => {
+    // ~530,000 entities, as many as the shipped model finds in 20 MB of clinical text. It peaked
+    // at 730 MB when the text was split into an array of characters and written as one JSON string.
+    const dir = tempDir();
+    const big = path.join(dir, 'one-line.txt');
+    writeLarge(big, 20 * 1024 * 1024);
+    const out = path.join(dir, 'out.jsonl');
+    // The kernel's figure for the child, as /usr/bin/time -v reports it.
+    const script = 'import resource, subprocess, sys\nr = subprocess.run(sys.argv[1:])\nprint(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
+    const r = spawnSync('python3', ['-c', script, process.execPath, CLI, 'label', big, '--model', tinyModel({ maxLength: 256 }), '--quiet', '--out', out], { encoding: 'utf8' });
+    const [code, kb] = r.stdout.trim().split(' ').map(Number);
+    assert.equal(code, 0, r.stderr);
+    assert.ok(kb / 1024 < 400, `peak RSS ${Math.round(kb / 1024)} MB`);
+    const [doc] = parseDocuments(readFileSync(out, 'utf8'));
+    assert.equal(doc.text.length, readFileSync(big, 'utf8').length);
+    assert.deepEqual(doc.entities.map((e) => ({ start: e.start, end: e.end })), sickRuns(doc.text));
+  });
+
+  it('a JSONL line written in pieces is, byte for byte, the line of JSON.stringify', () => {
+    const piece = 1 << 20;
+    // A surrogate pair across the first piece boundary, lone surrogates, quotes and control characters.
+    const text = 'a'.repeat(piece - 1) + '😀"\\\n\u0001\ud800x\udc00' + '病'.repeat(piece + 3);
+    const entities = [{ start: 1, end: 3, label: '疾病和诊断' as const, text: 'aa', score: 0.123456789 }];
+    const doc = { path: 'p"q.txt', encoding: 'utf-8' as const, text, entities };
+    const pieces = Array.from(serializeDocumentPieces(doc, '\n'));
+    assert.ok(pieces.length > 1);
+    assert.equal(pieces.join(''), JSON.stringify({ path: doc.path, encoding: doc.encoding, text, entities }) + '\n');
   });
 });

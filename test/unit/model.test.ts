@@ -83,6 +83,25 @@ describe('model loading', function () {
     assert.notEqual(loadModelMeta(modelCopy((m) => ((m.vocab as string[])[5] = '\u{20000}'))).key, base);
   });
 
+  it('refuses, at load, a maxLength longer than the graph\'s position embeddings', async () => {
+    // The shipped graph has 256 positions: at 300 every text longer than 256 characters once died
+    // mid-run with ONNX Runtime's raw (and ANSI-coloured) error instead of a model error.
+    const dir = modelCopy((m) => (m.maxLength = 300));
+    await assert.rejects(NerEngine.load(dir, { threads: 1 }), (e: Error) =>
+      e instanceof ModelError && /fails on a window of 300 tokens, model\.json's "maxLength": .*pos.*out of data bounds/.test(e.message));
+  });
+
+  it('refuses, at load, a vocabulary with ids the graph\'s embedding has no row for', async () => {
+    const dir = modelCopy((m) => (m.vocab = [...(m.vocab as string[]), '\u{20001}', '\u{20002}']));
+    const n = loadModelMeta(dir).vocab.length;
+    await assert.rejects(NerEngine.load(dir, { threads: 1 }), (e: Error) =>
+      e instanceof ModelError && e.message.includes(`fails on token id ${n - 1}, the last of the ${n} in model.json's "vocab"`));
+  });
+
+  it('refuses a maxLength above 4,096 before loading the graph', () => {
+    assert.throws(() => loadModelMeta(modelCopy((m) => (m.maxLength = 4097))), (e: Error) => e instanceof ModelError && /"maxLength" must be an integer from 2 to 4096, got 4097/.test(e.message));
+  });
+
   it('reports metadata listing more tags than the ONNX graph emits', async () => {
     const dir = modelCopy((m) => {
       const k = (m.tags as string[]).length + 2;

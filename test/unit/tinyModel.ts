@@ -30,11 +30,19 @@ export interface TinyModelOptions {
   emittedTags?: number;
   /** Name of the graph output (the contract wants `emissions`). */
   outputName?: string;
+  /** Element type of both inputs (the contract wants int64). */
+  inputType?: 'int64' | 'int32';
+  /** Element type of the emissions (the contract wants float32): float16 holds the same scores in half precision. */
+  emissionsType?: 'float32' | 'float16';
+  /** Flattens the emissions to batch x (length * tags): rank 2 instead of 3. */
+  flatten?: boolean;
+  /** Tokens model.json lists beyond the graph's table: ids the graph has no row for. */
+  extraVocab?: string[];
 }
 
 /** Writes a model folder and returns its path. */
 export function writeTinyModel(options: TinyModelOptions = {}, dir = mkdtempSync(path.join(tmpdir(), 'medner-tiny-model-'))): string {
-  const onnx = tinyOnnx(options.emittedTags ?? TAGS.length, options.outputName ?? 'emissions');
+  const onnx = tinyOnnx(options.emittedTags ?? TAGS.length, options.outputName ?? 'emissions', options);
   writeFileSync(path.join(dir, 'model.onnx'), onnx);
   const k = TAGS.length;
   const transitions = Array.from({ length: k }, () => new Array<number>(k).fill(0));
@@ -52,7 +60,7 @@ export function writeTinyModel(options: TinyModelOptions = {}, dir = mkdtempSync
       unit: 'codepoint', fullwidthAscii: { from: 0xff01, to: 0xff5e, offset: 0xfee0 }, lowercaseAscii: true,
       whitespace: [9, 10, 11, 12, 13, 32, 12288], spaceToken: '[SPACE]', unknownToken: '[UNK]', padToken: '[PAD]',
     },
-    vocab: TINY_VOCAB,
+    vocab: [...TINY_VOCAB, ...(options.extraVocab ?? [])],
     crf: { transitions, start: [0, 0, -100], end: [0, 0, 0] },
   };
   writeFileSync(path.join(dir, 'model.json'), JSON.stringify(meta));
@@ -61,7 +69,7 @@ export function writeTinyModel(options: TinyModelOptions = {}, dir = mkdtempSync
 
 // ONNX is protobuf; the handful of messages a one-node graph needs are written by hand here.
 // Field numbers are those of onnx/onnx.proto.
-function tinyOnnx(emittedTags: number, outputName: string): Buffer {
+function tinyOnnx(emittedTags: number, outputName: string, options: TinyModelOptions): Buffer {
   const table = new Float32Array(TINY_VOCAB.length * emittedTags);
   for (let id = 0; id < TINY_VOCAB.length; id++) {
     // 病: B or I (the CRF picks); anything else: O.
@@ -69,23 +77,32 @@ function tinyOnnx(emittedTags: number, outputName: string): Buffer {
     else table[id * emittedTags] = 5;
   }
   const FLOAT = 1;
+  const INT32 = 6;
   const INT64 = 7;
+  const FLOAT16 = 10;
+  const half = options.emissionsType === 'float16';
+  const inputType = options.inputType === 'int32' ? INT32 : INT64;
   const dims = (...d: (number | string)[]) =>
     msg(2, concat(d.map((x) => msg(1, typeof x === 'number' ? varintField(1, x) : str(2, x))))); // TensorShapeProto
   const valueInfo = (name: string, elemType: number, shape: Buffer) =>
     concat([str(1, name), msg(2, msg(1, concat([varintField(1, elemType), shape])))]); // ValueInfoProto{TypeProto{Tensor}}
+  // Only 0 and 5 occur: as IEEE half floats, 0x0000 and 0x4500.
+  const raw = half ? Buffer.from(Uint16Array.from(table, (x) => (x === 5 ? 0x4500 : 0)).buffer) : Buffer.from(table.buffer);
   const initializer = concat([
-    varintField(1, TINY_VOCAB.length), varintField(1, emittedTags), varintField(2, FLOAT), str(8, 'table'),
-    bytesField(9, Buffer.from(table.buffer)),
+    varintField(1, TINY_VOCAB.length), varintField(1, emittedTags), varintField(2, half ? FLOAT16 : FLOAT), str(8, 'table'),
+    bytesField(9, raw),
   ]);
-  const gather = concat([str(1, 'table'), str(1, 'input_ids'), str(2, outputName), str(3, 'gather'), str(4, 'Gather')]);
+  const gathered = options.flatten ? 'gathered' : outputName;
+  const nodes = [msg(1, concat([str(1, 'table'), str(1, 'input_ids'), str(2, gathered), str(3, 'gather'), str(4, 'Gather')]))];
+  // Flatten's default axis 1 keeps the batch and joins the rest.
+  if (options.flatten) nodes.push(msg(1, concat([str(1, gathered), str(2, outputName), str(3, 'flatten'), str(4, 'Flatten')])));
   const graph = concat([
-    msg(1, gather),
+    ...nodes,
     str(2, 'tiny'),
     msg(5, initializer),
-    msg(11, valueInfo('input_ids', INT64, dims('batch', 'length'))),
-    msg(11, valueInfo('attention_mask', INT64, dims('batch', 'length'))),
-    msg(12, valueInfo(outputName, FLOAT, dims('batch', 'length', emittedTags))),
+    msg(11, valueInfo('input_ids', inputType, dims('batch', 'length'))),
+    msg(11, valueInfo('attention_mask', inputType, dims('batch', 'length'))),
+    msg(12, valueInfo(outputName, half ? FLOAT16 : FLOAT, options.flatten ? dims('batch', 'flat') : dims('batch', 'length', emittedTags))),
   ]);
   return concat([varintField(1, 8), str(2, 'medner-tests'), msg(7, graph), msg(8, concat([str(1, ''), varintField(2, 13)]))]);
 }

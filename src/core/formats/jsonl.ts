@@ -31,6 +31,43 @@ export function serializeDocument(doc: DocumentResult): string {
   });
 }
 
+const PIECE_CHARS = 1 << 20;
+
+/**
+ * serializeDocument's line, then `suffix`, in pieces of about a million characters: a 20 MB record
+ * as one JSON string, plus its bytes, cost ~200 MB at once. A small document is one piece.
+ */
+export function* serializeDocumentPieces(doc: DocumentResult, suffix = ''): Generator<string> {
+  // ~100 characters per entity in JSON
+  if (doc.text.length + 100 * doc.entities.length < PIECE_CHARS) {
+    yield serializeDocument(doc) + suffix;
+    return;
+  }
+  let out = `{"path":${JSON.stringify(doc.path)},"encoding":${JSON.stringify(doc.encoding)},"text":"`;
+  const { text } = doc;
+  for (let i = 0; i < text.length; ) {
+    let j = Math.min(i + PIECE_CHARS, text.length);
+    // Not between the halves of a surrogate pair: JSON.stringify would escape each as a lone one.
+    const high = text.charCodeAt(j - 1);
+    if (j < text.length && high >= 0xd800 && high <= 0xdbff) j--;
+    out += JSON.stringify(text.slice(i, j)).slice(1, -1);
+    i = j;
+    if (out.length >= PIECE_CHARS) {
+      yield out;
+      out = '';
+    }
+  }
+  out += '","entities":[';
+  for (const [k, e] of doc.entities.entries()) {
+    out += (k ? ',' : '') + JSON.stringify({ start: e.start, end: e.end, label: e.label, text: e.text, score: e.score });
+    if (out.length >= PIECE_CHARS) {
+      yield out;
+      out = '';
+    }
+  }
+  yield out + ']}' + suffix;
+}
+
 /** One line per document, each ending in a newline. */
 export function serializeDocuments(docs: readonly DocumentResult[]): string {
   return docs.map((d) => serializeDocument(d) + '\n').join('');
