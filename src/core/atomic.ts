@@ -124,9 +124,9 @@ export function processAlive(pid: number): boolean {
 }
 
 // Errno messages name the temp file at most, never the output the user asked for.
-function writeError(target: string, err: unknown): Error {
+export function writeError(target: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
-  const reason = e.code === 'ENOSPC' ? 'no space left on the device' : e.message;
+  const reason = { ENOSPC: 'no space left on the device', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system' }[e.code ?? ''] ?? e.message;
   return Object.assign(new Error(`cannot write ${target}: ${reason}`), { code: e.code });
 }
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { mkdirNoFollow, removeStaleTemps, writeFileAtomic } from './atomic';
+import { mkdirNoFollow, removeStaleTemps, writeError, writeFileAtomic } from './atomic';
 import { BatchState, type StateEntry } from './batchState';
 import type { NerEngine } from './engine';
 import { exportFolders, writeExportFiles } from './exportWriter';
@@ -57,7 +57,7 @@ const STATE_DIR = '.medner';
 export async function labelBatch(engine: NerEngine, paths: readonly string[], options: BatchOptions): Promise<BatchSummary> {
   const { outDir } = options;
   await refuseOutDirHoldingInputs(outDir, paths);
-  await fs.mkdir(outDir, { recursive: true });
+  await makeFolder(outDir);
   const stateDir = path.join(outDir, STATE_DIR);
   await mkdirNoFollow(stateDir);
   const lock = await lockOutDir(outDir, path.join(stateDir, 'lock'));
@@ -74,6 +74,33 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
   const exportRecord = path.join(stateDir, 'exported.json');
   // Left by runs killed on the way; only this run writes here now.
   for (const dir of [outDir, stateDir, path.join(stateDir, 'results'), ...(await exportFolders(outDir, exportRecord))]) await removeStaleTemps(dir);
+  // In a function of its own: the state and the input lists (100,000 inputs' worth) are freed
+  // before the export, the step that needs the most memory.
+  const { files, reused, skipped, all, sources } = await updateResults(engine, paths, options, stateDir, started);
+  const entities = Object.fromEntries(YIDU_LABELS.map((l) => [l, 0])) as Record<YiduLabel, number>;
+  let characters = 0;
+  for (const d of all) {
+    for (const e of d.entities) entities[e.label]++;
+    characters += Array.from(d.text).length;
+  }
+  const documents = all.length;
+  const exported = options.exportFiles(all);
+  // The documents are in the export now; let them go while it is encoded and written.
+  all.length = 0;
+  const outputs = await writeExportFiles(outDir, exported, sources, { signal, record: exportRecord });
+  const summary: BatchSummary = {
+    outDir, files, reused, documents, characters, entities, seconds: (Date.now() - started) / 1000, skipped, outputs,
+  };
+  signal?.throwIfAborted();
+  await writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
+  signal?.throwIfAborted();
+  await writeFileAtomic(path.join(outDir, 'summary.md'), summaryMarkdown(summary));
+  return summary;
+}
+
+/** Labels what is new or changed, records it, and returns every input's stored result. */
+async function updateResults(engine: NerEngine, paths: readonly string[], options: BatchOptions, stateDir: string, started: number) {
+  const { outDir, signal } = options;
   const state = await BatchState.open(stateDir, engine.meta.key);
   // Exports name documents relative to the folder they were found in (a named file: its own folder),
   // so an output folder means the same on another machine.
@@ -168,31 +195,36 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
   await state.finish();
 
   const all: DocumentResult[] = [];
-  // The stored result of each exported document, with the path it was read from.
-  const sources: DocumentResult[] = [];
+  // For each exported document, the text file it was read from (none for a Yidu record).
+  const sources: (string | undefined)[] = [];
   const skippedPaths = new Set(skipped.map((s) => s.path));
   for (const file of inputs) {
     signal?.throwIfAborted();
     const entry = state.get(path.resolve(file));
     if (!entry || skippedPaths.has(file)) continue;
     for (const doc of parseDocuments(await state.readResult(entry))) {
-      sources.push(doc);
-      all.push({ ...doc, path: path.relative(rootOf.get(file)!, doc.path).split(path.sep).join('/') });
+      sources.push(/:\d+$/.test(doc.path) ? undefined : doc.path);
+      // In place: 100,000 documents are held once, not twice.
+      doc.path = path.relative(rootOf.get(file)!, doc.path).split(path.sep).join('/');
+      all.push(doc);
     }
   }
-  const outputs = await writeExportFiles(outDir, options.exportFiles(all), sources.map((d) => (/:\d+$/.test(d.path) ? undefined : d.path)), { signal, record: exportRecord });
-  const entities = Object.fromEntries(YIDU_LABELS.map((l) => [l, 0])) as Record<YiduLabel, number>;
-  for (const d of all) for (const e of d.entities) entities[e.label]++;
-  const summary: BatchSummary = {
-    outDir, files: inputs.length, reused, documents: all.length,
-    characters: all.reduce((n, d) => n + Array.from(d.text).length, 0),
-    entities, seconds: (Date.now() - started) / 1000, skipped, outputs,
-  };
-  signal?.throwIfAborted();
-  await writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
-  signal?.throwIfAborted();
-  await writeFileAtomic(path.join(outDir, 'summary.md'), summaryMarkdown(summary));
-  return summary;
+  return { files: inputs.length, reused, skipped, all, sources };
+}
+
+async function makeFolder(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (err) {
+    // A recursive mkdir says ENOENT where a parent is read-only or forbidden: one level at a time
+    // gives the real reason.
+    const parent = path.dirname(dir);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) throw writeError(dir, err);
+    await makeFolder(parent);
+    await fs.mkdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw writeError(dir, e);
+    });
+  }
 }
 
 /**

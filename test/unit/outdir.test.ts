@@ -430,6 +430,27 @@ describe('--out-dir: stale temp files, interrupts and exports that match the inp
     assert.ok(!existsSync(path.join(out, 'sub')), 'a brat folder left empty goes too');
   });
 
+  it('CLI: an --out-dir on a read-only file system says so (not ENOENT), exit 2', function () {
+    const mnt = tempDir();
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=100k,ro', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      console.log(`      skipped: cannot mount a read-only tmpfs (${(r.stderr || r.error?.message || '').trim()}); needs root`);
+      this.skip();
+    }
+    try {
+      const src = records(path.join(tempDir(), 'in'), 1);
+      const tiny = writeTinyModel();
+      made.push(tiny);
+      const nested = medner(['label', src, '--model', tiny, '--out-dir', path.join(mnt, 'a', 'out')]);
+      assert.equal(nested.code, 2);
+      assert.equal(nested.stderr, `medner: cannot write ${path.join(mnt, 'a')}: read-only file system\n`);
+      const itself = medner(['label', src, '--model', tiny, '--out-dir', mnt]);
+      assert.equal(itself.stderr, `medner: cannot write ${path.join(mnt, '.medner')}: read-only file system\n`);
+    } finally {
+      spawnSync('umount', ['-l', mnt]);
+    }
+  });
+
   describe('a disk that fills up mid-export', () => {
     let mnt: string;
 
