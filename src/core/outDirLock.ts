@@ -8,7 +8,7 @@ import { unlinkSync } from 'node:fs';
 import { open, readdir, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { NOFOLLOW, processAlive } from './atomic';
+import { NOFOLLOW, processAlive, writeError } from './atomic';
 
 interface Owner {
   pid: number;
@@ -66,13 +66,17 @@ async function create(file: string): Promise<boolean> {
     handle = await open(file, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    throw writeError(file, err);
   }
   try {
     await handle.writeFile(JSON.stringify(me()) + '\n');
-  } finally {
+  } catch (err) {
+    // An empty lock (a full disk) would name no process and block every later run.
     await handle.close();
+    await unlink(file).catch(() => undefined);
+    throw writeError(file, err);
   }
+  await handle.close();
   return true;
 }
 
