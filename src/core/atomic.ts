@@ -1,8 +1,8 @@
 // Output files are replaced atomically so that an interrupted run never leaves a
 // half-written result where a previous complete one used to be.
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { constants, unlinkSync } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 
 // Temporary files neither renamed nor removed yet. A process that exits before it gets to them
@@ -27,31 +27,106 @@ function track(temp: string): void {
 }
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  const dir = path.dirname(target);
-  const temp = tempName(target);
-  track(temp);
+  await writeFilesAtomic([{ target, data }]);
+}
+
+/**
+ * Writes every file to a temporary file first and renames none before all are complete: files that
+ * belong together (a brat document's .txt and .ann) never appear one without the other when the
+ * disk fills up or the run is stopped on the way.
+ */
+export async function writeFilesAtomic(files: readonly { target: string; data: string | Uint8Array }[]): Promise<void> {
+  const temps: string[] = [];
+  let current = '';
   try {
-    const handle = await open(temp, 'wx');
+    for (const { target, data } of files) {
+      current = target;
+      const temp = tempName(target);
+      track(temp);
+      temps.push(temp);
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    for (const [i, { target }] of files.entries()) {
+      current = target;
+      await rename(temps[i], target);
+    }
+  } catch (err) {
+    for (const temp of temps) await unlink(temp).catch(() => undefined);
+    throw writeError(current, err);
+  } finally {
+    for (const temp of temps) unfinished.delete(temp);
+  }
+  for (const dir of new Set(files.map((f) => path.dirname(f.target)))) await syncDirectory(dir);
+}
+
+/**
+ * Appends to a file that must already exist, durably: a journal line is on disk when this returns.
+ * Never through a symbolic link. A full disk can leave the last line cut short; readers skip it.
+ */
+export async function appendDurable(target: string, data: string): Promise<void> {
+  try {
+    const handle = await open(target, constants.O_WRONLY | constants.O_APPEND | NOFOLLOW);
     try {
       await handle.writeFile(data);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temp, target);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
     throw writeError(target, err);
-  } finally {
-    unfinished.delete(temp);
   }
-  await syncDirectory(dir);
+}
+
+/** 0 where the platform has no O_NOFOLLOW (Windows), whose links MedNER does not meet in practice. */
+export const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+const TEMP = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temporary files that runs killed on the way (kill -9, a power cut) left in `dir`:
+ * those named by tempName() for a process that no longer runs. A live process's are its own business.
+ */
+export async function removeStaleTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(TEMP.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !processAlive(pid)) await unlink(path.join(dir, name)).catch(() => undefined);
+  }
+}
+
+/**
+ * Makes `dir` (whose parent exists) a folder unless it is one, and refuses a symbolic link or a
+ * file in its place: whatever is written inside stays inside the folder the user chose.
+ */
+export async function mkdirNoFollow(dir: string): Promise<void> {
+  await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw writeError(dir, err);
+  });
+  const info = await lstat(dir);
+  if (info.isSymbolicLink()) throw new Error(`cannot write into ${dir}: it is a symbolic link, and MedNER never writes through a link`);
+  if (!info.isDirectory()) throw new Error(`cannot write into ${dir}: it is not a folder`);
+}
+
+/** Whether a process of this machine runs (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 // Errno messages name the temp file at most, never the output the user asked for.
-function writeError(target: string, err: unknown): Error {
+export function writeError(target: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
-  const reason = e.code === 'ENOSPC' ? 'no space left on the device' : e.message;
+  const reason = { ENOSPC: 'no space left on the device', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system' }[e.code ?? ''] ?? e.message;
   return Object.assign(new Error(`cannot write ${target}: ${reason}`), { code: e.code });
 }
 

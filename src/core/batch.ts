@@ -1,19 +1,21 @@
 /**
- * Labels whole folders into an output folder, resumably: a manifest records each input's size and
- * content hash and where its result is, so a rerun relabels only new or changed inputs (and
- * everything when the model changed). Finished results survive a cancel or a crash; every file is
- * written atomically; sources are only read.
+ * Labels whole folders into an output folder, resumably: the folder's state (batchState.ts) records
+ * each input's size and content hash and where its result is, so a rerun relabels only new or
+ * changed inputs (and everything when the model changed). Finished results survive a cancel or a
+ * crash; every file is written atomically; sources are only read; one run at a time writes a folder.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './atomic';
+import { mkdirNoFollow, removeStaleTemps, writeError, writeFileAtomic } from './atomic';
+import { BatchState, type StateEntry } from './batchState';
 import type { NerEngine } from './engine';
-import { writeExportFiles } from './exportWriter';
+import { exportFolders, writeExportFiles } from './exportWriter';
 import type { FormatFile } from './formats/registry';
 import { type DocumentResult, parseDocuments, serializeDocuments } from './formats/jsonl';
 import { expandInputs, type InputDoc, type InputOptions, loadFile } from './inputs';
 import { YIDU_LABELS, type YiduLabel } from './labels';
+import { lockOutDir } from './outDirLock';
 import { formatShard, inShard, InputSetHash, type PartInfo, type Shard } from './shard';
 
 export interface BatchProgress {
@@ -50,27 +52,63 @@ export interface BatchOptions extends InputOptions {
   exportFiles: (docs: DocumentResult[]) => FormatFile[];
 }
 
-interface ManifestEntry {
-  size: number;
-  sha256: string;
-  result: string;
-}
-
-interface Manifest {
-  format: 'medner-batch/1';
-  model: string;
-  inputs: Record<string, ManifestEntry>;
-}
-
 const STATE_DIR = '.medner';
 
 export async function labelBatch(engine: NerEngine, paths: readonly string[], options: BatchOptions): Promise<BatchSummary> {
-  const started = Date.now();
   const { outDir } = options;
+  await refuseOutDirHoldingInputs(outDir, paths);
+  await makeFolder(outDir);
   const stateDir = path.join(outDir, STATE_DIR);
-  await fs.mkdir(path.join(stateDir, 'results'), { recursive: true });
-  const manifestPath = path.join(stateDir, 'manifest.json');
-  const manifest = await readManifest(manifestPath, engine.meta.key);
+  await mkdirNoFollow(stateDir);
+  const lock = await lockOutDir(outDir, path.join(stateDir, 'lock'));
+  try {
+    return await labelLocked(engine, paths, options, stateDir);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function labelLocked(engine: NerEngine, paths: readonly string[], options: BatchOptions, stateDir: string): Promise<BatchSummary> {
+  const started = Date.now();
+  const { outDir, signal } = options;
+  const exportRecord = path.join(stateDir, 'exported.json');
+  // Left by runs killed on the way; only this run writes here now.
+  for (const dir of [outDir, stateDir, path.join(stateDir, 'results'), ...(await exportFolders(outDir, exportRecord))]) await removeStaleTemps(dir);
+  // In a function of its own: the state and the input lists (100,000 inputs' worth) are freed
+  // before the export, the step that needs the most memory.
+  const { files, reused, skipped, all, sources, inputSet } = await updateResults(engine, paths, options, stateDir, started);
+  const entities = Object.fromEntries(YIDU_LABELS.map((l) => [l, 0])) as Record<YiduLabel, number>;
+  let characters = 0;
+  for (const d of all) {
+    for (const e of d.entities) entities[e.label]++;
+    characters += Array.from(d.text).length;
+  }
+  const documents = all.length;
+  const exported = options.exportFiles(all);
+  // The documents are in the export now; let them go while it is encoded and written.
+  all.length = 0;
+  const outputs = await writeExportFiles(outDir, exported, sources, { signal, record: exportRecord });
+  const summary: BatchSummary = {
+    outDir, files, reused, documents, characters, entities, seconds: (Date.now() - started) / 1000, skipped, outputs,
+  };
+  signal?.throwIfAborted();
+  // What merge checks a part folder against (a shard's jsonl part carries it as its trailer line).
+  if (options.shard) {
+    const part: PartInfo = { shard: formatShard(options.shard), inputs: inputSet, model: engine.meta.key, documents };
+    await writeFileAtomic(path.join(stateDir, 'part.json'), JSON.stringify(part) + '\n');
+  } else {
+    await fs.rm(path.join(stateDir, 'part.json'), { force: true });
+  }
+  await writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
+  signal?.throwIfAborted();
+  await writeFileAtomic(path.join(outDir, 'summary.md'), summaryMarkdown(summary));
+  return summary;
+}
+
+/** Labels what is new or changed, records it, and returns every input's stored result. */
+async function updateResults(engine: NerEngine, paths: readonly string[], options: BatchOptions, stateDir: string, started: number) {
+  const { outDir, signal } = options;
+  const state = await BatchState.open(stateDir, engine.meta.key);
   // Exports name documents relative to the folder they were found in (a named file: its own folder),
   // so an output folder means the same on another machine.
   const files: string[] = [];
@@ -78,6 +116,7 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
   const rootOf = new Map<string, string>();
   const inputSet = new InputSetHash();
   for (const p of paths) {
+    signal?.throwIfAborted();
     const found = await expandInputs([p], options);
     const isDir = await fs.stat(p).then((st) => st.isDirectory(), () => false);
     for (const f of [...found.problems.map((x) => x.path), ...found.files]) inputSet.add(found.keyOf.get(f)!);
@@ -88,8 +127,14 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
     problems.push(...found.problems);
   }
   if (files.includes('-')) throw new Error("stdin ('-') cannot be labelled into an output folder");
-  // An output folder inside an input folder must not become input on the next run.
-  const inputs = files.filter((f) => !isInside(path.resolve(f), path.resolve(outDir)));
+  // An output folder inside an input folder must not become input on the next run, also when one
+  // of them is reached through a symbolic link.
+  const realOut = await fs.realpath(outDir);
+  const inputs: string[] = [];
+  for (const f of files) {
+    signal?.throwIfAborted();
+    if (!isInside(await fs.realpath(f).catch(() => path.resolve(f)), realOut)) inputs.push(f);
+  }
   const skipped = [...problems];
   let reused = 0;
   let labelledChars = 0;
@@ -108,55 +153,45 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
   let pending: { file: string; bytes: Buffer; sha256: string; docs: InputDoc[] }[] = [];
   let pendingChars = 0;
   let characters = 0;
-  // Result files that no manifest entry will name once the manifest is saved.
-  const stale: string[] = [];
-  const saveManifest = async () => {
-    await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 1) + '\n');
-    // By base name: a manifest is read from disk, and this must never delete outside results/.
-    for (const r of stale.splice(0)) await fs.rm(path.join(stateDir, 'results', path.basename(r)), { force: true });
-  };
+  // Inputs to forget, recorded with the next results.
+  let forgotten: [string, undefined][] = [];
   const flush = async () => {
-    if (!pending.length) return;
-    const results = await engine.analyzeMany(pending.flatMap((p) => p.docs.map((d) => d.text)), options);
+    if (!pending.length && !forgotten.length) return;
+    const results = pending.length ? await engine.analyzeMany(pending.flatMap((p) => p.docs.map((d) => d.text)), options) : [];
+    const changes: [string, StateEntry | undefined][] = forgotten;
     let i = 0;
     for (const p of pending) {
       const docs: DocumentResult[] = p.docs.map((d) => ({ path: d.line ? `${d.path}:${d.line}` : d.path, encoding: d.encoding, text: d.text, entities: results[i++] }));
-      // Named by input and content: a result file only ever holds the result of the content its
-      // manifest entry hashes, even when a run stops between writing results and the manifest.
-      const result = path.join('results', `${createHash('sha256').update(`${path.resolve(p.file)}\0${p.sha256}`).digest('hex').slice(0, 32)}.jsonl`);
-      await writeFileAtomic(path.join(stateDir, result), serializeDocuments(docs));
-      const old = manifest.inputs[path.resolve(p.file)];
-      if (old && old.result !== result) stale.push(old.result);
-      manifest.inputs[path.resolve(p.file)] = { size: p.bytes.length, sha256: p.sha256, result };
+      const entry = { size: p.bytes.length, sha256: p.sha256, result: BatchState.resultName(path.resolve(p.file), p.sha256) };
+      await writeFileAtomic(state.resultPath(entry), serializeDocuments(docs));
+      changes.push([path.resolve(p.file), entry]);
       labelledChars += p.docs.reduce((n, d) => n + d.text.length, 0);
-      done++;
     }
+    // After the results it names are on disk: a line never points to a result that is not there.
+    await state.record(changes);
+    done += pending.length;
     pending = [];
     pendingChars = 0;
-    await saveManifest();
+    forgotten = [];
     report(characters);
   };
 
   for (const file of inputs) {
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     const loaded = await loadFile(file, options);
     if ('skipped' in loaded) {
       skipped.push(loaded.skipped);
       // Deleted, unreadable, grown too large or no longer text since it was labelled: its old hash
       // describes content that is gone.
-      const gone = manifest.inputs[path.resolve(file)];
-      if (gone) {
-        delete manifest.inputs[path.resolve(file)];
-        stale.push(gone.result);
-      }
+      if (state.get(path.resolve(file))) forgotten.push([path.resolve(file), undefined]);
       done++;
       continue;
     }
     const sha256 = createHash('sha256').update(loaded.bytes).digest('hex');
     const chars = loaded.docs.reduce((n, d) => n + d.text.length, 0);
     characters += chars;
-    const old = manifest.inputs[path.resolve(file)];
-    if (old && old.size === loaded.bytes.length && old.sha256 === sha256 && (await exists(path.join(stateDir, old.result)))) {
+    const old = state.get(path.resolve(file));
+    if (old && old.size === loaded.bytes.length && old.sha256 === sha256 && (await state.hasResult(old))) {
       reused++;
       done++;
       report(characters);
@@ -167,36 +202,55 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
     if (pendingChars >= (options.chunkChars ?? 32_768)) await flush();
   }
   await flush();
-  if (stale.length) await saveManifest();
+  await state.finish();
 
   const all: DocumentResult[] = [];
-  // The stored result of each exported document, with the path it was read from.
-  const sources: DocumentResult[] = [];
+  // For each exported document, the text file it was read from (none for a Yidu record).
+  const sources: (string | undefined)[] = [];
+  const skippedPaths = new Set(skipped.map((s) => s.path));
   for (const file of inputs) {
-    const entry = manifest.inputs[path.resolve(file)];
-    if (!entry || skipped.some((s) => s.path === file)) continue;
-    for (const doc of parseDocuments(await fs.readFile(path.join(stateDir, entry.result), 'utf8'))) {
-      sources.push(doc);
-      all.push({ ...doc, path: path.relative(rootOf.get(file)!, doc.path).split(path.sep).join('/') });
+    signal?.throwIfAborted();
+    const entry = state.get(path.resolve(file));
+    if (!entry || skippedPaths.has(file)) continue;
+    for (const doc of parseDocuments(await state.readResult(entry))) {
+      sources.push(/:\d+$/.test(doc.path) ? undefined : doc.path);
+      // In place: 100,000 documents are held once, not twice.
+      doc.path = path.relative(rootOf.get(file)!, doc.path).split(path.sep).join('/');
+      all.push(doc);
     }
   }
-  const outputs = await writeExportFiles(outDir, options.exportFiles(all), sources.map((d) => (/:\d+$/.test(d.path) ? undefined : d.path)));
-  const entities = Object.fromEntries(YIDU_LABELS.map((l) => [l, 0])) as Record<YiduLabel, number>;
-  for (const d of all) for (const e of d.entities) entities[e.label]++;
-  const summary: BatchSummary = {
-    outDir, files: inputs.length, reused, documents: all.length,
-    characters: all.reduce((n, d) => n + Array.from(d.text).length, 0),
-    entities, seconds: (Date.now() - started) / 1000, skipped, outputs,
-  };
-  if (options.shard) {
-    const part: PartInfo = { shard: formatShard(options.shard), inputs: inputSet.digest(), model: engine.meta.key, documents: all.length };
-    await writeFileAtomic(path.join(stateDir, 'part.json'), JSON.stringify(part) + '\n');
-  } else {
-    await fs.rm(path.join(stateDir, 'part.json'), { force: true });
+  return { files: inputs.length, reused, skipped, all, sources, inputSet: inputSet.digest() };
+}
+
+async function makeFolder(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (err) {
+    // A recursive mkdir says ENOENT where a parent is read-only or forbidden: one level at a time
+    // gives the real reason.
+    const parent = path.dirname(dir);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) throw writeError(dir, err);
+    await makeFolder(parent);
+    await fs.mkdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw writeError(dir, e);
+    });
   }
-  await writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
-  await writeFileAtomic(path.join(outDir, 'summary.md'), summaryMarkdown(summary));
-  return summary;
+}
+
+/**
+ * An output folder that holds an input (`label in/ --out-dir .`) would have every input taken for
+ * its own output and skipped, or its outputs written among the sources: refused.
+ */
+async function refuseOutDirHoldingInputs(outDir: string, paths: readonly string[]): Promise<void> {
+  const realOut = await fs.realpath(outDir).catch(() => undefined);
+  if (realOut === undefined) return; // not there yet: it holds nothing
+  for (const p of paths) {
+    if (p === '-') continue;
+    const real = await fs.realpath(p).catch(() => undefined);
+    if (real !== undefined && isInside(real, realOut)) {
+      throw new Error(`the output folder ${outDir} holds the input ${p}: choose an output folder outside the inputs`);
+    }
+  }
 }
 
 export function summaryMarkdown(s: BatchSummary): string {
@@ -212,22 +266,7 @@ export function summaryMarkdown(s: BatchSummary): string {
   return lines.join('\n');
 }
 
-async function readManifest(file: string, model: string): Promise<Manifest> {
-  try {
-    const m = JSON.parse(await fs.readFile(file, 'utf8')) as Manifest;
-    // Results of another model are not this model's answers: start over.
-    if (m.format === 'medner-batch/1' && m.model === model && typeof m.inputs === 'object') return m;
-  } catch {
-    // no manifest yet, or an unreadable one: label everything
-  }
-  return { format: 'medner-batch/1', model, inputs: {} };
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
-}
-
 function isInside(file: string, dir: string): boolean {
   const rel = path.relative(dir, file);
-  return !rel.startsWith('..') && !path.isAbsolute(rel);
+  return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }

@@ -1,10 +1,25 @@
-/** Writes an export's files into a folder, each atomically, in its own encoding. */
+/**
+ * Writes an export's files into a folder, each atomically, in its own encoding, and never through
+ * a symbolic link: a linked subfolder is refused, a linked file is replaced by the export's own.
+ * A document's files (brat's .txt and .ann) appear together or not at all.
+ */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './atomic';
+import { mkdirNoFollow, NOFOLLOW, writeFileAtomic, writeFilesAtomic } from './atomic';
 import { decodeBuffer } from './decode';
 import { encodeText } from './encode';
 import type { FormatFile } from './formats/registry';
+
+export interface ExportWriteOptions {
+  signal?: AbortSignal;
+  /**
+   * A file, outside the export, that lists what the last export made with it wrote into the folder.
+   * The folder then holds exactly this export afterwards: listed files this one does not write (the
+   * old format's annotations file, brat pairs of documents no longer exported) are removed. Only
+   * those: anything else in the folder is not MedNER's to remove.
+   */
+  record?: string;
+}
 
 /**
  * @param sources for each exported document, the file its text was read from, if any: a document's
@@ -12,19 +27,125 @@ import type { FormatFile } from './formats/registry';
  *   as long as they still decode to the exported text.
  * @returns the relative paths written
  */
-export async function writeExportFiles(dir: string, files: readonly FormatFile[], sources: readonly (string | undefined)[] = []): Promise<string[]> {
-  const written: string[] = [];
-  for (const file of files) {
-    const target = path.join(dir, ...file.relativePath.split('/'));
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const source = file.document === undefined ? undefined : sources[file.document];
-    await writeFileAtomic(target, await bytesOf(file, source));
-    written.push(file.relativePath);
+export async function writeExportFiles(
+  dir: string,
+  files: readonly FormatFile[],
+  sources: readonly (string | undefined)[] = [],
+  options: ExportWriteOptions = {},
+): Promise<string[]> {
+  const { signal, record } = options;
+  signal?.throwIfAborted();
+  for (const f of files) {
+    if (!isContained(f.relativePath)) throw new Error(`cannot write ${f.relativePath} into ${dir}: not a path inside it`);
   }
-  return written;
+  const now = [...new Set(files.map((f) => f.relativePath))];
+  const previous = record ? await exportRecord(record) : [];
+  const both = [...new Set([...previous, ...now])];
+  // Before any file: a run stopped half-way still knows next time what it may have left here.
+  if (record && both.length !== previous.length) await writeRecord(record, both);
+  await fs.mkdir(dir, { recursive: true });
+  for (const folder of new Set(now.map((p) => path.posix.dirname(p)))) await makeFolders(dir, folder);
+  for (const group of byDocument(files)) {
+    signal?.throwIfAborted();
+    const entries: { target: string; data: Uint8Array }[] = [];
+    for (const file of group) {
+      const source = file.document === undefined ? undefined : sources[file.document];
+      entries.push({ target: path.join(dir, ...file.relativePath.split('/')), data: await bytesOf(file, source) });
+    }
+    await writeFilesAtomic(entries);
+  }
+  if (record) {
+    const written = new Set(now);
+    for (const old of previous) {
+      if (written.has(old)) continue;
+      signal?.throwIfAborted();
+      await removeInside(dir, old);
+    }
+    if (both.length !== now.length) await writeRecord(record, now);
+  }
+  return now;
 }
 
-async function bytesOf(file: FormatFile, source: string | undefined): Promise<Buffer> {
+/** The files an export with this record wrote (or was writing when stopped); nothing outside its folder. */
+export async function exportRecord(record: string): Promise<string[]> {
+  try {
+    const handle = await fs.open(record, fs.constants.O_RDONLY | NOFOLLOW);
+    const parsed = JSON.parse(await handle.readFile('utf8').finally(() => handle.close())) as { files?: unknown };
+    return Array.isArray(parsed.files) ? parsed.files.filter((f): f is string => typeof f === 'string' && isContained(f)) : [];
+  } catch {
+    // none yet, or unreadable: nothing known to remove
+    return [];
+  }
+}
+
+/** The folders of `dir` that recorded files are in: real folders only, never one reached through a link. */
+export async function exportFolders(dir: string, record: string): Promise<string[]> {
+  const folders: string[] = [];
+  for (const folder of new Set((await exportRecord(record)).map((p) => path.posix.dirname(p)))) {
+    if (folder === '.') continue;
+    let real = true;
+    let current = dir;
+    for (const segment of folder.split('/')) {
+      current = path.join(current, segment);
+      real &&= await fs.lstat(current).then((s) => s.isDirectory(), () => false);
+    }
+    if (real) folders.push(current);
+  }
+  return folders;
+}
+
+function writeRecord(record: string, files: readonly string[]): Promise<void> {
+  return writeFileAtomic(record, JSON.stringify({ files }, null, 1) + '\n');
+}
+
+/** '/'-separated, relative, with no '.', '..' or empty segment: it names something inside the folder. */
+function isContained(relativePath: string): boolean {
+  const segments = relativePath.split('/');
+  const bad = process.platform === 'win32' ? /[\\:\0]/ : /\0/;
+  return segments.every((s) => s !== '' && s !== '.' && s !== '..' && !bad.test(s));
+}
+
+async function makeFolders(dir: string, folder: string): Promise<void> {
+  if (folder === '.') return;
+  let current = dir;
+  for (const segment of folder.split('/')) {
+    current = path.join(current, segment);
+    await mkdirNoFollow(current);
+  }
+}
+
+/** Each document's files together (same path but for the extension), in the order given. */
+function byDocument(files: readonly FormatFile[]): FormatFile[][] {
+  const groups = new Map<string, FormatFile[]>();
+  for (const file of files) {
+    const stem = file.relativePath.replace(/\.[^./]*$/, '');
+    const group = groups.get(stem);
+    if (group) group.push(file);
+    else groups.set(stem, [file]);
+  }
+  return [...groups.values()];
+}
+
+/** Removes a file (or a link, never its target) the record lists, and the folders it leaves empty; never through a link. */
+async function removeInside(dir: string, relativePath: string): Promise<void> {
+  const segments = relativePath.split('/');
+  const folders: string[] = [];
+  let current = dir;
+  for (const segment of segments.slice(0, -1)) {
+    current = path.join(current, segment);
+    if (!(await fs.lstat(current).then((s) => s.isDirectory(), () => false))) return;
+    folders.push(current);
+  }
+  const target = path.join(current, segments[segments.length - 1]);
+  const info = await fs.lstat(target).catch(() => undefined);
+  if (!info || info.isDirectory()) return;
+  await fs.unlink(target);
+  for (const folder of folders.reverse()) {
+    if (!(await fs.rmdir(folder).then(() => true, () => false))) break;
+  }
+}
+
+async function bytesOf(file: FormatFile, source: string | undefined): Promise<Uint8Array> {
   if (source && file.encoding) {
     const bytes = await fs.readFile(source).catch(() => undefined);
     const decoded = bytes && decodeBuffer(bytes);

@@ -7,6 +7,7 @@ import { labelBatch, type BatchOptions } from '../../src/core/batch';
 import { NerEngine } from '../../src/core/engine';
 import { parseDocuments, serializeDocuments } from '../../src/core/formats/jsonl';
 import { meta, RuleRunner } from './fakeModel';
+import { storedInputs } from './outDirState';
 
 function corpus(n: number): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'medner-batch-'));
@@ -87,8 +88,7 @@ describe('labelBatch', () => {
       /cancelled/,
     );
     assert.ok(!readdirSync(out).includes('annotations.jsonl'), 'no export from a cancelled run');
-    const manifest = JSON.parse(readFileSync(path.join(out, '.medner', 'manifest.json'), 'utf8')) as { inputs: object };
-    const finished = Object.keys(manifest.inputs).length;
+    const finished = Object.keys(storedInputs(out)).length;
     assert.ok(finished > 0 && finished < 20, `${finished} finished`);
     const resumed = await labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out));
     assert.equal(resumed.reused, finished);

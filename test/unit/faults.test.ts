@@ -18,6 +18,7 @@ import { ModelError } from '../../src/core/model';
 import { WorkerRunner } from '../../src/core/workerRunner';
 import { type FaultCase, faultCases, snapshot, writeFaultFolder, writeLarge } from './faultFixtures';
 import { meta, RuleRunner } from './fakeModel';
+import { journalEntries, storedInputs } from './outDirState';
 import { ROOT } from './support';
 import { sickRuns, writeTinyModel } from './tinyModel';
 
@@ -338,12 +339,8 @@ describe('faults in the environment', function () {
       assert.match(r.stderr, /^medner: cannot write .*: no space left on the device\n$/);
       assert.deepEqual(leftovers(mnt), [], 'no temporary files');
       assert.ok(!existsSync(path.join(out, 'annotations.jsonl')));
-      // Whatever the manifest lists is complete and is the result of the content it hashes.
-      const manifestFile = path.join(out, '.medner', 'manifest.json');
-      const manifest = existsSync(manifestFile)
-        ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as { inputs: Record<string, { sha256: string; result: string }> })
-        : { inputs: {} };
-      const finished = Object.entries(manifest.inputs);
+      // Whatever the state lists is complete and is the result of the content it hashes.
+      const finished = existsSync(path.join(out, '.medner')) ? Object.entries(storedInputs(out)) : [];
       for (const [file, entry] of finished) {
         const [doc] = parseDocuments(readFileSync(path.join(out, '.medner', entry.result), 'utf8'));
         assert.equal(doc.text, readFileSync(file, 'utf8'));
@@ -420,16 +417,14 @@ describe('faults in the environment', function () {
       const dir = tempDir();
       const src = records(path.join(dir, 'in'), 40, 12_000);
       const out = path.join(dir, 'out');
-      const manifestFile = path.join(out, '.medner', 'manifest.json');
       const before = snapshot(src);
-      const r = await interrupted(['label', src, '--model', tiny, '--out-dir', out], () => existsSync(manifestFile));
+      const r = await interrupted(['label', src, '--model', tiny, '--out-dir', out], () => journalEntries(out) > 0);
       assert.ok(r.signalled, 'the run was still going when interrupted');
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr, 'medner: interrupted: finished results are kept; rerun to resume\n');
       assert.deepEqual(leftovers(out), []);
       assert.ok(!existsSync(path.join(out, 'annotations.jsonl')), 'no export from an interrupted run');
-      const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { inputs: Record<string, { result: string }> };
-      const finished = Object.values(manifest.inputs);
+      const finished = Object.values(storedInputs(out));
       assert.ok(finished.length > 0 && finished.length < 40, `${finished.length} of 40 finished`);
       for (const entry of finished) parseDocuments(readFileSync(path.join(out, '.medner', entry.result), 'utf8'));
       const again = medner(['label', src, '--model', tiny, '--out-dir', out]);
@@ -498,7 +493,7 @@ describe('faults in the environment', function () {
       assert.deepEqual(readdirSync(path.join(out, '.medner', 'results')).length, 2, 'no stale result files');
     });
 
-    it('never pairs a manifest hash with another content\'s result, even when the manifest could not be saved', async () => {
+    it('never pairs a recorded hash with another content\'s result, even when the record could not be saved', async () => {
       const dir = tempDir();
       const src = path.join(dir, 'in');
       mkdirSync(src);
@@ -506,20 +501,20 @@ describe('faults in the environment', function () {
       writeFileSync(a, '第一版：病');
       writeFileSync(path.join(src, 'b.txt'), '病病');
       const out = path.join(dir, 'out');
-      const manifestFile = path.join(out, '.medner', 'manifest.json');
+      const journalFile = path.join(out, '.medner', 'journal.jsonl');
       await labelBatch(new NerEngine(meta(64), new RuleRunner()), [src], options(out));
       writeFileSync(a, '第二版：病病病');
-      // The second run labels a.txt and writes its result, but cannot save the manifest (a
-      // folder stands in its way): the first run's manifest stays, as after a crash at that point.
-      const saved = readFileSync(manifestFile);
+      // The second run labels a.txt and writes its result, but cannot append to the journal (a
+      // folder stands in its way): the first run's state stays, as after a crash at that point.
+      const saved = storedInputs(out);
       const runner = runnerWith(() => {
-        renameSync(manifestFile, `${manifestFile}.bak`);
-        mkdirSync(manifestFile);
+        renameSync(journalFile, `${journalFile}.bak`);
+        mkdirSync(journalFile);
       });
-      await assert.rejects(labelBatch(new NerEngine(meta(64), runner), [src], options(out)), /cannot write .*manifest\.json/);
-      rmSync(manifestFile, { recursive: true });
-      renameSync(`${manifestFile}.bak`, manifestFile);
-      assert.deepEqual(readFileSync(manifestFile), saved);
+      await assert.rejects(labelBatch(new NerEngine(meta(64), runner), [src], options(out)), /cannot write .*journal\.jsonl/);
+      rmSync(journalFile, { recursive: true });
+      renameSync(`${journalFile}.bak`, journalFile);
+      assert.deepEqual(storedInputs(out), saved);
       writeFileSync(a, '第一版：病'); // back to the content the manifest hashes
       const third = await labelBatch(new NerEngine(meta(64), new RuleRunner()), [src], options(out));
       assert.equal(third.reused, 2);
