@@ -1,8 +1,9 @@
 /** The one place that reads MedNER's settings, typed and clamped. */
 import * as vscode from 'vscode';
-import { LABEL_ALIASES, parseLabel, YIDU_LABELS, type YiduLabel } from '../core/labels';
+import { parseLabel, type YiduLabel } from '../core/labels';
 import type { EntityStatus } from '../core/curation/record';
 import type { Precision } from '../core/model';
+import { BOUNDS, DEFAULTS, type NumberSettingKey, SECTION, type SettingKey, type SettingValues } from './settings';
 
 export interface MedNerConfig {
   enabled: boolean;
@@ -25,26 +26,32 @@ export interface MedNerConfig {
   uncertainBelow: number;
 }
 
-export const SECTION = 'medner';
+export { SECTION };
 
+/**
+ * Reads through `get`, never `inspect().workspaceValue`: `get` is what honours
+ * `capabilities.untrustedWorkspaces.restrictedConfigurations` (in Restricted Mode it leaves out a
+ * workspace's `medner.modelPath`, and VS Code fires a configuration change when trust is granted).
+ */
 export function readConfig(): MedNerConfig {
   const c = vscode.workspace.getConfiguration(SECTION);
-  const shown = c.get<string[]>('shownTypes', YIDU_LABELS.map((l) => LABEL_ALIASES[l]));
+  const get = <K extends SettingKey>(key: K): SettingValues[K] => c.get(key, DEFAULTS[key]);
+  const number = (key: NumberSettingKey): number => clamp(get(key), BOUNDS[key]);
   return {
-    enabled: c.get('enabled', true),
-    shownTypes: new Set(shown.map(parseLabel).filter((l): l is YiduLabel => l !== undefined)),
-    minConfidence: clamp(c.get('minConfidence', 0), 0, 1),
-    debounceMs: clamp(c.get('debounceMs', 400), 0, 10_000),
-    liveAnalysis: c.get('liveAnalysis', true),
-    threads: Math.round(clamp(c.get('threads', 0), 0, 64)),
-    modelPath: c.get('modelPath', '').trim(),
-    precision: c.get<string>('precision', 'int8') === 'fp32' ? 'fp32' : 'int8',
-    maxDocumentSize: Math.max(1000, c.get('maxDocumentSize', 2_000_000)),
-    languages: c.get<string[]>('languages', ['plaintext']),
-    documentPatterns: c.get<string[]>('documentPatterns', []),
-    showRejected: c.get('curation.showRejected', false),
-    advance: c.get('curation.advance', true),
-    uncertainBelow: clamp(c.get('curation.uncertainBelow', 0.9), 0, 1),
+    enabled: get('enabled'),
+    shownTypes: new Set(get('shownTypes').map(parseLabel).filter((l): l is YiduLabel => l !== undefined)),
+    minConfidence: number('minConfidence'),
+    debounceMs: number('debounceMs'),
+    liveAnalysis: get('liveAnalysis'),
+    threads: Math.round(number('threads')),
+    modelPath: get('modelPath').trim(),
+    precision: get('precision') === 'fp32' ? 'fp32' : 'int8',
+    maxDocumentSize: number('maxDocumentSize'),
+    languages: get('languages'),
+    documentPatterns: get('documentPatterns'),
+    showRejected: get('curation.showRejected'),
+    advance: get('curation.advance'),
+    uncertainBelow: number('curation.uncertainBelow'),
   };
 }
 
@@ -57,8 +64,8 @@ export function documentSelector(config: MedNerConfig): vscode.DocumentFilter[] 
   ];
 }
 
-function clamp(n: number, lo: number, hi: number): number {
-  return Number.isFinite(n) ? Math.min(hi, Math.max(lo, n)) : lo;
+function clamp(n: number, { minimum, maximum = Infinity }: { minimum: number; maximum?: number }): number {
+  return Number.isFinite(n) ? Math.min(maximum, Math.max(minimum, n)) : minimum;
 }
 
 /**

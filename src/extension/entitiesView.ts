@@ -119,9 +119,10 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
   private showProgress(docs: readonly IndexedDocument[]): void {
     const p = progress(docs);
     this.view.description = p.documents ? `${p.done}/${p.documents} done` : undefined;
+    // An empty view shows package.json's `viewsWelcome` instead, with its buttons.
     this.view.message = p.documents
       ? `${p.done} of ${p.documents} documents done, ${p.inProgress} in progress · ${p.reviewed} of ${p.entities} entities reviewed`
-      : 'No curated documents yet: accept or reject an entity (Ctrl+Alt+M A / R), or run “MedNER: Prepare Folder for Review”.';
+      : undefined;
   }
 
   dispose(): void {
