@@ -1,4 +1,5 @@
 /** The one place that reads MedNER's settings, typed and clamped. */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseLabel, type YiduLabel } from '../core/labels';
 import type { EntityStatus } from '../core/curation/record';
@@ -44,7 +45,7 @@ export function readConfig(): MedNerConfig {
     debounceMs: number('debounceMs'),
     liveAnalysis: get('liveAnalysis'),
     threads: Math.round(number('threads')),
-    modelPath: get('modelPath').trim(),
+    modelPath: resolveModelPath(get('modelPath').trim()),
     precision: get('precision') === 'fp32' ? 'fp32' : 'int8',
     maxDocumentSize: number('maxDocumentSize'),
     languages: get('languages'),
@@ -62,6 +63,12 @@ export function documentSelector(config: MedNerConfig): vscode.DocumentFilter[] 
     ...config.languages.flatMap((language) => schemes.map((scheme) => ({ language, scheme }))),
     ...config.documentPatterns.map((pattern) => ({ pattern })),
   ];
+}
+
+/** A relative model folder (as a workspace writes it: `models/curated`) is the workspace's, not the host's working directory's. */
+function resolveModelPath(p: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  return p && !path.isAbsolute(p) && folder?.uri.scheme === 'file' ? path.join(folder.uri.fsPath, p) : p;
 }
 
 function clamp(n: number, { minimum, maximum = Infinity }: { minimum: number; maximum?: number }): number {
