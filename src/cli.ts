@@ -3,7 +3,7 @@ import { constants, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { clip } from './core/clip';
-import { openAtomic, writeFileAtomic } from './core/atomic';
+import { type AtomicStream, openAtomic, writeFileAtomic } from './core/atomic';
 import { NerEngine } from './core/engine';
 import { evaluate, formatEvalTable } from './core/eval';
 import { compare } from './core/curation/compare';
@@ -170,24 +170,43 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   if (outDir === undefined && shard && format !== 'jsonl') throw new UsageError('--shard parts end in a trailer that merge checks, which only jsonl carries: use --format jsonl (merge converts)');
 
   const precision = flags.has('int8') ? 'int8' : 'fp32';
+  const modelDir = (flags.get('model') as string | undefined) ?? defaultModelDir();
   if (outDir !== undefined) {
-    const engine = await NerEngine.load((flags.get('model') as string | undefined) ?? defaultModelDir(), { threads, precision });
+    // From before the model loads: an interrupt in any phase stops the run with status 2.
+    const interrupt = onInterrupt('interrupted: finished results are kept; rerun to resume');
     try {
-      const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames });
-      return await labelFolder(engine, paths, { outDir, format: inputFormat, glob, maxBytes, shard }, exportFiles, !flags.has('quiet') && process.stderr.isTTY === true);
+      const engine = await NerEngine.load(modelDir, { threads, precision });
+      try {
+        interrupt.signal.throwIfAborted();
+        const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames });
+        return await labelFolder(engine, paths, { outDir, format: inputFormat, glob, maxBytes, shard, signal: interrupt.signal }, exportFiles, !flags.has('quiet') && process.stderr.isTTY === true);
+      } finally {
+        await engine.dispose();
+      }
     } finally {
-      await engine.dispose();
+      interrupt.dispose();
     }
   }
-  const expanded = await expandInputs(paths, { format: inputFormat, glob });
-  if (out !== '-') await checkOutput('--out', out, expanded.files);
-  const engine = await NerEngine.load((flags.get('model') as string | undefined) ?? defaultModelDir(), { threads, precision });
-  const sink = await (out === '-' ? Promise.resolve(stdoutSink()) : openAtomic(out)).catch(async (e: unknown) => {
-    await engine.dispose();
-    throw e;
-  });
-  const progress = new Progress(!flags.has('quiet') && process.stderr.isTTY === true);
   const interrupt = onInterrupt('interrupted');
+  let engine: NerEngine;
+  let sink: AtomicStream;
+  let expanded: Awaited<ReturnType<typeof expandInputs>>;
+  try {
+    expanded = await expandInputs(paths, { format: inputFormat, glob });
+    if (out !== '-') await checkOutput('--out', out, expanded.files);
+    engine = await NerEngine.load(modelDir, { threads, precision });
+    try {
+      interrupt.signal.throwIfAborted();
+      sink = out === '-' ? stdoutSink() : await openAtomic(out);
+    } catch (e) {
+      await engine.dispose();
+      throw e;
+    }
+  } catch (e) {
+    interrupt.dispose();
+    throw e;
+  }
+  const progress = new Progress(!flags.has('quiet') && process.stderr.isTTY === true);
   let skipped = 0;
   let written = 0;
   const inputSet = new InputSetHash();
@@ -233,30 +252,24 @@ async function label(positional: string[], flags: Flags): Promise<number> {
 async function labelFolder(
   engine: NerEngine,
   paths: string[],
-  input: InputOptions & { outDir: string; shard?: Shard },
+  input: InputOptions & { outDir: string; shard?: Shard; signal: AbortSignal },
   exportFiles: (docs: DocumentResult[]) => FormatFile[],
   tty: boolean,
 ): Promise<number> {
-  const interrupt = onInterrupt('interrupted: finished results are kept; rerun to resume');
-  try {
-    const summary = await labelBatch(engine, paths, {
-      ...input,
-      signal: interrupt.signal,
-      exportFiles,
-      onProgress: (p) => {
-        if (!tty) return;
-        const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-        process.stderr.write(`\r\x1b[Kmedner: ${p.filesDone}/${p.filesTotal} files, ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s${eta}`);
-      },
-    });
-    if (tty) process.stderr.write('\r\x1b[K');
-    for (const s of summary.skipped) process.stderr.write(`medner: skipped ${s.path}: ${s.reason}\n`);
-    process.stderr.write(`medner: ${summary.documents} documents from ${summary.files} files (${summary.reused} unchanged, reused), ` +
-      `${summary.characters.toLocaleString('en')} chars in ${summary.seconds.toFixed(1)} s -> ${path.join(input.outDir, summary.outputs[0] ?? '')}\n`);
-    return summary.skipped.length ? 1 : 0;
-  } finally {
-    interrupt.dispose();
-  }
+  const summary = await labelBatch(engine, paths, {
+    ...input,
+    exportFiles,
+    onProgress: (p) => {
+      if (!tty) return;
+      const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+      process.stderr.write(`\r\x1b[Kmedner: ${p.filesDone}/${p.filesTotal} files, ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s${eta}`);
+    },
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  for (const s of summary.skipped) process.stderr.write(`medner: skipped ${s.path}: ${s.reason}\n`);
+  process.stderr.write(`medner: ${summary.documents} documents from ${summary.files} files (${summary.reused} unchanged, reused), ` +
+    `${summary.characters.toLocaleString('en')} chars in ${summary.seconds.toFixed(1)} s -> ${path.join(input.outDir, summary.outputs[0] ?? '')}\n`);
+  return summary.skipped.length ? 1 : 0;
 }
 
 /** Set by the first Ctrl-C or SIGTERM; from then on the process only winds down. */
