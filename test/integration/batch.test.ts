@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BatchSummary } from '../../src/core/batch';
+import { journalEntries, storedInputs } from '../unit/outDirState';
 
 describe('MedNER: Label Folder', function () {
   this.timeout(240_000);
@@ -18,11 +19,11 @@ describe('MedNER: Label Folder', function () {
     // ~3,000 characters each, so the run flushes results several times before it ends.
     for (let i = 0; i < 24; i++) writeFileSync(path.join(inDir, `record-${i}.txt`), `第${i}份。${sample.repeat(12)}`);
     const outDir = mkdtempSync(path.join(tmpdir(), 'medner-label-folder-'));
-    const manifest = path.join(outDir, '.medner', 'manifest.json');
 
     const abort = new AbortController();
+    // Cancelled once the first finished input is recorded (the state's journal gains a line per input).
     const poll = setInterval(() => {
-      if (existsSync(manifest) && Object.keys((JSON.parse(readFileSync(manifest, 'utf8')) as { inputs: object }).inputs).length > 0) abort.abort();
+      if (journalEntries(outDir) > 0) abort.abort();
     }, 20);
     const cancelled = await vscode.commands.executeCommand<BatchSummary | undefined>('medner.labelFolder', vscode.Uri.file(inDir), undefined, {
       glob: '**/*.txt', format: 'jsonl', outDir, signal: abort.signal,
@@ -30,7 +31,7 @@ describe('MedNER: Label Folder', function () {
     clearInterval(poll);
     assert.equal(cancelled, undefined, 'a cancelled run returns no summary');
     assert.ok(!existsSync(path.join(outDir, 'annotations.jsonl')));
-    const finished = Object.keys((JSON.parse(readFileSync(manifest, 'utf8')) as { inputs: object }).inputs).length;
+    const finished = Object.keys(storedInputs(outDir)).length;
     assert.ok(finished > 0 && finished < 24, `${finished} of 24 finished before the cancel`);
 
     const summary = await vscode.commands.executeCommand<BatchSummary>('medner.labelFolder', vscode.Uri.file(inDir), undefined, { glob: '**/*.txt', format: 'jsonl', outDir });
