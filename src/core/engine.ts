@@ -7,7 +7,7 @@ import type { Entity } from './formats/jsonl';
 import type { YiduLabel } from './labels';
 import { LruCache } from './lru';
 import { defaultModelDir, loadModelMeta, type ModelMeta, type Precision } from './model';
-import { OnnxRunner, type RunnerOptions } from './runner';
+import { OnnxRunner, type RunnerOptions } from './onnxRunner';
 import { spanScore, tagsToSpans } from './spans';
 import { Tokenizer } from './tokenizer';
 import { makeWindows, nextCodePoint, type Window } from './windowing';

@@ -11,7 +11,7 @@ import { parseLabel, YIDU_LABELS, type YiduLabel } from '../core/labels';
 import { OffsetMap } from '../core/offsets';
 import { isShown } from './config';
 import type { Controller } from './controller';
-import { alias } from './types';
+import { alias } from './entityTypes';
 
 interface Target {
   editor: vscode.TextEditor;
