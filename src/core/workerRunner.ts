@@ -1,10 +1,9 @@
 /** An EmissionRunner whose ONNX session lives in a worker thread (see inferenceWorker.ts). */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EmissionRunner } from './engine';
 import { ModelError, type ModelMeta } from './model';
 import { disableOrtTelemetry } from './ort';
-import type { RunnerMeta, RunnerOptions } from './onnxRunner';
+import type { EmissionRunner, RunnerMeta, RunnerOptions } from './onnxRunner';
 
 export type WorkerRequest = { type: 'run'; id: number; batch: Int32Array[] } | { type: 'dispose' };
 export type WorkerReply =
