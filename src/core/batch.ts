@@ -14,6 +14,7 @@ import type { FormatFile } from './formats/registry';
 import { type DocumentResult, parseDocuments, serializeDocuments } from './formats/jsonl';
 import { expandInputs, type InputDoc, type InputOptions, loadFile } from './inputs';
 import { YIDU_LABELS, type YiduLabel } from './labels';
+import { countCodePoints } from './offsets';
 import { formatShard, inShard, InputSetHash, type PartInfo, type Shard } from './shard';
 
 export interface BatchProgress {
@@ -185,7 +186,7 @@ export async function labelBatch(engine: NerEngine, paths: readonly string[], op
   for (const d of all) for (const e of d.entities) entities[e.label]++;
   const summary: BatchSummary = {
     outDir, files: inputs.length, reused, documents: all.length,
-    characters: all.reduce((n, d) => n + Array.from(d.text).length, 0),
+    characters: all.reduce((n, d) => n + countCodePoints(d.text), 0),
     entities, seconds: (Date.now() - started) / 1000, skipped, outputs,
   };
   if (options.shard) {

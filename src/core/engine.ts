@@ -7,10 +7,11 @@ import type { Entity } from './formats/jsonl';
 import type { YiduLabel } from './labels';
 import { LruCache } from './lru';
 import { defaultModelDir, loadModelMeta, type ModelMeta, type Precision } from './model';
+import { nextCodePoint } from './offsets';
 import { type EmissionRunner, OnnxRunner, type RunnerOptions } from './onnxRunner';
 import { spanScore, tagsToSpans } from './spans';
 import { Tokenizer } from './tokenizer';
-import { makeWindows, nextCodePoint, type Window } from './windowing';
+import { makeWindows, type Window } from './windowing';
 import { WorkerRunner } from './workerRunner';
 
 export type { Entity };

@@ -2,6 +2,7 @@
  * Character -> id mapping, identical to models/training/text.py. One code point is one token, so a
  * token index is a code-point offset and no alignment table is needed.
  */
+import { nextCodePoint } from './offsets';
 
 export interface Normalization {
   unit: 'codepoint';
@@ -51,12 +52,8 @@ export class Tokenizer {
   encode(text: string, from = 0, to = text.length): Int32Array {
     const ids = new Int32Array(to - from);
     let n = 0;
-    // codePointAt gives a lone surrogate as itself, so this counts code points as `for...of` does.
-    for (let i = from; i < to; ) {
-      const cp = text.codePointAt(i)!;
-      ids[n++] = this.idOf(cp);
-      i += cp > 0xffff ? 2 : 1;
-    }
+    // codePointAt gives a lone surrogate as itself, as nextCodePoint steps over it: one id each.
+    for (let i = from; i < to; i = nextCodePoint(text, i)) ids[n++] = this.idOf(text.codePointAt(i)!);
     return n === ids.length ? ids : ids.slice(0, n);
   }
 

@@ -5,8 +5,8 @@ import { mergePredictions } from '../core/curation/edit';
 import { reviewQueue } from '../core/curation/queue';
 import { isVisible } from '../core/curation/record';
 import { decodeBuffer } from '../core/decode';
-import { OffsetMap } from '../core/offsets';
 import type { Controller } from './controller';
+import { EditorOffsets } from './ranges';
 
 export interface PrepareSummary {
   documents: number;
@@ -46,8 +46,8 @@ export async function revealEntity(c: Controller, uri: vscode.Uri, start: number
     vscode.window.setStatusBarMessage(`MedNER: “${text}” is no longer in ${vscode.workspace.asRelativePath(uri)}`, 4000);
     return false;
   }
-  const map = new OffsetMap(editor.document.getText());
-  const range = new vscode.Range(editor.document.positionAt(map.toUtf16(entity.start)), editor.document.positionAt(map.toUtf16(entity.end)));
+  const { start: from, end: to } = new EditorOffsets(editor.document.getText()).toUtf16(entity);
+  const range = new vscode.Range(editor.document.positionAt(from), editor.document.positionAt(to));
   editor.selection = new vscode.Selection(range.start, range.end);
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   return isVisible(entity);
