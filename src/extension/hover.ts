@@ -4,7 +4,7 @@ import { isShown, type MedNerConfig } from './config';
 import type { Shown } from './curation';
 import { displayName } from './entityTypes';
 
-export const HOVER_COMMANDS = ['medner.copyEntityJson', 'medner.showEntitiesOfType', 'medner.accept', 'medner.reject', 'medner.changeType'];
+const HOVER_COMMANDS = ['medner.copyEntityJson', 'medner.showEntitiesOfType', 'medner.accept', 'medner.reject', 'medner.changeType'];
 
 export class EntityHover implements vscode.HoverProvider {
   constructor(

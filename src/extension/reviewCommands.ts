@@ -25,7 +25,7 @@ export function registerReviewCommands(c: Controller): vscode.Disposable[] {
 }
 
 /** Opens the document and selects the entity: the one at `start` with that text, else the nearest with that text (the file may have changed). */
-export async function revealEntity(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
+async function revealEntity(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
   const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
   const { ready } = c.curation.open(editor.document);
   await ready;
@@ -54,7 +54,7 @@ export async function revealEntity(c: Controller, uri: vscode.Uri, start: number
 }
 
 /** Drops an entity that could not be re-anchored: a curation step, so Undo brings it back. */
-export async function removeUnanchored(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
+async function removeUnanchored(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
   const doc = await vscode.workspace.openTextDocument(uri);
   const { ready } = c.curation.open(doc);
   await ready;
