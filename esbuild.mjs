@@ -16,6 +16,8 @@ const common = {
 };
 
 async function buildDist() {
+  // A bundle left from an entry point since renamed or removed would otherwise ship in the VSIX (dist/**).
+  await rm('dist', { recursive: true, force: true });
   await esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' });
   // The extension's inference thread (src/core/workerRunner.ts loads it from beside the bundle).
   await esbuild.build({ ...common, entryPoints: ['src/core/inferenceWorker.ts'], outfile: 'dist/inferenceWorker.js' });
