@@ -91,6 +91,11 @@ export function nextCodePoint(text: string, i: number): number {
   return i + 1;
 }
 
+/** UTF-16 code units of the code point `cp` (as `codePointAt` gives it, a lone surrogate included). */
+export function codeUnits(cp: number): 1 | 2 {
+  return cp > 0xffff ? 2 : 1;
+}
+
 /** Code points of `text` between UTF-16 offsets `from` and `to`; the same count as `Array.from(text).length`, without the array. */
 export function countCodePoints(text: string, from = 0, to = text.length): number {
   let n = 0;

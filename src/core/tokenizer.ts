@@ -2,7 +2,7 @@
  * Character -> id mapping, identical to models/training/text.py. One code point is one token, so a
  * token index is a code-point offset and no alignment table is needed.
  */
-import { nextCodePoint } from './offsets';
+import { codeUnits } from './offsets';
 
 export interface Normalization {
   unit: 'codepoint';
@@ -52,8 +52,12 @@ export class Tokenizer {
   encode(text: string, from = 0, to = text.length): Int32Array {
     const ids = new Int32Array(to - from);
     let n = 0;
-    // codePointAt gives a lone surrogate as itself, as nextCodePoint steps over it: one id each.
-    for (let i = from; i < to; i = nextCodePoint(text, i)) ids[n++] = this.idOf(text.codePointAt(i)!);
+    // codePointAt gives a lone surrogate as itself, so this counts code points as `for...of` does.
+    for (let i = from; i < to; ) {
+      const cp = text.codePointAt(i)!;
+      ids[n++] = this.idOf(cp);
+      i += codeUnits(cp);
+    }
     return n === ids.length ? ids : ids.slice(0, n);
   }
 

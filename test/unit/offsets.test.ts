@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { codePoints, countCodePoints, cutAtOrBefore, nextCodePoint, OffsetMap } from '../../src/core/offsets';
+import { codePoints, codeUnits, countCodePoints, cutAtOrBefore, nextCodePoint, OffsetMap } from '../../src/core/offsets';
 
 describe('OffsetMap', () => {
   it('is the identity for BMP-only text, CRLF included', () => {
@@ -135,11 +135,14 @@ describe('walking and cutting text by code points', () => {
   // Lone surrogates included: string iteration takes each as one code point.
   const text = fc.array(fc.constantFrom('病', 'a', '😀', '𠀀', '\ud83d', '\ude00', '\r\n'), { maxLength: 40 }).map((parts) => parts.join(''));
 
-  it('steps and counts as Array.from splits (property)', () => {
+  it('steps, measures and counts as Array.from splits (property)', () => {
     fc.assert(
       fc.property(text, (t) => {
         const steps: string[] = [];
-        for (let i = 0; i < t.length; i = nextCodePoint(t, i)) steps.push(t.slice(i, nextCodePoint(t, i)));
+        for (let i = 0; i < t.length; i = nextCodePoint(t, i)) {
+          steps.push(t.slice(i, nextCodePoint(t, i)));
+          assert.equal(codeUnits(t.codePointAt(i)!), nextCodePoint(t, i) - i);
+        }
         assert.deepEqual(steps, Array.from(t));
         assert.equal(countCodePoints(t), Array.from(t).length);
       }),
