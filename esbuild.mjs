@@ -16,9 +16,11 @@ const common = {
 };
 
 async function buildDist() {
+  // A bundle left from an entry point since renamed or removed would otherwise ship in the VSIX (dist/**).
+  await rm('dist', { recursive: true, force: true });
   await esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' });
   // The extension's inference thread (src/core/workerRunner.ts loads it from beside the bundle).
-  await esbuild.build({ ...common, entryPoints: ['src/core/runnerWorker.ts'], outfile: 'dist/runnerWorker.js' });
+  await esbuild.build({ ...common, entryPoints: ['src/core/inferenceWorker.ts'], outfile: 'dist/inferenceWorker.js' });
   await esbuild.build({
     ...common,
     entryPoints: ['src/cli.ts'],
@@ -41,7 +43,7 @@ async function buildTests() {
   });
   // Programs the tests run in a child process (under strace, say), each beside its inference worker.
   await esbuild.build({ ...common, entryPoints: ['test/unit/probes/*.ts'], outdir: 'out/test/unit/probes' });
-  await esbuild.build({ ...common, entryPoints: ['src/core/runnerWorker.ts'], outfile: 'out/test/unit/probes/runnerWorker.js' });
+  await esbuild.build({ ...common, entryPoints: ['src/core/inferenceWorker.ts'], outfile: 'out/test/unit/probes/inferenceWorker.js' });
 }
 
 async function buildIntegration() {
@@ -58,7 +60,7 @@ async function buildIntegration() {
 
 async function buildBench() {
   await esbuild.build({ ...common, entryPoints: ['bench/*.ts'], outdir: 'out/bench' });
-  await esbuild.build({ ...common, entryPoints: ['src/core/runnerWorker.ts'], outfile: 'out/bench/runnerWorker.js' });
+  await esbuild.build({ ...common, entryPoints: ['src/core/inferenceWorker.ts'], outfile: 'out/bench/inferenceWorker.js' });
 }
 
 if (process.argv.includes('--tests')) await buildTests();

@@ -19,6 +19,25 @@ export default tseslint.config(
     },
   },
   {
+    // The core runs in the CLI, in workers and on cluster nodes, where there is no editor: it must not
+    // reach for VS Code or for the front ends built on it.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/core never imports vscode; editor code belongs in src/extension.' }],
+          patterns: [
+            {
+              regex: String.raw`^\.{1,2}/(?:\.\./)*(?:extension|cli)(?:/|\.ts$|$)`,
+              message: 'src/core never imports the extension or the CLI; they import the core.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

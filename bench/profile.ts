@@ -11,7 +11,7 @@ import { marginals, viterbi } from '../src/core/crf';
 import { DEFAULT_BATCH_TOKENS, planBatches } from '../src/core/engine';
 import { parseYidu } from '../src/core/formats/yidu';
 import { loadModelMeta } from '../src/core/model';
-import { OnnxRunner, type RunnerOptions } from '../src/core/runner';
+import { OnnxRunner, type RunnerOptions } from '../src/core/onnxRunner';
 import { Tokenizer } from '../src/core/tokenizer';
 import { makeWindows } from '../src/core/windowing';
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { NerEngine } from '../src/core/engine';
 import { parseYidu } from '../src/core/formats/yidu';
 import { loadModelMeta } from '../src/core/model';
-import { OnnxRunner } from '../src/core/runner';
+import { OnnxRunner } from '../src/core/onnxRunner';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

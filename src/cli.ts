@@ -17,7 +17,7 @@ import type { LabelNames } from './core/formats/shared';
 import { readAnnotations } from './core/formats/detect';
 import { serializeYidu } from './core/formats/yidu';
 import { DEFAULT_MAX_BYTES, expandInputs, type InputFormat, type InputOptions, readInputs } from './core/inputs';
-import { labelStream } from './core/label';
+import { labelStream } from './core/labelStream';
 import { defaultModelDir, ModelError } from './core/model';
 import { compareDocPaths, formatShard, inShard, InputSetHash, MAX_SHARDS, parseShard, type PartInfo, readPartInfo, serializePartTrailer, type Shard } from './core/shard';
 

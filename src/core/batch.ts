@@ -16,6 +16,7 @@ import { type DocumentResult, parseDocuments, serializeDocuments } from './forma
 import { expandInputs, type InputDoc, type InputOptions, loadFile } from './inputs';
 import { YIDU_LABELS, type YiduLabel } from './labels';
 import { lockOutDir } from './outDirLock';
+import { countCodePoints } from './offsets';
 import { formatShard, inShard, InputSetHash, type PartInfo, type Shard } from './shard';
 
 export interface BatchProgress {
@@ -81,7 +82,7 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
   let characters = 0;
   for (const d of all) {
     for (const e of d.entities) entities[e.label]++;
-    characters += Array.from(d.text).length;
+    characters += countCodePoints(d.text);
   }
   const documents = all.length;
   const exported = options.exportFiles(all);

@@ -7,10 +7,11 @@ import type { Entity } from './formats/jsonl';
 import type { YiduLabel } from './labels';
 import { LruCache } from './lru';
 import { defaultModelDir, loadModelMeta, type ModelMeta, type Precision } from './model';
-import { OnnxRunner, type RunnerOptions } from './runner';
+import { nextCodePoint } from './offsets';
+import { type EmissionRunner, OnnxRunner, type RunnerOptions } from './onnxRunner';
 import { spanScore, tagsToSpans } from './spans';
 import { Tokenizer } from './tokenizer';
-import { makeWindows, nextCodePoint, type Window } from './windowing';
+import { makeWindows, type Window } from './windowing';
 import { WorkerRunner } from './workerRunner';
 
 export type { Entity };
@@ -46,12 +47,6 @@ export interface AnalyzeOneOptions extends AnalyzeOptions {
   priority?: { start: number; end: number };
   /** Called with the entities of the priority range as soon as they are known, before the rest. */
   onPartial?: (entities: Entity[]) => void;
-}
-
-/** What the engine needs from a model runtime: emissions (length x tags) for a batch of id sequences. */
-export interface EmissionRunner {
-  run(batch: readonly Int32Array[]): Promise<Float32Array[]>;
-  dispose(): Promise<void>;
 }
 
 /** A decoded span relative to its window; cached by window text, so it is valid wherever that text recurs. */

@@ -146,7 +146,7 @@ export async function readRegularFile(file: string, maxBytes = Infinity): Promis
   }
 }
 
-export function describeFsError(err: unknown): string {
+function describeFsError(err: unknown): string {
   switch (isErrno(err) ? err.code : undefined) {
     case 'ENOENT': return 'no such file';
     case 'EACCES': case 'EPERM': return 'permission denied';

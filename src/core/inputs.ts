@@ -172,6 +172,6 @@ function tooLarge(maxBytes: number, size: number): string {
   return `larger than the ${formatBytes(maxBytes)} limit (${formatBytes(size)})`;
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`;
 }

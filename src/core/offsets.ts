@@ -1,6 +1,8 @@
 // The one place that converts between code-point offsets (what the model, the jsonl
 // output and Yidu-S4K use, matching Python str indices) and UTF-16 offsets (what
-// JavaScript strings and VS Code positions use).
+// JavaScript strings and VS Code positions use). Everything else that counts, walks or
+// cuts text by characters calls these; test/unit/boundaries.test.ts holds the rest of
+// src to that. The editor side crosses through src/extension/ranges.ts, built on these.
 
 /** How to treat a UTF-16 offset that falls between the two halves of a surrogate pair. */
 export type SurrogateSnap = 'throw' | 'floor' | 'ceil';
@@ -77,4 +79,35 @@ function countBelow(a: Int32Array, x: number): number {
 /** The text split into code points; index i holds the character at code-point offset i. */
 export function codePoints(text: string): string[] {
   return Array.from(text);
+}
+
+/** The UTF-16 offset after the code point at `i`; a lone surrogate counts as one code point, as in `for...of`. */
+export function nextCodePoint(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+    const d = text.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return i + 2;
+  }
+  return i + 1;
+}
+
+/** UTF-16 code units of the code point `cp` (as `codePointAt` gives it, a lone surrogate included). */
+export function codeUnits(cp: number): 1 | 2 {
+  return cp > 0xffff ? 2 : 1;
+}
+
+/** Code points of `text` between UTF-16 offsets `from` and `to`; the same count as `Array.from(text).length`, without the array. */
+export function countCodePoints(text: string, from = 0, to = text.length): number {
+  let n = 0;
+  for (let i = from; i < to; i = nextCodePoint(text, i)) n++;
+  return n;
+}
+
+/**
+ * `i`, or `i - 1` where `text` has a high surrogate just before it: cutting `text` there never parts
+ * the halves of a pair. The end of the text is always a place to cut.
+ */
+export function cutAtOrBefore(text: string, i: number): number {
+  const high = text.charCodeAt(i - 1);
+  return i < text.length && high >= 0xd800 && high <= 0xdbff ? i - 1 : i;
 }

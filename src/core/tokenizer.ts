@@ -2,6 +2,7 @@
  * Character -> id mapping, identical to models/training/text.py. One code point is one token, so a
  * token index is a code-point offset and no alignment table is needed.
  */
+import { codeUnits } from './offsets';
 
 export interface Normalization {
   unit: 'codepoint';
@@ -55,7 +56,7 @@ export class Tokenizer {
     for (let i = from; i < to; ) {
       const cp = text.codePointAt(i)!;
       ids[n++] = this.idOf(cp);
-      i += cp > 0xffff ? 2 : 1;
+      i += codeUnits(cp);
     }
     return n === ids.length ? ids : ids.slice(0, n);
   }

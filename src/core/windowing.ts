@@ -9,6 +9,7 @@
  * The text is walked in place, one window at a time: splitting a 20 MB line into an array of
  * one-character strings first cost ~500 MB.
  */
+import { countCodePoints, nextCodePoint } from './offsets';
 
 export interface Window {
   /** Code-point offsets (what entities report), end exclusive. */
@@ -23,21 +24,6 @@ export interface Window {
 const SENTENCE_END = new Set(Array.from('。；！？;!?\n', (c) => c.charCodeAt(0)));
 const CLAUSE_END = new Set(Array.from('，、：,:', (c) => c.charCodeAt(0)));
 
-/** The UTF-16 offset after the code point at `i`; a lone surrogate counts as one code point, as in `for...of`. */
-export function nextCodePoint(text: string, i: number): number {
-  const c = text.charCodeAt(i);
-  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-    const d = text.charCodeAt(i + 1);
-    if (d >= 0xdc00 && d <= 0xdfff) return i + 2;
-  }
-  return i + 1;
-}
-
-export function countCodePoints(text: string, from = 0, to = text.length): number {
-  let n = 0;
-  for (let i = from; i < to; i = nextCodePoint(text, i)) n++;
-  return n;
-}
 
 export function makeWindows(text: string, maxLength: number): Window[] {
   if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`maxLength must be an integer of at least 2, got ${maxLength}`);

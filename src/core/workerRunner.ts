@@ -1,10 +1,9 @@
-/** An EmissionRunner whose ONNX session lives in a worker thread (see runnerWorker.ts). */
+/** An EmissionRunner whose ONNX session lives in a worker thread (see inferenceWorker.ts). */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EmissionRunner } from './engine';
 import { ModelError, type ModelMeta } from './model';
 import { disableOrtTelemetry } from './ort';
-import type { RunnerMeta, RunnerOptions } from './runner';
+import type { EmissionRunner, RunnerMeta, RunnerOptions } from './onnxRunner';
 
 export type WorkerRequest = { type: 'run'; id: number; batch: Int32Array[] } | { type: 'dispose' };
 export type WorkerReply =
@@ -35,8 +34,8 @@ export class WorkerRunner implements EmissionRunner {
     worker.on('exit', (code) => this.fail(new Error(`the inference worker exited (code ${code})`)));
   }
 
-  /** @param script the bundled runnerWorker.js (beside the bundle that uses this class by default) */
-  static create(meta: ModelMeta, options: RunnerOptions = {}, script = path.join(__dirname, 'runnerWorker.js')): Promise<WorkerRunner> {
+  /** @param script the bundled inferenceWorker.js (beside the bundle that uses this class by default) */
+  static create(meta: ModelMeta, options: RunnerOptions = {}, script = path.join(__dirname, 'inferenceWorker.js')): Promise<WorkerRunner> {
     // Here, not in the worker: only the main thread's assignment reaches the process environment.
     disableOrtTelemetry();
     const worker = new Worker(script, { workerData: { meta: { onnxPath: meta.onnxPath, tags: meta.tags, maxLength: meta.maxLength, vocab: meta.vocab } satisfies RunnerMeta, options } });

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { isVisible } from '../core/curation/record';
 import type { Curation } from './curation';
 
-export const CURATE_KIND = vscode.CodeActionKind.QuickFix.append('medner');
+const CURATE_KIND = vscode.CodeActionKind.QuickFix.append('medner');
 
 export class CurationActions implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [CURATE_KIND] };

@@ -10,7 +10,7 @@ import { evaluate, type EvaluatePreset } from './evaluateCommand';
 import { registerReviewCommands } from './reviewCommands';
 import { exportAnnotations, type ExportPreset } from './exportCommand';
 import type { Placed } from './ranges';
-import { displayName } from './types';
+import { displayName } from './entityTypes';
 
 export function registerCommands(c: Controller): vscode.Disposable[] {
   const reg = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);

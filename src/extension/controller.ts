@@ -8,7 +8,7 @@ import { Curation, type Shown } from './curation';
 import { CurationActions } from './codeActions';
 import { Decorations } from './decorations';
 import { EntitiesView } from './entitiesView';
-import { EvaluationPanel } from './evaluateCommand';
+import { EvaluationPanel } from './evaluationPanel';
 import { EntityHover } from './hover';
 import { Legend } from './legend';
 import { ModelHost } from './modelHost';

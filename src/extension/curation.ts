@@ -10,8 +10,8 @@ import type { DocumentEntities } from '../core/curation/queue';
 import type { CuratedEntity, DocumentStatus } from '../core/curation/record';
 import { CurationSession } from '../core/curation/session';
 import { CurationStore, placeRecord } from '../core/curation/store';
-import { OffsetMap } from '../core/offsets';
 import type { Analyzer } from './analyzer';
+import { EditorOffsets } from './ranges';
 
 /** A curated entity placed in the document: UTF-16 offsets of the current version. */
 export interface Shown {
@@ -152,8 +152,8 @@ export class Curation implements vscode.Disposable {
     if (!result || result.version !== live.doc.version) return false;
     // The UTF-16 offsets are the ones the analyzer keeps current through edits (it shifts those
     // only); the code-point offsets are taken from them.
-    const map = new OffsetMap(live.text);
-    live.session.mergePredictions(result.placed.map((p) => ({ ...p.entity, start: map.toCodePoint(p.start, 'floor'), end: map.toCodePoint(p.end, 'ceil') })));
+    const offsets = new EditorOffsets(live.text);
+    live.session.mergePredictions(result.placed.map((p) => ({ ...p.entity, ...offsets.toCodePoints(p.start, p.end) })));
     return true;
   }
 
@@ -163,12 +163,8 @@ export class Curation implements vscode.Disposable {
     if (!live || !event.contentChanges.length) return;
     const oldText = live.text;
     const newText = event.document.getText();
-    const map = new OffsetMap(oldText);
-    const edits: TextEdit[] = event.contentChanges.map((c) => ({
-      start: map.toCodePoint(c.rangeOffset, 'floor'),
-      end: map.toCodePoint(c.rangeOffset + c.rangeLength, 'ceil'),
-      text: c.text,
-    }));
+    const offsets = new EditorOffsets(oldText);
+    const edits: TextEdit[] = event.contentChanges.map((c) => ({ ...offsets.toCodePoints(c.rangeOffset, c.rangeOffset + c.rangeLength), text: c.text }));
     live.text = newText;
     live.version = event.document.version;
     live.session.applyTextEdits(oldText, newText, edits);
@@ -202,10 +198,8 @@ export class Curation implements vscode.Disposable {
     const live = this.live.get(doc.uri.toString());
     if (!live || live.version !== doc.version) return undefined;
     if (!live.placed || live.placed.version !== doc.version || live.placed.revision !== live.revision) {
-      const map = new OffsetMap(live.text);
-      const shown = live.session.entities
-        .filter((e) => !e.unanchored && e.end <= map.codePointLength)
-        .map((entity) => ({ entity, start: map.toUtf16(entity.start), end: map.toUtf16(entity.end) }));
+      const offsets = new EditorOffsets(live.text);
+      const shown = live.session.entities.filter((e) => !e.unanchored && e.end <= offsets.codePointLength).map((entity) => ({ entity, ...offsets.toUtf16(entity) }));
       live.placed = { version: doc.version, revision: live.revision, shown };
     }
     return withRejected ? live.placed.shown : live.placed.shown.filter((s) => s.entity.status !== 'rejected');

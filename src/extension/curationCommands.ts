@@ -8,15 +8,16 @@ import { accept, acceptAll, add, entityAt, reject, resize, setLabel } from '../c
 import { type CuratedEntity, isVisible } from '../core/curation/record';
 import type { CurationSession } from '../core/curation/session';
 import { parseLabel, YIDU_LABELS, type YiduLabel } from '../core/labels';
-import { OffsetMap } from '../core/offsets';
+import { codePoints } from '../core/offsets';
 import { isShown } from './config';
 import type { Controller } from './controller';
-import { alias } from './types';
+import { alias } from './entityTypes';
+import { EditorOffsets } from './ranges';
 
 interface Target {
   editor: vscode.TextEditor;
   session: CurationSession;
-  map: OffsetMap;
+  offsets: EditorOffsets;
   /** Code-point offset the command acts at. */
   offset: number;
 }
@@ -41,7 +42,7 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
       if (!c.curation.step(t.editor.document, (s) => s.apply((entities) => run(entities, index)))) return false;
       const after = findAfter(t.session, before) ?? before;
       if (advance && c.config.advance) moveTo(c, t.editor, (e, from) => e.status === 'predicted' && e.start >= from, after.end);
-      else select(t.editor, t.map, after);
+      else select(t.editor, t.offsets, after);
       return true;
     };
 
@@ -62,7 +63,7 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
       }
       const before = t.session.entities[index];
       if (!c.curation.step(t.editor.document, (s) => s.apply((e) => setLabel(e, index, chosen)))) return false;
-      select(t.editor, t.map, findAfter(t.session, before) ?? before);
+      select(t.editor, t.offsets, findAfter(t.session, before) ?? before);
       return true;
     }),
     reg('medner.growStart', () => resizeAt(c, 'start', 1)),
@@ -79,15 +80,14 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
       }
       const chosen = (label !== undefined ? parseLabel(label) : undefined) ?? (await pickType('Add the selection as…'));
       if (!chosen) return false;
-      const chars = Array.from(document.getText());
-      let start = t.map.toCodePoint(document.offsetAt(selection.start), 'floor');
-      let end = t.map.toCodePoint(document.offsetAt(selection.end), 'ceil');
+      const chars = codePoints(document.getText());
+      let { start, end } = t.offsets.toCodePoints(document.offsetAt(selection.start), document.offsetAt(selection.end));
       // A selection made by double-click or Shift+End may take in spaces: they are never part of an entity.
       while (start < end && /\s/u.test(chars[start])) start++;
       while (end > start && /\s/u.test(chars[end - 1])) end--;
       if (!c.curation.step(document, (s) => s.apply((e) => add(e, start, end, chosen, chars)))) return false;
       const added = t.session.entities.find((e) => e.start === start && e.end === end && isVisible(e));
-      if (added) select(t.editor, t.map, added);
+      if (added) select(t.editor, t.offsets, added);
       return true;
     }),
     reg('medner.acceptAll', async () => {
@@ -135,10 +135,10 @@ async function target(c: Controller, uri?: string, start?: number): Promise<Targ
   const { ready } = c.curation.open(editor.document);
   await ready;
   const session = c.curation.get(editor.document.uri)!;
-  const map = new OffsetMap(editor.document.getText());
+  const offsets = new EditorOffsets(editor.document.getText());
   const { selection } = editor;
-  const offset = start ?? map.toCodePoint(editor.document.offsetAt(selection.isEmpty ? selection.active : selection.start), 'floor');
-  return { editor, session, map, offset };
+  const offset = start ?? offsets.toCodePoint(editor.document.offsetAt(selection.isEmpty ? selection.active : selection.start));
+  return { editor, session, offsets, offset };
 }
 
 /** The entity that `before` became after a step: same place and text, or the same place. */
@@ -146,9 +146,10 @@ function findAfter(session: CurationSession, before: CuratedEntity): CuratedEnti
   return session.entities.find((e) => e.start === before.start && e.text === before.text) ?? session.entities.find((e) => e.start <= before.start && before.start < e.end);
 }
 
-function select(editor: vscode.TextEditor, map: OffsetMap, e: CuratedEntity): void {
+function select(editor: vscode.TextEditor, offsets: EditorOffsets, e: CuratedEntity): void {
   const doc = editor.document;
-  const range = new vscode.Range(doc.positionAt(map.toUtf16(e.start)), doc.positionAt(map.toUtf16(e.end)));
+  const { start, end } = offsets.toUtf16(e);
+  const range = new vscode.Range(doc.positionAt(start), doc.positionAt(end));
   editor.selection = new vscode.Selection(range.start, range.end);
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
@@ -159,7 +160,7 @@ function moveTo(c: Controller, editor: vscode.TextEditor, wanted: (e: CuratedEnt
   if (!session) return false;
   const shown = session.entities.filter((e) => isVisible(e) && isShown(e, c.config));
   const hit = shown.find((e) => wanted(e, from)) ?? shown.find((e) => wanted(e, -1));
-  if (hit) select(editor, new OffsetMap(editor.document.getText()), hit);
+  if (hit) select(editor, new EditorOffsets(editor.document.getText()), hit);
   return !!hit;
 }
 
@@ -169,7 +170,7 @@ async function navigate(c: Controller, direction: 1 | -1): Promise<boolean> {
   const shown = t.session.entities.filter((e) => isVisible(e) && isShown(e, c.config));
   if (!shown.length) return false;
   const hit = direction > 0 ? (shown.find((e) => e.start > t.offset) ?? shown[0]) : ([...shown].reverse().find((e) => e.start < t.offset) ?? shown[shown.length - 1]);
-  select(t.editor, t.map, hit);
+  select(t.editor, t.offsets, hit);
   return true;
 }
 
@@ -181,7 +182,7 @@ async function resizeAt(c: Controller, edge: 'start' | 'end', delta: 1 | -1): Pr
     vscode.window.setStatusBarMessage('MedNER: no entity at the cursor to resize', 3000);
     return false;
   }
-  const chars = Array.from(t.editor.document.getText());
+  const chars = codePoints(t.editor.document.getText());
   const before = t.session.entities[index];
   if (!c.curation.step(t.editor.document, (s) => s.apply((e) => resize(e, index, edge, delta, chars)))) {
     vscode.window.setStatusBarMessage('MedNER: the boundary cannot move further that way', 3000);
@@ -189,7 +190,7 @@ async function resizeAt(c: Controller, edge: 'start' | 'end', delta: 1 | -1): Pr
   }
   const start = edge === 'start' ? before.start - delta : before.start;
   const after = t.session.entities.find((e) => e.start === start && isVisible(e));
-  if (after) select(t.editor, t.map, after);
+  if (after) select(t.editor, t.offsets, after);
   return true;
 }
 

@@ -6,16 +6,16 @@
  */
 import * as vscode from 'vscode';
 import type { EntityStatus } from '../core/curation/record';
-import type { YiduLabel } from '../core/labels';
+import { YIDU_LABELS, type YiduLabel } from '../core/labels';
 import { isShown, type MedNerConfig } from './config';
 import type { Shown } from './curation';
-import { LABELS, themeColor } from './types';
+import { themeColor } from './entityTypes';
 
 type Style = 'predicted' | 'curated';
 
 export class Decorations implements vscode.Disposable {
   private readonly types = new Map<string, vscode.TextEditorDecorationType>(
-    LABELS.flatMap((label) => [
+    YIDU_LABELS.flatMap((label) => [
       [`${label}/predicted`, vscode.window.createTextEditorDecorationType({
         borderColor: themeColor(label, 'border'),
         borderStyle: 'dotted',
@@ -63,7 +63,7 @@ export class Decorations implements vscode.Disposable {
     const config = this.config();
     const doc = editor.document;
     const shown = config.enabled ? this.entities(doc) : undefined;
-    const byLabel = new Map<YiduLabel, vscode.Range[]>(LABELS.map((l) => [l, []]));
+    const byLabel = new Map<YiduLabel, vscode.Range[]>(YIDU_LABELS.map((l) => [l, []]));
     const byStyle = new Map<string, vscode.Range[]>([...this.types.keys()].map((k) => [k, []]));
     const rejected: vscode.Range[] = [];
     const byStatus = new Map<EntityStatus, number>();

@@ -9,7 +9,7 @@ import { countByLabel, countByStatus, progress, reviewQueue } from '../core/cura
 import type { CuratedEntity } from '../core/curation/record';
 import { YIDU_LABELS, type YiduLabel } from '../core/labels';
 import type { Curation, IndexedDocument } from './curation';
-import { alias, themeColor } from './types';
+import { alias, themeColor } from './entityTypes';
 
 /** Entries of the queue listed in the view; Next in Review Queue walks the whole of it. */
 const QUEUE_SHOWN = 50;

@@ -3,7 +3,6 @@
  * imported from a file in any registry format), compares, writes a Markdown report and shows it
  * with charts in a webview.
  */
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../core/atomic';
@@ -13,8 +12,7 @@ import { markdownReport } from '../core/curation/report';
 import { STORE_DIR } from '../core/curation/store';
 import { readAnnotations } from '../core/formats/detect';
 import type { Controller } from './controller';
-import { goldDocuments } from './curatedExport';
-import { evaluationHtml, parseMessage } from './evaluationHtml';
+import { goldDocuments } from './goldDocuments';
 
 export interface EvaluatePreset {
   /** 'done' / 'all': the store's curated documents; otherwise the path of a gold annotation file or brat folder. */
@@ -114,49 +112,4 @@ function defaultReportPath(source: string): string {
   const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
   if (folder) return path.join(folder.uri.fsPath, STORE_DIR, 'evaluation.md');
   return `${source.replace(/[\\/]+$/, '')}.evaluation.md`;
-}
-
-/** The one evaluation webview: created on first use, re-rendered by later evaluations. */
-export class EvaluationPanel implements vscode.Disposable {
-  private panel?: vscode.WebviewPanel;
-  private messages?: vscode.Disposable;
-
-  constructor(private readonly log: vscode.LogOutputChannel) {}
-
-  /** The page shown now, if the panel is open. */
-  get html(): string | undefined {
-    return this.panel?.webview.html;
-  }
-
-  show(comparison: Comparison, title: string, report: string, rerun: () => void): void {
-    if (!this.panel) {
-      this.panel = vscode.window.createWebviewPanel('medner.evaluation', 'MedNER Evaluation', vscode.ViewColumn.Active, {
-        enableScripts: true,
-        // The page loads nothing: no local file is reachable from it.
-        localResourceRoots: [],
-      });
-      this.panel.onDidDispose(() => {
-        this.messages?.dispose();
-        this.panel = undefined;
-      });
-    }
-    const webview = this.panel.webview;
-    webview.html = evaluationHtml(comparison, { cspSource: webview.cspSource, nonce: randomBytes(16).toString('base64'), title, reportPath: report });
-    this.messages?.dispose();
-    this.messages = webview.onDidReceiveMessage((raw: unknown) => {
-      const message = parseMessage(raw);
-      if (!message) {
-        this.log.warn(`ignored an unexpected message from the evaluation view: ${JSON.stringify(raw)?.slice(0, 200)}`);
-        return;
-      }
-      if (message.type === 'openReport') void vscode.window.showTextDocument(vscode.Uri.file(report), { viewColumn: vscode.ViewColumn.Beside });
-      else rerun();
-    });
-    this.panel.reveal();
-  }
-
-  dispose(): void {
-    this.messages?.dispose();
-    this.panel?.dispose();
-  }
 }

@@ -2,9 +2,9 @@
 import * as vscode from 'vscode';
 import { isShown, type MedNerConfig } from './config';
 import type { Shown } from './curation';
-import { displayName } from './types';
+import { displayName } from './entityTypes';
 
-export const HOVER_COMMANDS = ['medner.copyEntityJson', 'medner.showEntitiesOfType', 'medner.accept', 'medner.reject', 'medner.changeType'];
+const HOVER_COMMANDS = ['medner.copyEntityJson', 'medner.showEntitiesOfType', 'medner.accept', 'medner.reject', 'medner.changeType'];
 
 export class EntityHover implements vscode.HoverProvider {
   constructor(

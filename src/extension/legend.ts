@@ -1,9 +1,9 @@
 /** The Legend view: each entity type with its colour and its count in the active document. */
 import * as vscode from 'vscode';
-import type { YiduLabel } from '../core/labels';
+import { YIDU_LABELS, type YiduLabel } from '../core/labels';
 import type { MedNerConfig } from './config';
 import type { Placed } from './ranges';
-import { alias, LABELS, themeColor } from './types';
+import { alias, themeColor } from './entityTypes';
 
 export class Legend implements vscode.TreeDataProvider<YiduLabel>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -20,14 +20,14 @@ export class Legend implements vscode.TreeDataProvider<YiduLabel>, vscode.Dispos
 
   /** Counts of shown entities per type in the active editor's document. */
   counts(): Map<YiduLabel, number> {
-    const counts = new Map<YiduLabel, number>(LABELS.map((l) => [l, 0]));
+    const counts = new Map<YiduLabel, number>(YIDU_LABELS.map((l) => [l, 0]));
     const doc = vscode.window.activeTextEditor?.document;
     for (const p of (doc && this.placed(doc)) ?? []) counts.set(p.entity.label, counts.get(p.entity.label)! + 1);
     return counts;
   }
 
   getChildren(element?: YiduLabel): YiduLabel[] {
-    return element ? [] : [...LABELS];
+    return element ? [] : [...YIDU_LABELS];
   }
 
   getTreeItem(label: YiduLabel): vscode.TreeItem {

@@ -1,6 +1,7 @@
 /**
- * The boundary between the core's code-point offsets and VS Code's UTF-16 positions: entities
- * cross it here and nowhere else.
+ * The boundary between the core's code-point offsets and VS Code's UTF-16 positions: entities,
+ * selections and edits cross it here and nowhere else in src/extension (test/unit/boundaries.test.ts
+ * checks that no other file there converts).
  */
 import type * as vscode from 'vscode';
 import type { EntityStatus } from '../core/curation/record';
@@ -16,15 +17,47 @@ export interface Placed {
   status?: EntityStatus;
 }
 
+interface Range {
+  start: number;
+  end: number;
+}
+
+/** One version of a document's text, for converting many offsets of it (each conversion is a binary search). */
+export class EditorOffsets {
+  private readonly map: OffsetMap;
+
+  constructor(text: string) {
+    this.map = new OffsetMap(text);
+  }
+
+  get codePointLength(): number {
+    return this.map.codePointLength;
+  }
+
+  /** The UTF-16 range of a code-point range. */
+  toUtf16(range: Range): Range {
+    return { start: this.map.toUtf16(range.start), end: this.map.toUtf16(range.end) };
+  }
+
+  /** The code-point range of a UTF-16 range; one splitting a surrogate pair widens to whole characters. */
+  toCodePoints(start: number, end: number): Range {
+    return { start: this.map.toCodePoint(start, 'floor'), end: this.map.toCodePoint(end, 'ceil') };
+  }
+
+  /** The code-point offset of the character that UTF-16 `offset` is in or before. */
+  toCodePoint(offset: number): number {
+    return this.map.toCodePoint(offset, 'floor');
+  }
+}
+
 export function place(text: string, entities: readonly Entity[]): Placed[] {
-  const map = new OffsetMap(text);
-  return entities.map((entity) => ({ entity, start: map.toUtf16(entity.start), end: map.toUtf16(entity.end) }));
+  const offsets = new EditorOffsets(text);
+  return entities.map((entity) => ({ entity, ...offsets.toUtf16(entity) }));
 }
 
 /** A UTF-16 offset range of `text` as code points (a range splitting a surrogate pair widens to whole characters). */
-export function toCodePointRange(text: string, start: number, end: number): { start: number; end: number } {
-  const map = new OffsetMap(text);
-  return { start: map.toCodePoint(start, 'floor'), end: map.toCodePoint(end, 'ceil') };
+export function toCodePointRange(text: string, start: number, end: number): Range {
+  return new EditorOffsets(text).toCodePoints(start, end);
 }
 
 /**

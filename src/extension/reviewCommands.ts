@@ -5,8 +5,8 @@ import { mergePredictions } from '../core/curation/edit';
 import { reviewQueue } from '../core/curation/queue';
 import { isVisible } from '../core/curation/record';
 import { decodeBuffer } from '../core/decode';
-import { OffsetMap } from '../core/offsets';
 import type { Controller } from './controller';
+import { EditorOffsets } from './ranges';
 
 export interface PrepareSummary {
   documents: number;
@@ -25,7 +25,7 @@ export function registerReviewCommands(c: Controller): vscode.Disposable[] {
 }
 
 /** Opens the document and selects the entity: the one at `start` with that text, else the nearest with that text (the file may have changed). */
-export async function revealEntity(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
+async function revealEntity(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
   const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
   const { ready } = c.curation.open(editor.document);
   await ready;
@@ -46,15 +46,15 @@ export async function revealEntity(c: Controller, uri: vscode.Uri, start: number
     vscode.window.setStatusBarMessage(`MedNER: “${text}” is no longer in ${vscode.workspace.asRelativePath(uri)}`, 4000);
     return false;
   }
-  const map = new OffsetMap(editor.document.getText());
-  const range = new vscode.Range(editor.document.positionAt(map.toUtf16(entity.start)), editor.document.positionAt(map.toUtf16(entity.end)));
+  const { start: from, end: to } = new EditorOffsets(editor.document.getText()).toUtf16(entity);
+  const range = new vscode.Range(editor.document.positionAt(from), editor.document.positionAt(to));
   editor.selection = new vscode.Selection(range.start, range.end);
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   return isVisible(entity);
 }
 
 /** Drops an entity that could not be re-anchored: a curation step, so Undo brings it back. */
-export async function removeUnanchored(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
+async function removeUnanchored(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
   const doc = await vscode.workspace.openTextDocument(uri);
   const { ready } = c.curation.open(doc);
   await ready;

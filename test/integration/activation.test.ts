@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Controller } from '../../src/extension/controller';
+import { EXTENSION_ID } from './helpers';
 
-const EXTENSION_ID = 'medner.medner';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 interface Manifest {

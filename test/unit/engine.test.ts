@@ -4,7 +4,7 @@ import { NerEngine, planBatches } from '../../src/core/engine';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadModelMeta } from '../../src/core/model';
-import { OnnxRunner } from '../../src/core/runner';
+import { OnnxRunner } from '../../src/core/onnxRunner';
 import { makeWindows } from '../../src/core/windowing';
 import { meta, RuleRunner } from './fakeModel';
 import { referenceAnalyzeMany } from './reference';

@@ -1,4 +1,4 @@
-import type { EmissionRunner } from '../../src/core/engine';
+import type { EmissionRunner } from '../../src/core/onnxRunner';
 import type { ModelMeta } from '../../src/core/model';
 
 // A stand-in model whose answer does not depend on context: every run of 病 is a disease. Whatever

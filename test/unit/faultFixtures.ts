@@ -64,7 +64,7 @@ export function writeLarge(file: string, size: number): void {
 // Node has no GB18030 encoder: invert its decoder over the two-byte codes, which hold every CJK
 // character of the Basic Multilingual Plane.
 let gbTable: Map<string, Buffer> | undefined;
-export function gb18030(text: string): Buffer {
+function gb18030(text: string): Buffer {
   if (!gbTable) {
     gbTable = new Map();
     const decoder = new TextDecoder('gb18030', { fatal: true });

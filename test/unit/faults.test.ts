@@ -680,7 +680,7 @@ describe('faults in the environment', function () {
 
     it('the same errors from the extension\'s worker thread', async () => {
       const { loadModelMeta } = await import('../../src/core/model');
-      const script = path.join(ROOT, 'dist', 'runnerWorker.js');
+      const script = path.join(ROOT, 'dist', 'inferenceWorker.js');
       for (const fault of MODEL_FAULTS.filter((f) => f.session)) {
         const dir = broken(fault.make);
         await assert.rejects(WorkerRunner.create(loadModelMeta(dir), { threads: 1 }, script), (e: Error) => e instanceof ModelError && fault.message.test(e.message));

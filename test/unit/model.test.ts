@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { NerEngine } from '../../src/core/engine';
 import { loadModelMeta, ModelError } from '../../src/core/model';
-import { OnnxRunner } from '../../src/core/runner';
+import { OnnxRunner } from '../../src/core/onnxRunner';
 import { SHIPPED_MODEL } from './support';
 
 function modelCopy(edit: (meta: Record<string, unknown>) => void = () => undefined, onnx?: Buffer): string {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { codePoints, OffsetMap } from '../../src/core/offsets';
+import { codePoints, codeUnits, countCodePoints, cutAtOrBefore, nextCodePoint, OffsetMap } from '../../src/core/offsets';
 
 describe('OffsetMap', () => {
   it('is the identity for BMP-only text, CRLF included', () => {
@@ -128,5 +128,41 @@ describe('codePoints', () => {
   it('splits astral characters as single elements', () => {
     assert.deepEqual(codePoints('肝𠀀😀\r\n'), ['肝', '𠀀', '😀', '\r', '\n']);
     assert.deepEqual(codePoints(''), []);
+  });
+});
+
+describe('walking and cutting text by code points', () => {
+  // Lone surrogates included: string iteration takes each as one code point.
+  const text = fc.array(fc.constantFrom('病', 'a', '😀', '𠀀', '\ud83d', '\ude00', '\r\n'), { maxLength: 40 }).map((parts) => parts.join(''));
+
+  it('steps, measures and counts as Array.from splits (property)', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        const steps: string[] = [];
+        for (let i = 0; i < t.length; i = nextCodePoint(t, i)) {
+          steps.push(t.slice(i, nextCodePoint(t, i)));
+          assert.equal(codeUnits(t.codePointAt(i)!), nextCodePoint(t, i) - i);
+        }
+        assert.deepEqual(steps, Array.from(t));
+        assert.equal(countCodePoints(t), Array.from(t).length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never cuts between the halves of a pair, and moves a cut by at most one unit', () => {
+    assert.equal(cutAtOrBefore('a😀b', 2), 1);
+    assert.equal(cutAtOrBefore('a😀b', 3), 3);
+    assert.equal(cutAtOrBefore('a😀', 3), 3);
+    fc.assert(
+      fc.property(text, fc.nat(), (t, n) => {
+        const i = n % (t.length + 1);
+        const cut = cutAtOrBefore(t, i);
+        assert.ok(cut === i || cut === i - 1);
+        const pieces = [t.slice(0, cut), t.slice(cut)];
+        assert.deepEqual(pieces.flatMap((p) => Array.from(p)), Array.from(t));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { viterbi } from '../../src/core/crf';
 import { loadModelMeta } from '../../src/core/model';
-import { OnnxRunner } from '../../src/core/runner';
+import { OnnxRunner } from '../../src/core/onnxRunner';
 import { modelDirs } from './support';
 
 interface Case {

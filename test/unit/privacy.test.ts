@@ -29,7 +29,7 @@ describe('privacy: no network code', () => {
 
   it('the shipped bundles contain none either', () => {
     const bundles = files(path.join(ROOT, 'dist'), /\.js$/);
-    assert.deepEqual(bundles.map((b) => path.basename(b)).sort(), ['cli.js', 'extension.js', 'runnerWorker.js']);
+    assert.deepEqual(bundles.map((b) => path.basename(b)).sort(), ['cli.js', 'extension.js', 'inferenceWorker.js']);
     assert.deepEqual(bundles.flatMap(offences), []);
   });
 

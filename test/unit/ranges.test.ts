@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type * as vscode from 'vscode';
 import type { Entity } from '../../src/core/engine';
-import { findAt, place, type Placed, shift, toCodePointRange } from '../../src/extension/ranges';
+import { EditorOffsets, findAt, place, type Placed, shift, toCodePointRange } from '../../src/extension/ranges';
 
 const entity = (start: number, end: number, text: string): Entity => ({ start, end, text, label: '药物', score: 0.9 });
 
@@ -22,6 +22,13 @@ describe('extension offset boundary', () => {
   it('converts a UTF-16 range back to code points, widening a split surrogate pair', () => {
     assert.deepEqual(toCodePointRange('a😀b', 2, 4), { start: 1, end: 3 });
     assert.deepEqual(toCodePointRange('a😀b', 1, 3), { start: 1, end: 2 });
+  });
+
+  it('takes a cursor inside a surrogate pair to the character it is in', () => {
+    const offsets = new EditorOffsets('a😀b');
+    assert.deepEqual([0, 1, 2, 3, 4].map((u) => offsets.toCodePoint(u)), [0, 1, 1, 2, 3]);
+    assert.equal(offsets.codePointLength, 3);
+    assert.deepEqual(offsets.toUtf16({ start: 1, end: 3 }), { start: 1, end: 4 });
   });
 
   it('always lands on the entity text (property)', () => {

@@ -2,7 +2,8 @@
 // code points, windows cut over that array, ids taken from one encoding of the whole text, entity
 // texts joined from the array. Kept as the reference the in-place engine must match exactly.
 import { marginals, viterbi } from '../../src/core/crf';
-import { DEFAULT_BATCH_TOKENS, type EmissionRunner, type Entity, planBatches } from '../../src/core/engine';
+import { DEFAULT_BATCH_TOKENS, type Entity, planBatches } from '../../src/core/engine';
+import type { EmissionRunner } from '../../src/core/onnxRunner';
 import type { YiduLabel } from '../../src/core/labels';
 import type { ModelMeta } from '../../src/core/model';
 import { spanScore, tagsToSpans } from '../../src/core/spans';

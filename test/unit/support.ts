@@ -4,7 +4,7 @@ import * as path from 'node:path';
 // Tests are bundled to out/test/unit/, three levels below the repository root.
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const SHIPPED_MODEL = path.join(ROOT, 'models', 'bbrac');
-export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 
 /** The shipped model, plus the one the training smoke run just exported when MEDNER_SMOKE_MODEL names it. */
 export function modelDirs(): string[] {

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-export const TINY_VOCAB = ['[PAD]', '[UNK]', '[SPACE]', '病', 'a', '。'];
+const TINY_VOCAB = ['[PAD]', '[UNK]', '[SPACE]', '病', 'a', '。'];
 const SICK = TINY_VOCAB.indexOf('病');
 const TAGS = ['O', 'B-疾病和诊断', 'I-疾病和诊断'];
 

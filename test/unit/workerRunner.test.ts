@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { NerEngine } from '../../src/core/engine';
 import { loadModelMeta, ModelError } from '../../src/core/model';
-import { OnnxRunner } from '../../src/core/runner';
+import { OnnxRunner } from '../../src/core/onnxRunner';
 import { WorkerRunner } from '../../src/core/workerRunner';
 import { ROOT, SHIPPED_MODEL } from './support';
 
 // The bundle `npm run build` produces; the extension loads it from beside dist/extension.js.
-const SCRIPT = path.join(ROOT, 'dist', 'runnerWorker.js');
+const SCRIPT = path.join(ROOT, 'dist', 'inferenceWorker.js');
 
 describe('WorkerRunner', function () {
   this.timeout(30_000);

@@ -2,7 +2,7 @@
 // the entities it does not touch by its length; those it touches, and all entities of a file that
 // changed on disk, are looked for again by their text and the characters around it. What cannot be
 // found is flagged `unanchored`, never dropped: it may be a person's work.
-import { OffsetMap } from '../offsets';
+import { codePoints, countCodePoints, OffsetMap } from '../offsets';
 import { byPosition, CONTEXT_CHARS, type CuratedEntity, type StoredEntity } from './record';
 
 /** Context characters (of 2 x CONTEXT_CHARS) that must agree for a term that occurs more than once. */
@@ -88,7 +88,7 @@ class Finder {
     const { text, map } = this;
     const hint16 = map.toUtf16(Math.min(Math.max(0, hint), map.codePointLength));
     const full = sought.before.length + sought.after.length;
-    const length = Array.from(sought.text).length;
+    const length = countCodePoints(sought.text);
     const toSpan = (i: number) => {
       const start = map.toCodePoint(i, 'ceil');
       return { start, end: start + length };
@@ -357,7 +357,7 @@ export class TextChange {
   relocate(e: CuratedEntity, hint: number, taken: ReadonlySet<string>): { start: number; end: number } | undefined {
     const key = `${e.start}:${e.end}:${e.text}:${hint}`;
     if (!this.found.has(key)) {
-      this.oldChars ??= Array.from(this.oldText);
+      this.oldChars ??= codePoints(this.oldText);
       // Past the work limit (a paste over thousands of entities of one term), an entity is flagged, not sought.
       this.found.set(key, this.newFinder.locate({ text: e.text, ...contextOf(this.oldChars, e) }, hint, undefined, this.reach) ?? undefined);
     }
@@ -380,7 +380,7 @@ export function applyEdits(
     let delta = 0;
     let hit = false;
     for (const edit of change.edits) {
-      if (edit.end <= e.start) delta += [...edit.text].length - (edit.end - edit.start);
+      if (edit.end <= e.start) delta += countCodePoints(edit.text) - (edit.end - edit.start);
       else if (edit.start < e.end) hit = true;
     }
     // An unanchored entity only moves along: a person decides where it belongs.

@@ -2,6 +2,7 @@
 // types it confuses, where it gets the boundaries wrong, and whether its confidence means what it says.
 import { evaluate, type EvalResult } from '../eval';
 import { YIDU_LABELS } from '../labels';
+import { codePoints } from '../offsets';
 
 export interface Span {
   start: number;
@@ -78,7 +79,7 @@ export function compare(docs: readonly ComparedDocument[]): Comparison {
   const examples: Comparison['examples'] = [];
   const example = (doc: ComparedDocument, kind: string, g?: Span, p?: Span) => {
     if (examples.length >= EXAMPLES) return;
-    const chars = Array.from(doc.text);
+    const chars = codePoints(doc.text);
     const show = (s: Span) => `${chars.slice(s.start, s.end).join('')} (${s.label}, ${s.start}–${s.end})`;
     examples.push({ document: doc.name, kind, ...(g ? { gold: show(g) } : {}), ...(p ? { predicted: show(p) } : {}) });
   };

@@ -13,7 +13,7 @@ export function keyProblem(key: string): string | undefined {
 }
 
 /** The real path of `target`: through every link, also when its last steps do not exist (yet). */
-export async function realpathOf(target: string): Promise<string> {
+async function realpathOf(target: string): Promise<string> {
   const missing: string[] = [];
   let at = path.resolve(target);
   for (;;) {

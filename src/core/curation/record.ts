@@ -7,7 +7,7 @@ import { isYiduLabel, type YiduLabel } from '../labels';
 export const ENTITY_STATUSES = ['predicted', 'accepted', 'rejected', 'edited', 'manual'] as const;
 export type EntityStatus = (typeof ENTITY_STATUSES)[number];
 
-export const DOCUMENT_STATUSES = ['todo', 'in-progress', 'done'] as const;
+const DOCUMENT_STATUSES = ['todo', 'in-progress', 'done'] as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
 export interface CuratedEntity {

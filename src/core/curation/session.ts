@@ -3,6 +3,7 @@
 // A snapshot only notes the edits (their shifts, and where the entities they touched went) and
 // applies them when it is restored, so typing costs the same however long the history.
 import type { Entity } from '../engine';
+import { countCodePoints } from '../offsets';
 import { applyEdits, TextChange, type TextEdit } from './anchor';
 import { mergePredictions } from './edit';
 import { byPosition, type CuratedEntity, type DocumentStatus } from './record';
@@ -94,7 +95,7 @@ export class CurationSession {
     const relocated = new Map<string, { start: number; end: number } | null>();
     this.entities = applyEdits(this.entities, change, (e, at) => relocated.set(key(e), at ?? null));
     if (!this.undoStack.length && !this.redoStack.length) return;
-    const pending: PendingChange = { shifts: change.edits.map((e) => ({ start: e.start, end: e.end, length: Array.from(e.text).length })), relocated };
+    const pending: PendingChange = { shifts: change.edits.map((e) => ({ start: e.start, end: e.end, length: countCodePoints(e.text) })), relocated };
     for (const s of [...this.undoStack, ...this.redoStack]) s.pending.push(pending);
   }
 }

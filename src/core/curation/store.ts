@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic';
+import { codePoints } from '../offsets';
 import { reanchor } from './anchor';
 import { isInside, keyProblem, ownFolder } from './containment';
 import { type CuratedEntity, type CurationRecord, type DocumentStatus, hashText, parseRecord, serializeRecord, toStored } from './record';
@@ -75,7 +76,7 @@ export class CurationStore {
   async save(key: string, text: string, entities: readonly CuratedEntity[], status: DocumentStatus): Promise<CurationRecord> {
     const refused = await this.refusal(key);
     if (refused) throw new Error(`${refused}; its curation is not stored`);
-    const record: CurationRecord = { path: key, sha256: hashText(text), status, entities: toStored(entities, Array.from(text)) };
+    const record: CurationRecord = { path: key, sha256: hashText(text), status, entities: toStored(entities, codePoints(text)) };
     const file = this.fileOf(key);
     await ownFolder(this.root, path.dirname(file));
     await writeFileAtomic(file, serializeRecord(record));
@@ -125,7 +126,7 @@ export class CurationStore {
  */
 export function placeRecord(record: CurationRecord, text: string, file: string): LoadedRecord {
   if (record.sha256 === hashText(text)) {
-    checkOffsets(record, Array.from(text), file);
+    checkOffsets(record, codePoints(text), file);
     return { record, entities: record.entities.map(({ before: _b, after: _a, ...e }) => e), reanchored: false, unsearched: 0 };
   }
   const { entities, unsearched } = reanchor(record.entities, text);

@@ -59,7 +59,7 @@ async function readFormatFile(full: string, relativePath: string): Promise<Forma
   return { relativePath, content: decoded.text, encoding: decoded.encoding };
 }
 
-export function detectFormat(file: FormatFile): FormatName {
+function detectFormat(file: FormatFile): FormatName {
   const name = file.relativePath.toLowerCase();
   if (name.endsWith('.conll') || name.endsWith('.bio')) return 'conll';
   if (name.endsWith('.labelstudio.json') || file.content.trimStart().startsWith('[')) return 'labelstudio';

@@ -3,7 +3,7 @@
 import { quote } from '../clip';
 import { type Encoding, ENCODINGS } from '../decode';
 import { isYiduLabel, type YiduLabel } from '../labels';
-import { codePoints } from '../offsets';
+import { codePoints, cutAtOrBefore } from '../offsets';
 import { checkRange, expectArray, expectInteger, expectObject, expectString, FormatError, readJsonLines } from './lines';
 
 export interface Entity {
@@ -46,10 +46,8 @@ export function* serializeDocumentPieces(doc: DocumentResult, suffix = ''): Gene
   let out = `{"path":${JSON.stringify(doc.path)},"encoding":${JSON.stringify(doc.encoding)},"text":"`;
   const { text } = doc;
   for (let i = 0; i < text.length; ) {
-    let j = Math.min(i + PIECE_CHARS, text.length);
     // Not between the halves of a surrogate pair: JSON.stringify would escape each as a lone one.
-    const high = text.charCodeAt(j - 1);
-    if (j < text.length && high >= 0xd800 && high <= 0xdbff) j--;
+    const j = cutAtOrBefore(text, Math.min(i + PIECE_CHARS, text.length));
     out += JSON.stringify(text.slice(i, j)).slice(1, -1);
     i = j;
     if (out.length >= PIECE_CHARS) {

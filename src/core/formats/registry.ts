@@ -154,10 +154,6 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
 
 export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
 
-export function isFormatName(name: string): name is FormatName {
-  return Object.prototype.hasOwnProperty.call(FORMATS, name);
-}
-
 /** Errors that do not name the file (those of the JSON-lines readers: "line 3: ...") gain its name: `FILE:3: ...`. */
 function withFile<T>(file: FormatFile, parse: () => T): T {
   try {
@@ -180,7 +176,7 @@ function stem(relativePath: string): string {
  * '..' segments are dropped, characters Windows forbids become '_', the extension goes, and a
  * repeated or empty stem gets a number.
  */
-export function uniqueStems(paths: readonly string[]): string[] {
+function uniqueStems(paths: readonly string[]): string[] {
   const used = new Set<string>();
   return paths.map((p, i) => {
     const segments = p

@@ -6,7 +6,7 @@
 import { NerEngine } from '../../../src/core/engine';
 
 async function main(): Promise<void> {
-  // Starts the runnerWorker.js bundled beside this probe, as the extension starts the one beside it.
+  // Starts the inferenceWorker.js bundled beside this probe, as the extension starts the one beside it.
   const engine = await NerEngine.load(process.argv[2], { inWorker: true, threads: 1 });
   await new Promise((resolve) => setTimeout(resolve, Number(process.env.MEDNER_PROBE_IDLE_S ?? 0) * 1000));
   const chunks: Buffer[] = [];

@@ -1,8 +1,6 @@
 /** Display names and theme colours of the six entity types. */
 import * as vscode from 'vscode';
-import { LABEL_ALIASES, YIDU_LABELS, type YiduLabel } from '../core/labels';
-
-export const LABELS = YIDU_LABELS;
+import { LABEL_ALIASES, type YiduLabel } from '../core/labels';
 
 export function alias(label: YiduLabel): string {
   return LABEL_ALIASES[label];

@@ -3,7 +3,7 @@
  * the extension host hands inference to this worker and its event loop stays free.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { OnnxRunner, type RunnerMeta, type RunnerOptions } from './runner';
+import { OnnxRunner, type RunnerMeta, type RunnerOptions } from './onnxRunner';
 import type { WorkerReply, WorkerRequest } from './workerRunner';
 
 const { meta, options } = workerData as { meta: RunnerMeta; options: RunnerOptions };

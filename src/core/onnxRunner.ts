@@ -13,11 +13,17 @@ export interface RunnerOptions {
 /** What the session needs to know of the model, and what it checks the graph against. */
 export type RunnerMeta = Pick<ModelMeta, 'onnxPath' | 'tags' | 'maxLength' | 'vocab'>;
 
+/** What the engine needs from a model runtime: emissions (length x tags) for a batch of id sequences. */
+export interface EmissionRunner {
+  run(batch: readonly Int32Array[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
 // ONNX Runtime's own log lines (coloured, time-stamped, on stderr) repeat what its exceptions say and
 // break the CLI's one line per problem; errors still arrive as exceptions. 4 is "fatal".
 const QUIET = 4;
 
-export class OnnxRunner {
+export class OnnxRunner implements EmissionRunner {
   private constructor(
     private readonly ort: typeof Ort,
     private readonly session: Ort.InferenceSession,
