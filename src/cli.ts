@@ -179,7 +179,8 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       try {
         interrupt.signal.throwIfAborted();
         const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames });
-        return await labelFolder(engine, paths, { outDir, format: inputFormat, glob, maxBytes, shard, signal: interrupt.signal }, exportFiles, !flags.has('quiet') && process.stderr.isTTY === true);
+        const input = { outDir, format: inputFormat, glob, maxBytes, shard, signal: interrupt.signal, exportConcatenates: FORMATS[format].concatenates };
+        return await labelFolder(engine, paths, input, exportFiles, !flags.has('quiet') && process.stderr.isTTY === true);
       } finally {
         await engine.dispose();
       }
@@ -252,7 +253,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
 async function labelFolder(
   engine: NerEngine,
   paths: string[],
-  input: InputOptions & { outDir: string; shard?: Shard; signal: AbortSignal },
+  input: InputOptions & { outDir: string; shard?: Shard; signal: AbortSignal; exportConcatenates: boolean },
   exportFiles: (docs: DocumentResult[]) => FormatFile[],
   tty: boolean,
 ): Promise<number> {

@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { mkdirNoFollow, removeStaleTemps, writeError, writeFileAtomic } from './atomic';
-import { BatchState, type StateEntry } from './batchState';
+import { BatchState, readNoFollow, type StateEntry } from './batchState';
 import type { NerEngine } from './engine';
-import { exportFolders, writeExportFiles } from './exportWriter';
+import { exportFolders, writeExportFiles, writeExportStream } from './exportWriter';
 import type { FormatFile } from './formats/registry';
 import { type DocumentResult, parseDocuments, serializeDocuments } from './formats/jsonl';
 import { expandInputs, type InputDoc, type InputOptions, loadFile } from './inputs';
@@ -51,7 +51,15 @@ export interface BatchOptions extends InputOptions {
   chunkChars?: number;
   /** Turns all results into the requested export files. */
   exportFiles: (docs: DocumentResult[]) => FormatFile[];
+  /**
+   * The export's format concatenates (AnnotationFormat.concatenates): it is then written a chunk of
+   * documents at a time, so memory does not grow with the folder.
+   */
+  exportConcatenates?: boolean;
 }
+
+/** Documents per exportFiles() call when the format concatenates. */
+const EXPORT_CHUNK = 1000;
 
 const STATE_DIR = '.medner';
 
@@ -77,18 +85,44 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
   for (const dir of [outDir, stateDir, path.join(stateDir, 'results'), ...(await exportFolders(outDir, exportRecord))]) await removeStaleTemps(dir);
   // In a function of its own: the state and the input lists (100,000 inputs' worth) are freed
   // before the export, the step that needs the most memory.
-  const { files, reused, skipped, all, sources, inputSet } = await updateResults(engine, paths, options, stateDir, started);
+  const { files, reused, skipped, stored, inputSet } = await updateResults(engine, paths, options, stateDir, started);
   const entities = Object.fromEntries(YIDU_LABELS.map((l) => [l, 0])) as Record<YiduLabel, number>;
   let characters = 0;
-  for (const d of all) {
-    for (const e of d.entities) entities[e.label]++;
-    characters += countCodePoints(d.text);
+  let documents = 0;
+  const counted = (doc: DocumentResult): DocumentResult => {
+    for (const e of doc.entities) entities[e.label]++;
+    characters += countCodePoints(doc.text);
+    documents++;
+    return doc;
+  };
+  const write = { signal, record: exportRecord };
+  let outputs: string[];
+  if (options.exportConcatenates) {
+    const [{ relativePath }] = options.exportFiles([]);
+    const pieces = async function* () {
+      let chunk: DocumentResult[] = [];
+      for await (const { doc } of storedDocuments(stored, signal)) {
+        chunk.push(counted(doc));
+        if (chunk.length === EXPORT_CHUNK) {
+          yield options.exportFiles(chunk)[0].content;
+          chunk = [];
+        }
+      }
+      if (chunk.length) yield options.exportFiles(chunk)[0].content;
+    };
+    outputs = await writeExportStream(outDir, relativePath, pieces(), write);
+  } else {
+    const all: DocumentResult[] = [];
+    const sources: (string | undefined)[] = [];
+    for await (const { doc, source } of storedDocuments(stored, signal)) {
+      all.push(counted(doc));
+      sources.push(source);
+    }
+    const exported = options.exportFiles(all);
+    // The documents are in the export now; let them go while it is encoded and written.
+    all.length = 0;
+    outputs = await writeExportFiles(outDir, exported, sources, write);
   }
-  const documents = all.length;
-  const exported = options.exportFiles(all);
-  // The documents are in the export now; let them go while it is encoded and written.
-  all.length = 0;
-  const outputs = await writeExportFiles(outDir, exported, sources, { signal, record: exportRecord });
   const summary: BatchSummary = {
     outDir, files, reused, documents, characters, entities, seconds: (Date.now() - started) / 1000, skipped, outputs,
   };
@@ -205,22 +239,34 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
   await flush();
   await state.finish();
 
-  const all: DocumentResult[] = [];
-  // For each exported document, the text file it was read from (none for a Yidu record).
-  const sources: (string | undefined)[] = [];
+  // Only where each stored result is: the state and the input lists (100,000 inputs' worth) are
+  // freed before the export.
+  const stored: StoredResult[] = [];
   const skippedPaths = new Set(skipped.map((s) => s.path));
   for (const file of inputs) {
-    signal?.throwIfAborted();
     const entry = state.get(path.resolve(file));
-    if (!entry || skippedPaths.has(file)) continue;
-    for (const doc of parseDocuments(await state.readResult(entry))) {
-      sources.push(/:\d+$/.test(doc.path) ? undefined : doc.path);
-      // In place: 100,000 documents are held once, not twice.
-      doc.path = path.relative(rootOf.get(file)!, doc.path).split(path.sep).join('/');
-      all.push(doc);
+    if (entry && !skippedPaths.has(file)) stored.push({ result: state.resultPath(entry), root: rootOf.get(file)! });
+  }
+  return { files: inputs.length, reused, skipped, stored, inputSet: inputSet.digest() };
+}
+
+interface StoredResult {
+  /** The result file in the state folder. */
+  result: string;
+  /** What the documents' exported paths are relative to: the input folder, or a named file's folder. */
+  root: string;
+}
+
+/** Every stored document in input order, named relative to its root, with the text file it was read from (none for a Yidu record). */
+async function* storedDocuments(stored: readonly StoredResult[], signal?: AbortSignal): AsyncGenerator<{ doc: DocumentResult; source?: string }> {
+  for (const { result, root } of stored) {
+    signal?.throwIfAborted();
+    for (const doc of parseDocuments(await readNoFollow(result))) {
+      const source = /:\d+$/.test(doc.path) ? undefined : doc.path;
+      doc.path = path.relative(root, doc.path).split(path.sep).join('/');
+      yield { doc, source };
     }
   }
-  return { files: inputs.length, reused, skipped, all, sources, inputSet: inputSet.digest() };
 }
 
 async function makeFolder(dir: string): Promise<void> {

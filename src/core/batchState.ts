@@ -71,9 +71,6 @@ export class BatchState {
     return fs.lstat(this.resultPath(entry)).then((s) => s.isFile(), () => false);
   }
 
-  readResult(entry: StateEntry): Promise<string> {
-    return readNoFollow(this.resultPath(entry));
-  }
 
   /** Records results already written (an entry) and forgotten inputs (undefined), durably, in one append. */
   async record(changes: readonly Change[]): Promise<void> {
@@ -193,7 +190,8 @@ function parseJson(line: string): unknown {
   }
 }
 
-async function readNoFollow(file: string): Promise<string> {
+/** A state file's text; a link in its place is refused (ELOOP), never followed. */
+export async function readNoFollow(file: string): Promise<string> {
   const handle = await fs.open(file, fs.constants.O_RDONLY | NOFOLLOW);
   try {
     return await handle.readFile('utf8');

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { mkdirNoFollow, NOFOLLOW, writeFileAtomic, writeFilesAtomic } from './atomic';
+import { mkdirNoFollow, NOFOLLOW, openAtomic, writeFileAtomic, writeFilesAtomic } from './atomic';
 import { decodeBuffer } from './decode';
 import { encodeText } from './encode';
 import type { FormatFile } from './formats/registry';
@@ -33,27 +33,59 @@ export async function writeExportFiles(
   sources: readonly (string | undefined)[] = [],
   options: ExportWriteOptions = {},
 ): Promise<string[]> {
+  const { signal } = options;
+  return exporting(dir, files.map((f) => f.relativePath), options, async () => {
+    for (const group of byDocument(files)) {
+      signal?.throwIfAborted();
+      const entries: { target: string; data: Uint8Array }[] = [];
+      for (const file of group) {
+        const source = file.document === undefined ? undefined : sources[file.document];
+        entries.push({ target: path.join(dir, ...file.relativePath.split('/')), data: await bytesOf(file, source) });
+      }
+      await writeFilesAtomic(entries);
+    }
+  });
+}
+
+/**
+ * One UTF-8 file of a format that concatenates (see AnnotationFormat.concatenates), written as its
+ * pieces arrive: a folder of 100,000 documents is never held whole. Atomic like the others.
+ * @returns the relative path written
+ */
+export async function writeExportStream(dir: string, relativePath: string, pieces: AsyncIterable<string>, options: ExportWriteOptions = {}): Promise<string[]> {
+  const { signal } = options;
+  return exporting(dir, [relativePath], options, async () => {
+    // A linked target is replaced by the rename, never written through.
+    const sink = await openAtomic(path.join(dir, ...relativePath.split('/')));
+    try {
+      for await (const piece of pieces) {
+        signal?.throwIfAborted();
+        await sink.write(piece);
+      }
+      signal?.throwIfAborted();
+      await sink.commit();
+    } catch (e) {
+      await sink.abort();
+      throw e;
+    }
+  });
+}
+
+/** The bookkeeping around writing an export's files `paths` into `dir` (`write` does the writing). */
+async function exporting(dir: string, paths: readonly string[], options: ExportWriteOptions, write: () => Promise<void>): Promise<string[]> {
   const { signal, record } = options;
   signal?.throwIfAborted();
-  for (const f of files) {
-    if (!isContained(f.relativePath)) throw new Error(`cannot write ${f.relativePath} into ${dir}: not a path inside it`);
+  for (const p of paths) {
+    if (!isContained(p)) throw new Error(`cannot write ${p} into ${dir}: not a path inside it`);
   }
-  const now = [...new Set(files.map((f) => f.relativePath))];
+  const now = [...new Set(paths)];
   const previous = record ? await exportRecord(record) : [];
   const both = [...new Set([...previous, ...now])];
   // Before any file: a run stopped half-way still knows next time what it may have left here.
   if (record && both.length !== previous.length) await writeRecord(record, both);
   await fs.mkdir(dir, { recursive: true });
   for (const folder of new Set(now.map((p) => path.posix.dirname(p)))) await makeFolders(dir, folder);
-  for (const group of byDocument(files)) {
-    signal?.throwIfAborted();
-    const entries: { target: string; data: Uint8Array }[] = [];
-    for (const file of group) {
-      const source = file.document === undefined ? undefined : sources[file.document];
-      entries.push({ target: path.join(dir, ...file.relativePath.split('/')), data: await bytesOf(file, source) });
-    }
-    await writeFilesAtomic(entries);
-  }
+  await write();
   if (record) {
     const written = new Set(now);
     for (const old of previous) {

@@ -56,6 +56,7 @@ export async function labelFolder(c: Controller, clicked?: vscode.Uri, selected?
           glob,
           signal: abort.signal,
           exportFiles: (docs) => FORMATS[choice.format].export(docs, { labelNames: choice.labelNames }),
+          exportConcatenates: FORMATS[choice.format].concatenates,
           onProgress: (p) => {
             const pct = p.filesTotal ? (100 * p.filesDone) / p.filesTotal : 100;
             const eta = p.etaSeconds === undefined ? '' : `, ETA ${formatSeconds(p.etaSeconds)}`;

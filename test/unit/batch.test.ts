@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { labelBatch, type BatchOptions } from '../../src/core/batch';
 import { NerEngine } from '../../src/core/engine';
 import { parseDocuments, serializeDocuments } from '../../src/core/formats/jsonl';
+import { FORMAT_NAMES, FORMATS } from '../../src/core/formats/registry';
 import { meta, RuleRunner } from './fakeModel';
 import { storedInputs } from './outDirState';
 
@@ -102,5 +103,31 @@ describe('labelBatch', () => {
     writeFileSync(path.join(out, 'stray.txt'), '病');
     const again = await labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out));
     assert.equal(again.files, 3);
+  });
+});
+
+describe('labelBatch export of a format that concatenates', () => {
+  it('writes, a chunk at a time, the same bytes and summary as the export of all documents at once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'medner-batch-stream-'));
+    mkdirSync(path.join(dir, 'in'));
+    // More documents than one chunk (1,000), from text files and from one Yidu file of records.
+    for (let i = 0; i < 40; i++) writeFileSync(path.join(dir, 'in', `r${String(i).padStart(2, '0')}.txt`), `记录${i}：病病a。`);
+    const records = Array.from({ length: 2_300 }, (_, i) => JSON.stringify({ originalText: `第${i}条：病a，病病。`, entities: [] }));
+    writeFileSync(path.join(dir, 'in', 'records.json'), records.join('\n') + '\n');
+    for (const name of FORMAT_NAMES.filter((n) => FORMATS[n].concatenates)) {
+      const run = (exportConcatenates: boolean) =>
+        labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], {
+          outDir: path.join(dir, `${name}-${exportConcatenates}`),
+          glob: '**/*.{txt,json}',
+          exportFiles: (docs) => FORMATS[name].export(docs),
+          exportConcatenates,
+        });
+      const whole = await run(false);
+      const streamed = await run(true);
+      assert.equal(streamed.documents, 2_340);
+      assert.deepEqual({ ...streamed, outDir: '', seconds: 0 }, { ...whole, outDir: '', seconds: 0 }, name);
+      const file = whole.outputs[0];
+      assert.ok(readFileSync(path.join(dir, `${name}-true`, file)).equals(readFileSync(path.join(dir, `${name}-false`, file))), name);
+    }
   });
 });

@@ -129,3 +129,32 @@ describe('brat on disk: export, write, read back (property)', () => {
     }
   });
 });
+
+describe('formats that concatenate export a chunk at a time (property)', () => {
+  for (const name of FORMAT_NAMES.filter((n) => FORMATS[n].concatenates)) {
+    it(`${name}: export(a ++ b) is export(a) followed by export(b), in one file of the same name`, () => {
+      fc.assert(
+        fc.property(docsArb(fc.constantFrom('a/{i}.txt', 'b {i}.txt')), docsArb(fc.constantFrom('c/{i}.txt')), (a, b) => {
+          const [whole, ...none] = FORMATS[name].export([...a, ...b]);
+          const [first] = FORMATS[name].export(a);
+          const [second] = FORMATS[name].export(b);
+          assert.equal(none.length, 0);
+          assert.equal(whole.relativePath, first.relativePath);
+          assert.equal(whole.relativePath, second.relativePath);
+          assert.equal(whole.content, first.content + second.content);
+        }),
+      );
+    });
+  }
+
+  it('the others do not, so a folder export holds their documents whole', () => {
+    const doc = (p: string): DocumentResult => ({ path: p, encoding: 'utf-8', text: '病', entities: [] });
+    assert.deepEqual(FORMAT_NAMES.filter((n) => !FORMATS[n].concatenates), ['brat', 'labelstudio']);
+    // One JSON array of tasks.
+    const [both] = FORMATS.labelstudio.export([doc('x.txt'), doc('y.txt')]);
+    assert.notEqual(both.content, FORMATS.labelstudio.export([doc('x.txt')])[0].content + FORMATS.labelstudio.export([doc('y.txt')])[0].content);
+    // File names made unique across all documents: two exports would write x.txt twice.
+    const names = FORMATS.brat.export([doc('a/x.txt'), doc('a/x.txt')]).map((f) => f.relativePath);
+    assert.equal(new Set(names).size, 4);
+  });
+});

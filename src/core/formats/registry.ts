@@ -47,6 +47,11 @@ export interface AnnotationFormat {
   /** File extensions, with the dot; export writes the first, distinct per format so that several can share a folder. */
   extensions: readonly string[];
   carries: Carries;
+  /**
+   * Whether export(a ++ b) is one file whose content is export(a)'s followed by export(b)'s: a large
+   * folder's export is then written a chunk of documents at a time instead of held whole.
+   */
+  concatenates: boolean;
   export(docs: readonly DocumentResult[], options?: ExportOptions): FormatFile[];
   import(files: readonly FormatFile[], options?: ImportOptions): DocumentResult[];
 }
@@ -69,6 +74,7 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
     description: "MedNER's own JSON lines: path, encoding, text, entities with scores",
     extensions: ['.jsonl'],
     carries: { path: true, encoding: true, scores: true },
+    concatenates: true,
     export: single('.jsonl', (docs) => serializeDocuments(docs)),
     import: (files) => files.flatMap((f) => withFile(f, () => parseDocuments(f.content))),
   },
@@ -77,6 +83,7 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
     description: 'Yidu-S4K (CCKS 2019) JSON lines: originalText and entities',
     extensions: ['.yidu.jsonl', '.jsonl', '.txt', '.json'],
     carries: { path: false, encoding: false, scores: false },
+    concatenates: true,
     export: single('.yidu.jsonl', (docs) => serializeYidu(docs)),
     import: (files) =>
       files.flatMap((f) =>
@@ -98,6 +105,7 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
     description: 'brat standoff: a .txt and an .ann per document',
     extensions: ['.ann', '.txt'],
     carries: { path: false, encoding: true, scores: false },
+    concatenates: false,
     export: (docs, options = {}) => {
       const stems = uniqueStems(docs.map((d) => d.path));
       return docs.flatMap((doc, i) => {
@@ -131,6 +139,7 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
     description: 'CoNLL, one character and its BIO tag a line',
     extensions: ['.conll', '.bio', '.txt'],
     carries: { path: true, encoding: false, scores: false },
+    concatenates: true,
     export: single('.conll', (docs, options) => serializeConll(docs, options)),
     import: perFile(parseConll),
   },
@@ -139,6 +148,7 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
     description: "doccano's sequence-labelling JSONL (UTF-16 offsets)",
     extensions: ['.doccano.jsonl', '.jsonl'],
     carries: { path: true, encoding: true, scores: false },
+    concatenates: true,
     export: single('.doccano.jsonl', (docs, options) => serializeDoccano(docs, options)),
     import: perFile(parseDoccano),
   },
@@ -147,6 +157,7 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
     description: 'Label Studio JSON tasks with predictions (import also reads annotations)',
     extensions: ['.labelstudio.json', '.json'],
     carries: { path: true, encoding: true, scores: true },
+    concatenates: false,
     export: single('.labelstudio.json', (docs, options) => serializeLabelStudio(docs, options)),
     import: perFile(parseLabelStudio),
   },
