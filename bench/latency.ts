@@ -16,8 +16,14 @@ function arg(name: string, fallback: string): string {
 async function main(): Promise<void> {
   const root = path.join(__dirname, '..', '..');
   const samples = path.join(root, 'samples');
-  const corpus = readdirSync(samples).sort().map((f) => readFileSync(path.join(samples, f), 'utf8')).join('');
-  const record = (shift: number) => Array.from(corpus.repeat(3)).slice(shift, shift + 2000).join('');
+  const corpus = readdirSync(samples)
+    .sort()
+    .map((f) => readFileSync(path.join(samples, f), 'utf8'))
+    .join('');
+  const record = (shift: number) =>
+    Array.from(corpus.repeat(3))
+      .slice(shift, shift + 2000)
+      .join('');
   const threads = Number(arg('threads', '0'));
   const modelDir = arg('model', path.join(root, 'models', 'bbrac'));
   const t0 = performance.now();
@@ -36,7 +42,17 @@ async function main(): Promise<void> {
   await engine.analyze(record(37));
   const cached = performance.now() - t;
   await engine.dispose();
-  console.log(JSON.stringify({ precision, chars: 2000, threads, coldMs: Math.round(cold), warmMedianMs: Math.round(warm[5]), warmMaxMs: Math.round(warm[9]), reopenMs: +cached.toFixed(2) }));
+  console.log(
+    JSON.stringify({
+      precision,
+      chars: 2000,
+      threads,
+      coldMs: Math.round(cold),
+      warmMedianMs: Math.round(warm[5]),
+      warmMaxMs: Math.round(warm[9]),
+      reopenMs: +cached.toFixed(2),
+    }),
+  );
 }
 
 main().catch((e: unknown) => {

@@ -18,8 +18,15 @@ export const TARGET_MB = 400;
 /** Every sentence of the samples (line breaks removed), each ending with its 。/；/！/？. */
 function sentences() {
   const dir = path.join(ROOT, 'samples');
-  return readdirSync(dir).sort().filter((f) => f.endsWith('.txt'))
-    .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').replace(/[\r\n]+/g, '').match(/[^。；！？]+[。；！？]?/g) ?? []);
+  return readdirSync(dir)
+    .sort()
+    .filter((f) => f.endsWith('.txt'))
+    .flatMap(
+      (f) =>
+        readFileSync(path.join(dir, f), 'utf8')
+          .replace(/[\r\n]+/g, '')
+          .match(/[^。；！？]+[。；！？]?/g) ?? [],
+    );
 }
 
 /** A seeded shuffle (mulberry32), so the generated inputs are the same bytes everywhere. */
@@ -52,7 +59,11 @@ export function writeOneLine(file, bytes) {
     while (left > 0) {
       for (const s of shuffle(all)) {
         let b = Buffer.from(s, 'utf8');
-        if (b.length > left) b = Buffer.from([...s].reduce((acc, ch) => (Buffer.byteLength(acc + ch) <= left ? acc + ch : acc), ''), 'utf8');
+        if (b.length > left)
+          b = Buffer.from(
+            [...s].reduce((acc, ch) => (Buffer.byteLength(acc + ch) <= left ? acc + ch : acc), ''),
+            'utf8',
+          );
         writeSync(fd, b);
         left -= b.length;
         if (left <= 0 || b.length === 0) return;
@@ -78,10 +89,18 @@ export function writeTinyFiles(dir, count) {
 
 /** Peak RSS (MB) of `node dist/cli.js ...args`, run to completion; throws if it fails. */
 export function peakRssMb(args, cwd = ROOT) {
-  const script = 'import resource, subprocess, sys\n' +
+  const script =
+    'import resource, subprocess, sys\n' +
     'r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n' +
     'print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
-  const [code, kb] = execFileSync(PY, ['-c', script, process.execPath, 'dist/cli.js', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split(' ').map(Number);
+  const [code, kb] = execFileSync(PY, ['-c', script, process.execPath, 'dist/cli.js', ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .trim()
+    .split(' ')
+    .map(Number);
   if (code !== 0) throw new Error(`medner ${args.join(' ')} exited with ${code}`);
   return kb / 1024;
 }
@@ -127,7 +146,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dash = argv.indexOf('--');
   const extra = dash >= 0 ? argv.slice(dash + 1) : [];
   const opts = dash >= 0 ? argv.slice(0, dash) : argv;
-  const flag = (name) => { const i = opts.indexOf(name); return i >= 0 ? opts[i + 1] : undefined; };
+  const flag = (name) => {
+    const i = opts.indexOf(name);
+    return i >= 0 ? opts[i + 1] : undefined;
+  };
   const work = flag('--keep') ?? path.join(ROOT, 'out', 'bench', 'memory');
   const m = measureMemory(work, { quick: opts.includes('--quick'), extra });
   if (flag('--json')) writeFileSync(flag('--json'), JSON.stringify(m, null, 1) + '\n');

@@ -22,7 +22,9 @@ try {
   const model = writeTinyModel({}, mkdtempSync(path.join(root, 'model-')));
   // Read by the measured process itself as it exits: its own counters, not a sampled guess.
   const probe = path.join(root, 'probe.cjs');
-  writeFileSync(probe, `process.on('exit', () => {
+  writeFileSync(
+    probe,
+    `process.on('exit', () => {
     const fs = require('fs');
     const io = fs.readFileSync('/proc/self/io', 'utf8');
     const status = fs.readFileSync('/proc/self/status', 'utf8');
@@ -30,21 +32,28 @@ try {
       wchar: Number(/wchar: (\\d+)/.exec(io)[1]),
       peakRssKb: Number(/VmHWM:\\s+(\\d+)/.exec(status)[1]),
     }));
-  });\n`);
+  });\n`,
+  );
   const out = path.join(root, 'out');
   for (const run of ['fresh', 'rerun']) {
     const report = path.join(root, `${run}.json`);
     const started = Date.now();
-    const r = spawnSync(process.execPath, ['--require', probe, cli, 'label', input, '--model', model, '--threads', '1', '--quiet', '--out-dir', out], {
-      env: { ...process.env, MEDNER_PROBE_OUT: report },
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--require', probe, cli, 'label', input, '--model', model, '--threads', '1', '--quiet', '--out-dir', out],
+      {
+        env: { ...process.env, MEDNER_PROBE_OUT: report },
+        encoding: 'utf8',
+      },
+    );
     const seconds = (Date.now() - started) / 1000;
     if (r.status !== 0) throw new Error(`${run}: exit ${r.status}: ${r.stderr}`);
     const m = JSON.parse(readFileSync(report, 'utf8')) as { wchar: number; peakRssKb: number };
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { documents: number; reused: number };
-    console.log(`${run}: ${files} files (${summary.reused} reused, ${summary.documents} documents): ` +
-      `${(m.wchar / 1e6).toFixed(1)} MB written, peak RSS ${(m.peakRssKb / 1024).toFixed(0)} MB, ${seconds.toFixed(1)} s`);
+    console.log(
+      `${run}: ${files} files (${summary.reused} reused, ${summary.documents} documents): ` +
+        `${(m.wchar / 1e6).toFixed(1)} MB written, peak RSS ${(m.peakRssKb / 1024).toFixed(0)} MB, ${seconds.toFixed(1)} s`,
+    );
   }
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -70,7 +70,9 @@ async function main(): Promise<void> {
     { name: 'optimisation disabled', options: { session: { graphOptimizationLevel: 'disabled' } }, budget: shippedBudget },
     { name: 'memory arena off', options: { session: { enableCpuMemArena: false } }, budget: shippedBudget },
     { name: 'one window per run', options: {}, budget: 1 },
-    ...[512, 1024, 2048, 4096, 16384].filter((b) => b !== shippedBudget).map((budget) => ({ name: `${budget.toLocaleString('en')}-token batches`, options: {}, budget })),
+    ...[512, 1024, 2048, 4096, 16384]
+      .filter((b) => b !== shippedBudget)
+      .map((budget) => ({ name: `${budget.toLocaleString('en')}-token batches`, options: {}, budget })),
     { name: `${shippedName}, again`, options: {}, budget: shippedBudget },
   ];
   const rows = [];
@@ -78,7 +80,12 @@ async function main(): Promise<void> {
   for (const v of variants) {
     const r = await network(v.options, v.budget);
     shipped ??= r;
-    rows.push({ variant: v.name, networkMs: Math.round(r.ms), tokensPerSecond: Math.round(r.tokensPerSecond), paddingPercent: +((100 * (r.paddedTokens - tokens)) / tokens).toFixed(1) });
+    rows.push({
+      variant: v.name,
+      networkMs: Math.round(r.ms),
+      tokensPerSecond: Math.round(r.tokensPerSecond),
+      paddingPercent: +((100 * (r.paddedTokens - tokens)) / tokens).toFixed(1),
+    });
     console.log(`${precision} ${threads}t ${v.name}: ${Math.round(r.tokensPerSecond).toLocaleString('en')} tokens/s`);
   }
 
@@ -95,7 +102,12 @@ async function main(): Promise<void> {
     decodeTimes.push(ms(t0));
   }
   const result = {
-    precision, threads, texts: texts.length, chars, windows: windows.length, tokens,
+    precision,
+    threads,
+    texts: texts.length,
+    chars,
+    windows: windows.length,
+    tokens,
     breakdownMs: { tokenizeAndWindow: Math.round(prepareMs), network: Math.round(shipped!.ms), decode: Math.round(median(decodeTimes)) },
     rows,
   };

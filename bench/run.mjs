@@ -25,21 +25,50 @@ const json = (file) => JSON.parse(readFileSync(file, 'utf8'));
 const dev = path.join(OUT, 'dev.yidu.jsonl');
 execFileSync(PY, ['models/training/pipeline.py', '--write-dev', dev], { cwd: ROOT, stdio: 'inherit' });
 if (quick) writeFileSync(dev, readFileSync(dev, 'utf8').trim().split('\n').slice(0, 20).join('\n') + '\n');
-const texts = readFileSync(dev, 'utf8').trim().split('\n').map((l) => JSON.parse(l).originalText);
+const texts = readFileSync(dev, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l).originalText);
 
 const meta = json(path.join(ROOT, 'models', 'bbrac', 'model.json'));
 const repeat = quick ? '1' : '3';
 const speed = {};
 for (const precision of ['fp32', 'int8']) {
   const out = path.join(OUT, `speed-${precision}.json`);
-  process.stdout.write(node(['out/bench/speed.js', '--texts', dev, '--threads', '1,2', '--repeat', repeat, '--json', out, ...(precision === 'int8' ? ['--int8'] : [])]));
+  process.stdout.write(
+    node([
+      'out/bench/speed.js',
+      '--texts',
+      dev,
+      '--threads',
+      '1,2',
+      '--repeat',
+      repeat,
+      '--json',
+      out,
+      ...(precision === 'int8' ? ['--int8'] : []),
+    ]),
+  );
   speed[precision] = json(out);
 }
 // Where the time goes (tokenising, network, CRF) and the onnxruntime settings, on 2 threads.
 const profile = {};
 for (const precision of ['fp32', 'int8']) {
   const out = path.join(OUT, `profile-${precision}.json`);
-  process.stdout.write(node(['out/bench/profile.js', '--texts', dev, '--threads', '2', '--repeat', repeat, '--json', out, ...(precision === 'int8' ? ['--int8'] : [])]));
+  process.stdout.write(
+    node([
+      'out/bench/profile.js',
+      '--texts',
+      dev,
+      '--threads',
+      '2',
+      '--repeat',
+      repeat,
+      '--json',
+      out,
+      ...(precision === 'int8' ? ['--int8'] : []),
+    ]),
+  );
   profile[precision] = json(out);
 }
 const latency = {};
@@ -47,7 +76,11 @@ for (const precision of ['fp32', 'int8']) {
   latency[precision] = JSON.parse(node(['out/bench/latency.js', '--threads', '2', ...(precision === 'int8' ? ['--int8'] : [])]).trim());
 }
 // The PyTorch eager peer: the same weights (read back from model.onnx and verified) in Python.
-const peer = [1, 2].map((t) => JSON.parse(execFileSync(PY, ['bench/peer.py', '--texts', dev, '--threads', String(t), '--repeat', repeat], { cwd: ROOT, encoding: 'utf8' })));
+const peer = [1, 2].map((t) =>
+  JSON.parse(
+    execFileSync(PY, ['bench/peer.py', '--texts', dev, '--threads', String(t), '--repeat', repeat], { cwd: ROOT, encoding: 'utf8' }),
+  ),
+);
 const gemm = [1, 2].map((t) => JSON.parse(execFileSync(PY, ['bench/gemm.py', String(t)], { cwd: ROOT, encoding: 'utf8' })));
 
 // FLOPs per character of the graph, counted from the architecture (multiply-add = 2 FLOPs) at the
@@ -67,10 +100,11 @@ const corpus = path.join(OUT, 'corpus');
 rmSync(corpus, { recursive: true, force: true });
 mkdirSync(corpus);
 texts.forEach((t, i) => writeFileSync(path.join(corpus, `${String(i).padStart(4, '0')}.txt`), t));
-const cli = (args) => new Promise((resolve, reject) => {
-  const child = spawn(process.execPath, ['dist/cli.js', ...args], { cwd: ROOT, stdio: 'inherit' });
-  child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`medner ${args.join(' ')} exited with ${code}`))));
-});
+const cli = (args) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['dist/cli.js', ...args], { cwd: ROOT, stdio: 'inherit' });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`medner ${args.join(' ')} exited with ${code}`))));
+  });
 const wall = async (fn) => {
   const t0 = performance.now();
   await fn();
@@ -78,14 +112,27 @@ const wall = async (fn) => {
 };
 const processes = { onePerTwoThreads: [], twoPerOneThread: [] };
 for (let r = 0; r < Number(repeat); r++) {
-  processes.onePerTwoThreads.push(await wall(() => cli(['label', corpus, '--threads', '2', '--quiet', '--out', path.join(OUT, 'one.jsonl')])));
-  processes.twoPerOneThread.push(await wall(async () => {
-    await Promise.all([1, 2].map((i) => cli(['label', corpus, '--shard', `${i}/2`, '--threads', '1', '--quiet', '--out', path.join(OUT, `part${i}.jsonl`)])));
-    await cli(['merge', '--out', path.join(OUT, 'two.jsonl'), path.join(OUT, 'part1.jsonl'), path.join(OUT, 'part2.jsonl')]);
-  }));
+  processes.onePerTwoThreads.push(
+    await wall(() => cli(['label', corpus, '--threads', '2', '--quiet', '--out', path.join(OUT, 'one.jsonl')])),
+  );
+  processes.twoPerOneThread.push(
+    await wall(async () => {
+      await Promise.all(
+        [1, 2].map((i) =>
+          cli(['label', corpus, '--shard', `${i}/2`, '--threads', '1', '--quiet', '--out', path.join(OUT, `part${i}.jsonl`)]),
+        ),
+      );
+      await cli(['merge', '--out', path.join(OUT, 'two.jsonl'), path.join(OUT, 'part1.jsonl'), path.join(OUT, 'part2.jsonl')]);
+    }),
+  );
 }
 // The shipped settings run first and last in the profile; their mean is the network's speed.
-const networkTps = Object.fromEntries(['fp32', 'int8'].map((p) => { const r = profile[p].rows; return [p, (r[0].tokensPerSecond + r[r.length - 1].tokensPerSecond) / 2]; }));
+const networkTps = Object.fromEntries(
+  ['fp32', 'int8'].map((p) => {
+    const r = profile[p].rows;
+    return [p, (r[0].tokensPerSecond + r[r.length - 1].tokensPerSecond) / 2];
+  }),
+);
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const chars = speed.fp32.chars;
 const scaleOut = {
@@ -97,7 +144,19 @@ const scaleOut = {
 const f1 = {};
 for (const precision of ['fp32', 'int8']) {
   const pred = path.join(OUT, `pred-${precision}.jsonl`);
-  node(['dist/cli.js', 'label', '--quiet', '--input-format', 'yidu', '--format', 'yidu', dev, '--out', pred, ...(precision === 'int8' ? ['--int8'] : [])]);
+  node([
+    'dist/cli.js',
+    'label',
+    '--quiet',
+    '--input-format',
+    'yidu',
+    '--format',
+    'yidu',
+    dev,
+    '--out',
+    pred,
+    ...(precision === 'int8' ? ['--int8'] : []),
+  ]);
   f1[precision] = JSON.parse(node(['dist/cli.js', 'eval', '--gold', dev, '--pred', pred, '--json'])).micro.f1;
 }
 
@@ -111,9 +170,14 @@ for (const precision of ['fp32', 'int8']) {
     const eff = (r.charsPerSecond * flopsPerChar) / 1e9;
     const p = peer.find((x) => x.threads === r.threads);
     rows.push({
-      precision, threads: r.threads, charsPerSecond: Math.round(r.charsPerSecond),
-      vsPytorch: +(r.charsPerSecond / p.charsPerSecond).toFixed(2), vsPytorchEmissions: +(r.charsPerSecond / p.emissionsOnlyCharsPerSecond).toFixed(2),
-      effectiveGflops: +eff.toFixed(2), peakGflops: +peak.toFixed(1), percentOfPeak: +((100 * eff) / peak).toFixed(1),
+      precision,
+      threads: r.threads,
+      charsPerSecond: Math.round(r.charsPerSecond),
+      vsPytorch: +(r.charsPerSecond / p.charsPerSecond).toFixed(2),
+      vsPytorchEmissions: +(r.charsPerSecond / p.emissionsOnlyCharsPerSecond).toFixed(2),
+      effectiveGflops: +eff.toFixed(2),
+      peakGflops: +peak.toFixed(1),
+      percentOfPeak: +((100 * eff) / peak).toFixed(1),
     });
   }
 }
@@ -125,8 +189,17 @@ const results = {
   activationMs: activation ? +activation.activationMs.toFixed(1) : null,
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
   texts: { count: texts.length, chars: speed.fp32.chars, meanWindow: Math.round(windowLen) },
-  flopsPerChar: Math.round(flopsPerChar), rows, latency, f1, profile, scaleOut,
-  pytorch: peer.map((p) => ({ threads: p.threads, charsPerSecond: Math.round(p.charsPerSecond), emissionsOnlyCharsPerSecond: Math.round(p.emissionsOnlyCharsPerSecond) })),
+  flopsPerChar: Math.round(flopsPerChar),
+  rows,
+  latency,
+  f1,
+  profile,
+  scaleOut,
+  pytorch: peer.map((p) => ({
+    threads: p.threads,
+    charsPerSecond: Math.round(p.charsPerSecond),
+    emissionsOnlyCharsPerSecond: Math.round(p.emissionsOnlyCharsPerSecond),
+  })),
   peakRssMb: { fp32: Math.round(speed.fp32.peakRssMb), int8: Math.round(speed.int8.peakRssMb) },
   memory,
   quick,
@@ -135,10 +208,19 @@ writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1) +
 const md = [
   `| precision | threads | chars/s | × PyTorch eager (whole job / network only) | effective GFLOP/s | GEMM peak GFLOP/s | % of peak |`,
   `|---|---|---|---|---|---|---|`,
-  ...rows.map((r) => `| ${r.precision} | ${r.threads} | ${r.charsPerSecond.toLocaleString('en')} | ${r.vsPytorch} / ${r.vsPytorchEmissions} | ${r.effectiveGflops} | ${r.peakGflops} | ${r.percentOfPeak} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.precision} | ${r.threads} | ${r.charsPerSecond.toLocaleString('en')} | ${r.vsPytorch} / ${r.vsPytorchEmissions} | ${r.effectiveGflops} | ${r.peakGflops} | ${r.percentOfPeak} |`,
+  ),
   '',
   `PyTorch eager peer (same weights, same windows, CRF in PyTorch): ` +
-    peer.map((p) => `${p.threads} thread(s) ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s, network alone ${Math.round(p.emissionsOnlyCharsPerSecond).toLocaleString('en')}`).join('; ') + '.',
+    peer
+      .map(
+        (p) =>
+          `${p.threads} thread(s) ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s, network alone ${Math.round(p.emissionsOnlyCharsPerSecond).toLocaleString('en')}`,
+      )
+      .join('; ') +
+    '.',
   '',
   `FLOPs per character: ${(flopsPerChar / 1e6).toFixed(2)} M (mean window ${Math.round(windowLen)} chars). ` +
     `Dev strict micro F1: fp32 ${f1.fp32.toFixed(4)}, int8 ${f1.int8.toFixed(4)}. ` +
@@ -147,14 +229,22 @@ const md = [
     `Extension activation: ${activation ? `${results.activationMs} ms (VS Code ${activation.vscode})` : 'not measured (run npm run test:integration first)'}.`,
   '',
   `Where the time goes (2 threads, shipped settings): ` +
-    ['fp32', 'int8'].map((p) => { const b = profile[p].breakdownMs; return `${p}: tokenising and windowing ${b.tokenizeAndWindow} ms, network ${b.network} ms, CRF decoding ${b.decode} ms`; }).join('; ') +
+    ['fp32', 'int8']
+      .map((p) => {
+        const b = profile[p].breakdownMs;
+        return `${p}: tokenising and windowing ${b.tokenizeAndWindow} ms, network ${b.network} ms, CRF decoding ${b.decode} ms`;
+      })
+      .join('; ') +
     `; the fp32 network alone runs at ${((networkTps.fp32 * flopsPerChar) / 1e9).toFixed(1)} GFLOP/s, ` +
     `${((100 * networkTps.fp32 * flopsPerChar) / 1e9 / gemm[1].gflops).toFixed(1)}% of the 2-thread GEMM peak, and int8's network is ` +
     `${(networkTps.int8 / networkTps.fp32).toFixed(2)}× fp32's (shipped settings, mean of their first and last runs).`,
   '',
   `| onnxruntime setting (2 threads) | fp32 tokens/s | int8 tokens/s | padding % |`,
   `|---|---|---|---|`,
-  ...profile.fp32.rows.map((r, i) => `| ${r.variant} | ${r.tokensPerSecond.toLocaleString('en')} | ${profile.int8.rows[i].tokensPerSecond.toLocaleString('en')} | ${r.paddingPercent} |`),
+  ...profile.fp32.rows.map(
+    (r, i) =>
+      `| ${r.variant} | ${r.tokensPerSecond.toLocaleString('en')} | ${profile.int8.rows[i].tokensPerSecond.toLocaleString('en')} | ${r.paddingPercent} |`,
+  ),
   '',
   `Whole CLI runs over the texts as files, fp32: one process with 2 threads ${scaleOut.onePerTwoThreads.toLocaleString('en')} chars/s; ` +
     `two processes (--shard 1/2, 2/2) with 1 thread each, then merge: ${scaleOut.twoPerOneThread.toLocaleString('en')} chars/s ` +

@@ -40,7 +40,9 @@ async function main(): Promise<void> {
     runs.sort((a, b) => a - b);
     const median = runs[Math.floor(runs.length / 2)];
     rows.push({ threads: t, seconds: median, charsPerSecond: chars / median });
-    console.log(`${precision} ${t} thread(s): ${Math.round(chars / median).toLocaleString('en')} chars/s (median of ${repeat}, ${chars.toLocaleString('en')} chars in ${texts.length} texts)`);
+    console.log(
+      `${precision} ${t} thread(s): ${Math.round(chars / median).toLocaleString('en')} chars/s (median of ${repeat}, ${chars.toLocaleString('en')} chars in ${texts.length} texts)`,
+    );
   }
   const out = arg('json');
   // Peak RSS of this process: the same engine, runner and model a CLI run holds.

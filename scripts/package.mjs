@@ -31,7 +31,8 @@ writeFileSync(ignoreFile, allowList.replaceAll('napi-v6/linux/x64/', `napi-v6/${
 // global-agent, which download binaries we never fetch) stay out of the VSIX and its attack surface.
 const vsce = path.join(ROOT, 'node_modules/@vscode/vsce/vsce');
 const listed = execFileSync(process.execPath, [vsce, 'ls', '--ignoreFile', ignoreFile], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n');
-const SHIPPED = /^(dist|models\/bbrac|media)\/|^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$|^node_modules\/onnxruntime-(node|common)\//;
+const SHIPPED =
+  /^(dist|models\/bbrac|media)\/|^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$|^node_modules\/onnxruntime-(node|common)\//;
 const unexpected = listed.filter((f) => !SHIPPED.test(f));
 if (unexpected.length) throw new Error(`files outside the allow-list would ship: ${unexpected.join(', ')}`);
 
@@ -39,7 +40,10 @@ const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'ut
 const o = process.argv.indexOf('--out');
 const vsix = o >= 0 ? path.resolve(process.argv[o + 1]) : path.join(outDir, `medner-${version}-${target}.vsix`);
 // vsce runs the vscode:prepublish script (the production build) first.
-execFileSync(process.execPath, [vsce, 'package', '--target', target, '--ignoreFile', ignoreFile, '--out', vsix], { cwd: ROOT, stdio: 'inherit' });
+execFileSync(process.execPath, [vsce, 'package', '--target', target, '--ignoreFile', ignoreFile, '--out', vsix], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
 if (!existsSync(vsix)) throw new Error(`vsce did not write ${vsix}`);
 const mb = statSync(vsix).size / 2 ** 20;
 console.log(`medner package: ${path.relative(ROOT, vsix)} ${mb.toFixed(1)} MB (limit ${MAX_MB} MB)`);

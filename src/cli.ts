@@ -19,7 +19,18 @@ import { serializeYidu } from './core/formats/yidu';
 import { DEFAULT_MAX_BYTES, expandInputs, type InputFormat, type InputOptions, readInputs } from './core/inputs';
 import { labelStream } from './core/labelStream';
 import { defaultModelDir, ModelError } from './core/model';
-import { compareDocPaths, formatShard, inShard, InputSetHash, MAX_SHARDS, parseShard, type PartInfo, readPartInfo, serializePartTrailer, type Shard } from './core/shard';
+import {
+  compareDocPaths,
+  formatShard,
+  inShard,
+  InputSetHash,
+  MAX_SHARDS,
+  parseShard,
+  type PartInfo,
+  readPartInfo,
+  serializePartTrailer,
+  type Shard,
+} from './core/shard';
 
 /** More inference threads than any machine has cores: a typo. */
 const MAX_THREADS = 256;
@@ -65,7 +76,23 @@ class UsageError extends Error {}
 
 type Flags = Map<string, string | true>;
 
-const VALUE_FLAGS = new Set(['input-format', 'format', 'labels', 'shard', 'gold-format', 'pred-format', 'out', 'out-dir', 'glob', 'model', 'threads', 'max-bytes', 'gold', 'pred', 'report']);
+const VALUE_FLAGS = new Set([
+  'input-format',
+  'format',
+  'labels',
+  'shard',
+  'gold-format',
+  'pred-format',
+  'out',
+  'out-dir',
+  'glob',
+  'model',
+  'threads',
+  'max-bytes',
+  'gold',
+  'pred',
+  'report',
+]);
 const BOOL_FLAGS = new Set(['quiet', 'json', 'help', 'version', 'int8']);
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Flags } {
@@ -138,7 +165,12 @@ async function checkOutput(flag: string, out: string, inputs: readonly string[])
   const parent = await fs.stat(dir).catch(() => undefined);
   if (!parent) throw new Error(`cannot write ${clip(out)}: the folder ${clip(dir)} does not exist`);
   if (!parent.isDirectory()) throw new Error(`cannot write ${clip(out)}: ${clip(dir)} is not a folder`);
-  if (!(await fs.access(dir, constants.W_OK).then(() => true, () => false))) {
+  if (
+    !(await fs.access(dir, constants.W_OK).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     throw new Error(`cannot write ${clip(out)}: the folder ${clip(dir)} is read-only for this user`);
   }
 }
@@ -167,7 +199,8 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   if (outDir !== undefined && flags.has('out')) throw new UsageError('--out and --out-dir exclude each other');
   if (outDir !== undefined && paths.includes('-')) throw new UsageError("stdin ('-') cannot be labelled into --out-dir");
   if (outDir === undefined && format === 'brat') throw new UsageError('brat writes a .txt and an .ann per document: use --out-dir');
-  if (outDir === undefined && shard && format !== 'jsonl') throw new UsageError('--shard parts end in a trailer that merge checks, which only jsonl carries: use --format jsonl (merge converts)');
+  if (outDir === undefined && shard && format !== 'jsonl')
+    throw new UsageError('--shard parts end in a trailer that merge checks, which only jsonl carries: use --format jsonl (merge converts)');
 
   const precision = flags.has('int8') ? 'int8' : 'fp32';
   const modelDir = (flags.get('model') as string | undefined) ?? defaultModelDir();
@@ -179,7 +212,15 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       try {
         interrupt.signal.throwIfAborted();
         const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames });
-        const input = { outDir, format: inputFormat, glob, maxBytes, shard, signal: interrupt.signal, exportConcatenates: FORMATS[format].concatenates };
+        const input = {
+          outDir,
+          format: inputFormat,
+          glob,
+          maxBytes,
+          shard,
+          signal: interrupt.signal,
+          exportConcatenates: FORMATS[format].concatenates,
+        };
         return await labelFolder(engine, paths, input, exportFiles, !flags.has('quiet') && process.stderr.isTTY === true);
       } finally {
         await engine.dispose();
@@ -215,7 +256,10 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   const collected: DocumentResult[] = [];
   try {
     const items = readInputs(paths, {
-      format: inputFormat, glob, maxBytes, expanded,
+      format: inputFormat,
+      glob,
+      maxBytes,
+      expanded,
       only: shard && ((key) => inShard(key, shard)),
       onKey: (key) => inputSet.add(key),
     });
@@ -227,7 +271,12 @@ async function label(positional: string[], flags: Flags): Promise<number> {
         continue;
       }
       const { doc, entities } = item;
-      const result: DocumentResult = { path: doc.line ? `${doc.path}:${doc.line}` : doc.path, encoding: doc.encoding, text: doc.text, entities };
+      const result: DocumentResult = {
+        path: doc.line ? `${doc.path}:${doc.line}` : doc.path,
+        encoding: doc.encoding,
+        text: doc.text,
+        entities,
+      };
       if (format === 'yidu') await sink.write(serializeYidu([result]));
       else if (format === 'jsonl') for (const piece of serializeDocumentPieces(result, '\n')) await sink.write(piece);
       else collected.push(result);
@@ -237,7 +286,10 @@ async function label(positional: string[], flags: Flags): Promise<number> {
     if (format !== 'jsonl' && format !== 'yidu') {
       for (const file of FORMATS[format].export(collected, { labelNames })) await sink.write(file.content);
     }
-    if (shard) await sink.write(serializePartTrailer({ shard: formatShard(shard), inputs: inputSet.digest(), model: engine.meta.key, documents: written }));
+    if (shard)
+      await sink.write(
+        serializePartTrailer({ shard: formatShard(shard), inputs: inputSet.digest(), model: engine.meta.key, documents: written }),
+      );
     await sink.commit();
   } catch (e) {
     await sink.abort();
@@ -263,13 +315,17 @@ async function labelFolder(
     onProgress: (p) => {
       if (!tty) return;
       const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-      process.stderr.write(`\r\x1b[Kmedner: ${p.filesDone}/${p.filesTotal} files, ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s${eta}`);
+      process.stderr.write(
+        `\r\x1b[Kmedner: ${p.filesDone}/${p.filesTotal} files, ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s${eta}`,
+      );
     },
   });
   if (tty) process.stderr.write('\r\x1b[K');
   for (const s of summary.skipped) process.stderr.write(`medner: skipped ${s.path}: ${s.reason}\n`);
-  process.stderr.write(`medner: ${summary.documents} documents from ${summary.files} files (${summary.reused} unchanged, reused), ` +
-    `${summary.characters.toLocaleString('en')} chars in ${summary.seconds.toFixed(1)} s -> ${path.join(input.outDir, summary.outputs[0] ?? '')}\n`);
+  process.stderr.write(
+    `medner: ${summary.documents} documents from ${summary.files} files (${summary.reused} unchanged, reused), ` +
+      `${summary.characters.toLocaleString('en')} chars in ${summary.seconds.toFixed(1)} s -> ${path.join(input.outDir, summary.outputs[0] ?? '')}\n`,
+  );
   return summary.skipped.length ? 1 : 0;
 }
 
@@ -387,7 +443,10 @@ async function readPart(name: string): Promise<Part> {
       throw e instanceof FormatError ? new Error(`${where}: ${e.what}`) : e;
     }
   }
-  if (!info) throw new Error(`${clip(file)}: no part trailer ({"medner_part": ...} last line): cut short, or not the output of medner label --shard`);
+  if (!info)
+    throw new Error(
+      `${clip(file)}: no part trailer ({"medner_part": ...} last line): cut short, or not the output of medner label --shard`,
+    );
   if (info.documents !== docs.length) {
     throw new Error(`${clip(name)}: holds ${docs.length} documents but was written with ${info.documents}: the part is cut or damaged`);
   }
@@ -404,7 +463,8 @@ function checkParts(parts: readonly Part[]): void {
     const name = clip(part.name);
     if (part.info.model !== first.info.model) throw new Error(`${name}: labelled with another model than ${clip(first.name)}`);
     if (part.info.inputs !== first.info.inputs) throw new Error(`${name}: labelled from another input set than ${clip(first.name)}`);
-    if (shard.count !== count) throw new Error(`${name}: shard ${part.info.shard}, but ${clip(first.name)} is shard ${first.info.shard}: different shard counts`);
+    if (shard.count !== count)
+      throw new Error(`${name}: shard ${part.info.shard}, but ${clip(first.name)} is shard ${first.info.shard}: different shard counts`);
     const twin = byIndex.get(shard.index);
     if (twin) throw new Error(`${name}: shard ${part.info.shard} again (also ${clip(twin.name)})`);
     byIndex.set(shard.index, part);
@@ -413,7 +473,9 @@ function checkParts(parts: readonly Part[]): void {
     let missing = 0;
     while (byIndex.has(missing)) missing++;
     const more = count - byIndex.size - 1;
-    throw new Error(`shard ${missing + 1}/${count} is missing${more ? ` (and ${more} more)` : ''}: ${parts.length} of ${count} parts given`);
+    throw new Error(
+      `shard ${missing + 1}/${count} is missing${more ? ` (and ${more} more)` : ''}: ${parts.length} of ${count} parts given`,
+    );
   }
 }
 
@@ -425,9 +487,10 @@ async function readText(file: string): Promise<string> {
 
 function stdoutSink() {
   return {
-    write: (chunk: string) => new Promise<void>((resolve, reject) => {
-      process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()));
-    }),
+    write: (chunk: string) =>
+      new Promise<void>((resolve, reject) => {
+        process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()));
+      }),
     commit: async () => undefined,
     abort: async () => undefined,
   };
@@ -448,7 +511,9 @@ class Progress {
     if (this.enabled && now - this.lastDraw > 200) {
       this.lastDraw = now;
       const rate = this.chars / Math.max(0.001, (now - this.started) / 1000);
-      process.stderr.write(`\rmedner: ${this.docs} documents, ${this.chars.toLocaleString('en')} chars, ${Math.round(rate).toLocaleString('en')} chars/s`);
+      process.stderr.write(
+        `\rmedner: ${this.docs} documents, ${this.chars.toLocaleString('en')} chars, ${Math.round(rate).toLocaleString('en')} chars/s`,
+      );
     }
   }
 
@@ -473,11 +538,14 @@ async function evalCommand(flags: Flags): Promise<number> {
   }
   const gold = await readAnnotations(goldPath, formatOf('gold-format'));
   const pred = await readAnnotations(predPath, formatOf('pred-format'));
-  if (gold.length !== pred.length) throw new Error(`${clip(goldPath)} has ${gold.length} documents but ${clip(predPath)} has ${pred.length}`);
+  if (gold.length !== pred.length)
+    throw new Error(`${clip(goldPath)} has ${gold.length} documents but ${clip(predPath)} has ${pred.length}`);
   const differs = gold.findIndex((g, i) => g.text !== pred[i].text);
   if (differs >= 0) {
     const doc = (file: string, d: DocumentResult) => `${clip(file)} document ${differs + 1} (${clip(d.path)})`;
-    throw new Error(`${doc(goldPath, gold[differs])} and ${doc(predPath, pred[differs])} have different texts: gold and predictions must list the same documents in the same order`);
+    throw new Error(
+      `${doc(goldPath, gold[differs])} and ${doc(predPath, pred[differs])} have different texts: gold and predictions must list the same documents in the same order`,
+    );
   }
   const result = evaluate(gold, pred);
   if (report !== undefined) {
@@ -499,7 +567,9 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === '--version') {
-    process.stdout.write(`${(JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version}\n`);
+    process.stdout.write(
+      `${(JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version}\n`,
+    );
     return 0;
   }
   const { positional, flags } = parseArgs(rest);
@@ -522,7 +592,8 @@ function oneLine(e: unknown): string {
   let message = err.message;
   if (err instanceof UsageError) message += ' (medner --help shows the usage)';
   else if (err instanceof ModelError) message = `model error: ${message}`;
-  else if (err instanceof RangeError && /call stack/.test(message)) message = 'an input is nested too deeply to read (Maximum call stack size exceeded)';
+  else if (err instanceof RangeError && /call stack/.test(message))
+    message = 'an input is nested too deeply to read (Maximum call stack size exceeded)';
   else if ((err as NodeJS.ErrnoException).code === 'EISDIR') message = `a folder was given where a file is needed (${message})`;
   return clip(message.replace(/\s*[\r\n]+\s*/g, ' '), 1000);
 }

@@ -126,7 +126,10 @@ export function processAlive(pid: number): boolean {
 // Errno messages name the temp file at most, never the output the user asked for.
 export function writeError(target: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
-  const reason = { ENOSPC: 'no space left on the device', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system' }[e.code ?? ''] ?? e.message;
+  const reason =
+    { ENOSPC: 'no space left on the device', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system' }[
+      e.code ?? ''
+    ] ?? e.message;
   return Object.assign(new Error(`cannot write ${target}: ${reason}`), { code: e.code });
 }
 

@@ -82,7 +82,8 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
   const { outDir, signal } = options;
   const exportRecord = path.join(stateDir, 'exported.json');
   // Left by runs killed on the way; only this run writes here now.
-  for (const dir of [outDir, stateDir, path.join(stateDir, 'results'), ...(await exportFolders(outDir, exportRecord))]) await removeStaleTemps(dir);
+  for (const dir of [outDir, stateDir, path.join(stateDir, 'results'), ...(await exportFolders(outDir, exportRecord))])
+    await removeStaleTemps(dir);
   // In a function of its own: the state and the input lists (100,000 inputs' worth) are freed
   // before the export, the step that needs the most memory.
   const { files, reused, skipped, stored, inputSet } = await updateResults(engine, paths, options, stateDir, started);
@@ -124,7 +125,15 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
     outputs = await writeExportFiles(outDir, exported, sources, write);
   }
   const summary: BatchSummary = {
-    outDir, files, reused, documents, characters, entities, seconds: (Date.now() - started) / 1000, skipped, outputs,
+    outDir,
+    files,
+    reused,
+    documents,
+    characters,
+    entities,
+    seconds: (Date.now() - started) / 1000,
+    skipped,
+    outputs,
   };
   signal?.throwIfAborted();
   // What merge checks a part folder against (a shard's jsonl part carries it as its trailer line).
@@ -153,7 +162,10 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
   for (const p of paths) {
     signal?.throwIfAborted();
     const found = await expandInputs([p], options);
-    const isDir = await fs.stat(p).then((st) => st.isDirectory(), () => false);
+    const isDir = await fs.stat(p).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
     for (const f of [...found.problems.map((x) => x.path), ...found.files]) inputSet.add(found.keyOf.get(f)!);
     // By the path below the argument (inputKey), not the mount point: the same shards on every node.
     const mine = options.shard ? found.files.filter((f) => inShard(found.keyOf.get(f)!, options.shard!)) : found.files;
@@ -192,11 +204,21 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
   let forgotten: [string, undefined][] = [];
   const flush = async () => {
     if (!pending.length && !forgotten.length) return;
-    const results = pending.length ? await engine.analyzeMany(pending.flatMap((p) => p.docs.map((d) => d.text)), options) : [];
+    const results = pending.length
+      ? await engine.analyzeMany(
+          pending.flatMap((p) => p.docs.map((d) => d.text)),
+          options,
+        )
+      : [];
     const changes: [string, StateEntry | undefined][] = forgotten;
     let i = 0;
     for (const p of pending) {
-      const docs: DocumentResult[] = p.docs.map((d) => ({ path: d.line ? `${d.path}:${d.line}` : d.path, encoding: d.encoding, text: d.text, entities: results[i++] }));
+      const docs: DocumentResult[] = p.docs.map((d) => ({
+        path: d.line ? `${d.path}:${d.line}` : d.path,
+        encoding: d.encoding,
+        text: d.text,
+        entities: results[i++],
+      }));
       const entry = { size: p.bytes.length, sha256: p.sha256, result: BatchState.resultName(path.resolve(p.file), p.sha256) };
       await writeFileAtomic(state.resultPath(entry), serializeDocuments(docs));
       changes.push([path.resolve(p.file), entry]);
@@ -258,7 +280,10 @@ interface StoredResult {
 }
 
 /** Every stored document in input order, named relative to its root, with the text file it was read from (none for a Yidu record). */
-async function* storedDocuments(stored: readonly StoredResult[], signal?: AbortSignal): AsyncGenerator<{ doc: DocumentResult; source?: string }> {
+async function* storedDocuments(
+  stored: readonly StoredResult[],
+  signal?: AbortSignal,
+): AsyncGenerator<{ doc: DocumentResult; source?: string }> {
   for (const { result, root } of stored) {
     signal?.throwIfAborted();
     for (const doc of parseDocuments(await readNoFollow(result))) {
@@ -302,12 +327,16 @@ async function refuseOutDirHoldingInputs(outDir: string, paths: readonly string[
 
 export function summaryMarkdown(s: BatchSummary): string {
   const lines = [
-    '# MedNER labelling summary', '',
+    '# MedNER labelling summary',
+    '',
     `- ${s.files} input files (${s.reused} unchanged since the last run, reused), ${s.documents} documents, ${s.characters.toLocaleString('en')} characters`,
     `- ${s.seconds.toFixed(1)} s`,
-    `- outputs: ${s.outputs.map((o) => `\`${o}\``).join(', ') || 'none'}`, '',
-    '| type | entities |', '|---|---|',
-    ...YIDU_LABELS.map((l) => `| ${l} | ${s.entities[l]} |`), '',
+    `- outputs: ${s.outputs.map((o) => `\`${o}\``).join(', ') || 'none'}`,
+    '',
+    '| type | entities |',
+    '|---|---|',
+    ...YIDU_LABELS.map((l) => `| ${l} | ${s.entities[l]} |`),
+    '',
   ];
   if (s.skipped.length) lines.push(`## Skipped (${s.skipped.length})`, '', ...s.skipped.map((x) => `- \`${x.path}\`: ${x.reason}`), '');
   return lines.join('\n');

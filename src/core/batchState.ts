@@ -68,9 +68,11 @@ export class BatchState {
 
   /** Whether the entry's result file is there, as a file of its own (not a link to one elsewhere). */
   async hasResult(entry: StateEntry): Promise<boolean> {
-    return fs.lstat(this.resultPath(entry)).then((s) => s.isFile(), () => false);
+    return fs.lstat(this.resultPath(entry)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   }
-
 
   /** Records results already written (an entry) and forgotten inputs (undefined), durably, in one append. */
   async record(changes: readonly Change[]): Promise<void> {
@@ -139,7 +141,8 @@ async function readManifest(file: string, model: string): Promise<{ entries: Map
     // none yet, or unreadable: label everything
     return { entries, clean: false };
   }
-  if (m?.format !== MANIFEST_FORMAT || m.model !== model || typeof m.inputs !== 'object' || m.inputs === null) return { entries, clean: false };
+  if (m?.format !== MANIFEST_FORMAT || m.model !== model || typeof m.inputs !== 'object' || m.inputs === null)
+    return { entries, clean: false };
   let clean = true;
   for (const [input, value] of Object.entries(m.inputs)) {
     const entry = validEntry(input, value);
@@ -178,7 +181,15 @@ function validChange(value: unknown): Change | undefined {
 function validEntry(file: string, value: unknown): StateEntry | undefined {
   if (!path.isAbsolute(file) || typeof value !== 'object' || value === null) return undefined;
   const { size, sha256, result } = value as Partial<StateEntry>;
-  if (!Number.isSafeInteger(size) || size! < 0 || typeof sha256 !== 'string' || !SHA256.test(sha256) || typeof result !== 'string' || !RESULT.test(result)) return undefined;
+  if (
+    !Number.isSafeInteger(size) ||
+    size! < 0 ||
+    typeof sha256 !== 'string' ||
+    !SHA256.test(sha256) ||
+    typeof result !== 'string' ||
+    !RESULT.test(result)
+  )
+    return undefined;
   return { size: size!, sha256, result };
 }
 

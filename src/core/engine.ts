@@ -33,7 +33,7 @@ export const DEFAULT_BATCH_TOKENS = 1024;
 export function planBatches<T>(items: readonly T[], length: (item: T) => number, budget: number): T[][] {
   const sorted = [...items].sort((a, b) => length(a) - length(b));
   const out: T[][] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i + 1;
     while (j < sorted.length && length(sorted[j]) * (j - i + 1) <= budget) j++;
     out.push(sorted.slice(i, j));
@@ -117,7 +117,10 @@ export class NerEngine {
    * @param options.inWorker run the model in a worker thread (the extension host: its event loop
    *   must stay free); the CLI runs it in-process, where blocking costs nothing.
    */
-  static async load(modelDir = defaultModelDir(), options: RunnerOptions & { inWorker?: boolean; precision?: Precision } = {}): Promise<NerEngine> {
+  static async load(
+    modelDir = defaultModelDir(),
+    options: RunnerOptions & { inWorker?: boolean; precision?: Precision } = {},
+  ): Promise<NerEngine> {
     const meta = loadModelMeta(modelDir, true, options.precision);
     const runner = options.inWorker ? await WorkerRunner.create(meta, options) : await OnnxRunner.create(meta, options);
     return new NerEngine(meta, runner);

@@ -86,15 +86,7 @@ function score(tp: number, fp: number, fn: number): Score {
 /** A plain-text table: one row per label, then the micro average; P/R/F1 as percentages. */
 export function formatEvalTable(result: EvalResult, labelName: (label: string) => string = (l) => l): string {
   const rows: string[][] = [['label', 'P', 'R', 'F1', 'TP', 'FP', 'FN']];
-  const row = (name: string, s: Score) => [
-    name,
-    pct(s.precision),
-    pct(s.recall),
-    pct(s.f1),
-    String(s.tp),
-    String(s.fp),
-    String(s.fn),
-  ];
+  const row = (name: string, s: Score) => [name, pct(s.precision), pct(s.recall), pct(s.f1), String(s.tp), String(s.fp), String(s.fn)];
   for (const [label, s] of result.perLabel) rows.push(row(labelName(label), s));
   rows.push(row('micro', result.micro));
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => displayWidth(r[col]!))));
@@ -118,6 +110,9 @@ function pct(x: number): string {
 // CJK characters take two columns in a terminal, so label columns line up only if they count double.
 function displayWidth(s: string): number {
   let w = 0;
-  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[\u{20000}-\u{3fffd}]/u.test(ch) ? 2 : 1;
+  for (const ch of s)
+    w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[\u{20000}-\u{3fffd}]/u.test(ch)
+      ? 2
+      : 1;
   return w;
 }

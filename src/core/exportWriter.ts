@@ -34,17 +34,22 @@ export async function writeExportFiles(
   options: ExportWriteOptions = {},
 ): Promise<string[]> {
   const { signal } = options;
-  return exporting(dir, files.map((f) => f.relativePath), options, async () => {
-    for (const group of byDocument(files)) {
-      signal?.throwIfAborted();
-      const entries: { target: string; data: Uint8Array }[] = [];
-      for (const file of group) {
-        const source = file.document === undefined ? undefined : sources[file.document];
-        entries.push({ target: path.join(dir, ...file.relativePath.split('/')), data: await bytesOf(file, source) });
+  return exporting(
+    dir,
+    files.map((f) => f.relativePath),
+    options,
+    async () => {
+      for (const group of byDocument(files)) {
+        signal?.throwIfAborted();
+        const entries: { target: string; data: Uint8Array }[] = [];
+        for (const file of group) {
+          const source = file.document === undefined ? undefined : sources[file.document];
+          entries.push({ target: path.join(dir, ...file.relativePath.split('/')), data: await bytesOf(file, source) });
+        }
+        await writeFilesAtomic(entries);
       }
-      await writeFilesAtomic(entries);
-    }
-  });
+    },
+  );
 }
 
 /**
@@ -52,7 +57,12 @@ export async function writeExportFiles(
  * pieces arrive: a folder of 100,000 documents is never held whole. Atomic like the others.
  * @returns the relative path written
  */
-export async function writeExportStream(dir: string, relativePath: string, pieces: AsyncIterable<string>, options: ExportWriteOptions = {}): Promise<string[]> {
+export async function writeExportStream(
+  dir: string,
+  relativePath: string,
+  pieces: AsyncIterable<string>,
+  options: ExportWriteOptions = {},
+): Promise<string[]> {
   const { signal } = options;
   return exporting(dir, [relativePath], options, async () => {
     // A linked target is replaced by the rename, never written through.
@@ -72,7 +82,12 @@ export async function writeExportStream(dir: string, relativePath: string, piece
 }
 
 /** The bookkeeping around writing an export's files `paths` into `dir` (`write` does the writing). */
-async function exporting(dir: string, paths: readonly string[], options: ExportWriteOptions, write: () => Promise<void>): Promise<string[]> {
+async function exporting(
+  dir: string,
+  paths: readonly string[],
+  options: ExportWriteOptions,
+  write: () => Promise<void>,
+): Promise<string[]> {
   const { signal, record } = options;
   signal?.throwIfAborted();
   for (const p of paths) {
@@ -119,7 +134,10 @@ export async function exportFolders(dir: string, record: string): Promise<string
     let current = dir;
     for (const segment of folder.split('/')) {
       current = path.join(current, segment);
-      real &&= await fs.lstat(current).then((s) => s.isDirectory(), () => false);
+      real &&= await fs.lstat(current).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
     }
     if (real) folders.push(current);
   }
@@ -165,7 +183,13 @@ async function removeInside(dir: string, relativePath: string): Promise<void> {
   let current = dir;
   for (const segment of segments.slice(0, -1)) {
     current = path.join(current, segment);
-    if (!(await fs.lstat(current).then((s) => s.isDirectory(), () => false))) return;
+    if (
+      !(await fs.lstat(current).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      return;
     folders.push(current);
   }
   const target = path.join(current, segments[segments.length - 1]);
@@ -173,7 +197,13 @@ async function removeInside(dir: string, relativePath: string): Promise<void> {
   if (!info || info.isDirectory()) return;
   await fs.unlink(target);
   for (const folder of folders.reverse()) {
-    if (!(await fs.rmdir(folder).then(() => true, () => false))) break;
+    if (
+      !(await fs.rmdir(folder).then(
+        () => true,
+        () => false,
+      ))
+    )
+      break;
   }
 }
 

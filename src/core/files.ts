@@ -148,11 +148,17 @@ export async function readRegularFile(file: string, maxBytes = Infinity): Promis
 
 function describeFsError(err: unknown): string {
   switch (isErrno(err) ? err.code : undefined) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a folder';
-    case 'ELOOP': return 'symbolic link loop';
-    default: return err instanceof Error ? err.message : String(err);
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a folder';
+    case 'ELOOP':
+      return 'symbolic link loop';
+    default:
+      return err instanceof Error ? err.message : String(err);
   }
 }
 

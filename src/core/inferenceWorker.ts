@@ -18,7 +18,11 @@ OnnxRunner.create(meta, options).then(
         return;
       }
       runner.run(msg.batch).then(
-        (emissions) => port.postMessage({ type: 'result', id: msg.id, emissions } satisfies WorkerReply, emissions.map((e) => e.buffer as ArrayBuffer)),
+        (emissions) =>
+          port.postMessage(
+            { type: 'result', id: msg.id, emissions } satisfies WorkerReply,
+            emissions.map((e) => e.buffer as ArrayBuffer),
+          ),
         (e: Error) => port.postMessage({ type: 'error', id: msg.id, name: e.name, message: e.message } satisfies WorkerReply),
       );
     });

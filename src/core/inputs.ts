@@ -139,7 +139,7 @@ function looksLikeYidu(text: string): boolean {
   // The first two records decide: a Yidu file whose first line is damaged is still read as Yidu,
   // and then skipped with that line's number, instead of being labelled as one text document.
   let records = 0;
-  for (let start = 0; start < body.length && records < 2; ) {
+  for (let start = 0; start < body.length && records < 2;) {
     const end = body.indexOf('\n', start);
     const line = body.slice(start, end < 0 ? body.length : end).trim();
     start = end < 0 ? body.length : end + 1;

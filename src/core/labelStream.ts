@@ -10,13 +10,20 @@ export interface LabelOptions extends AnalyzeOptions {
   chunkChars?: number;
 }
 
-export async function* labelStream(engine: NerEngine, items: AsyncIterable<InputItem>, options: LabelOptions = {}): AsyncGenerator<LabelItem> {
+export async function* labelStream(
+  engine: NerEngine,
+  items: AsyncIterable<InputItem>,
+  options: LabelOptions = {},
+): AsyncGenerator<LabelItem> {
   const chunkChars = options.chunkChars ?? 32_768;
   let pending: InputItem[] = [];
   let chars = 0;
   const flush = async function* (): AsyncGenerator<LabelItem> {
     const docs = pending.flatMap((item) => ('doc' in item ? [item.doc] : []));
-    const results = await engine.analyzeMany(docs.map((d) => d.text), options);
+    const results = await engine.analyzeMany(
+      docs.map((d) => d.text),
+      options,
+    );
     let next = 0;
     for (const item of pending) yield 'doc' in item ? { doc: item.doc, entities: results[next++] } : item;
     pending = [];

@@ -6,7 +6,6 @@ import type { CrfParams } from './crf';
 import { isYiduLabel } from './labels';
 import type { Normalization } from './tokenizer';
 
-
 export interface ModelMeta {
   dir: string;
   onnxPath: string;
@@ -90,7 +89,8 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
   }
   for (const special of ['padToken', 'unknownToken', 'spaceToken'] as const) {
     const token = norm[special];
-    if (typeof token !== 'string' || !vocab.includes(token)) fail(`"vocab" lacks the ${special} ${JSON.stringify(token)?.slice(0, 40)} that "normalization" names`);
+    if (typeof token !== 'string' || !vocab.includes(token))
+      fail(`"vocab" lacks the ${special} ${JSON.stringify(token)?.slice(0, 40)} that "normalization" names`);
   }
   const graphs = raw.onnx as { file?: unknown; sha256?: unknown; int8?: { file?: unknown; sha256?: unknown } } | undefined;
   const onnx = precision === 'int8' ? graphs?.int8 : graphs;
@@ -99,7 +99,8 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
   }
   if (typeof onnx?.file !== 'string') fail('"onnx.file" is missing');
   // Without it a corrupt or swapped graph would load unnoticed, and two such models could not be told apart.
-  if (typeof onnx!.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(onnx!.sha256)) fail(`"onnx${precision === 'int8' ? '.int8' : ''}.sha256" must be the ONNX file's sha256 (64 hex digits)`);
+  if (typeof onnx!.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(onnx!.sha256))
+    fail(`"onnx${precision === 'int8' ? '.int8' : ''}.sha256" must be the ONNX file's sha256 (64 hex digits)`);
   const onnxPath = path.join(dir, onnx!.file as string);
   const sha256 = onnx!.sha256 as string;
   if (verifyChecksum) verifyOnnx(onnxPath, sha256);
@@ -107,8 +108,16 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
     .update(JSON.stringify([sha256, raw.maxLength, raw.tags, raw.labels, raw.vocab, raw.normalization, raw.crf]))
     .digest('hex');
   return {
-    dir, onnxPath, maxLength: maxLength as number, tags, labels, vocab, normalization: norm, crf,
-    sha256, key,
+    dir,
+    onnxPath,
+    maxLength: maxLength as number,
+    tags,
+    labels,
+    vocab,
+    normalization: norm,
+    crf,
+    sha256,
+    key,
     name: typeof raw.name === 'string' ? raw.name : path.basename(dir),
     metrics: raw.metrics,
   };
@@ -124,7 +133,9 @@ function verifyOnnx(onnxPath: string, sha256: string): void {
   }
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== sha256) {
-    throw new ModelError(`model file ${onnxPath} does not match its metadata (sha256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…): it is corrupt, truncated or from another export`);
+    throw new ModelError(
+      `model file ${onnxPath} does not match its metadata (sha256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…): it is corrupt, truncated or from another export`,
+    );
   }
 }
 

@@ -56,7 +56,10 @@ export class OnnxRunner implements EmissionRunner {
     const runner = new OnnxRunner(ort, session, meta.onnxPath, meta.tags.length);
     try {
       runner.checkSignature(meta);
-      await runner.run([Int32Array.of(meta.vocab.length - 1)], `token id ${meta.vocab.length - 1}, the last of the ${meta.vocab.length} in model.json's "vocab"`);
+      await runner.run(
+        [Int32Array.of(meta.vocab.length - 1)],
+        `token id ${meta.vocab.length - 1}, the last of the ${meta.vocab.length} in model.json's "vocab"`,
+      );
       await runner.run([new Int32Array(meta.maxLength)], `a window of ${meta.maxLength} tokens, model.json's "maxLength"`);
     } catch (e) {
       await session.release();
@@ -72,14 +75,18 @@ export class OnnxRunner implements EmissionRunner {
       throw new ModelError(`${where} does not have the inputs input_ids/attention_mask and output emissions`);
     }
     for (const input of this.session.inputMetadata) {
-      if (!input.isTensor || input.type !== 'int64') throw new ModelError(`${where}: input ${input.name} is ${describe(input)}, not an int64 tensor`);
+      if (!input.isTensor || input.type !== 'int64')
+        throw new ModelError(`${where}: input ${input.name} is ${describe(input)}, not an int64 tensor`);
     }
     const out = this.session.outputMetadata.find((m) => m.name === 'emissions')!;
     // A float16 graph read as float32 gave thousands of nonsense entities.
-    if (!out.isTensor || out.type !== 'float32') throw new ModelError(`${where}: output emissions is ${describe(out)}, not a float32 tensor`);
+    if (!out.isTensor || out.type !== 'float32')
+      throw new ModelError(`${where}: output emissions is ${describe(out)}, not a float32 tensor`);
     // A symbolic or unknown shape is left to the probes, which see the real one.
-    if (out.shape.length && out.shape.length !== 3) throw new ModelError(`${where}: output emissions has shape ${out.shape.join('x')}, not batch x length x tags`);
-    if (typeof out.shape[2] === 'number' && out.shape[2] !== meta.tags.length) throw new ModelError(tagCountMismatch(out.shape.join('x'), meta.tags.length));
+    if (out.shape.length && out.shape.length !== 3)
+      throw new ModelError(`${where}: output emissions has shape ${out.shape.join('x')}, not batch x length x tags`);
+    if (typeof out.shape[2] === 'number' && out.shape[2] !== meta.tags.length)
+      throw new ModelError(tagCountMismatch(out.shape.join('x'), meta.tags.length));
   }
 
   /**
@@ -113,7 +120,11 @@ export class OnnxRunner implements EmissionRunner {
     const k = this.numTags;
     if (em.type !== 'float32') throw new ModelError(`model ${this.onnxPath} emits ${em.type} scores, not float32`);
     if (em.dims.length !== 3 || em.dims[0] !== batch.length || em.dims[1] !== width || em.dims[2] !== k) {
-      throw new ModelError(em.dims.length === 3 && em.dims[2] !== k ? tagCountMismatch(em.dims.join('x'), k) : `model ${this.onnxPath} emits ${em.dims.join('x')} scores for a ${batch.length}x${width} batch, not ${batch.length}x${width}x${k}`);
+      throw new ModelError(
+        em.dims.length === 3 && em.dims[2] !== k
+          ? tagCountMismatch(em.dims.join('x'), k)
+          : `model ${this.onnxPath} emits ${em.dims.join('x')} scores for a ${batch.length}x${width} batch, not ${batch.length}x${width}x${k}`,
+      );
     }
     const data = em.data as Float32Array;
     return batch.map((seq, b) => {

@@ -146,7 +146,9 @@ async function removeDeadClaims(file: string): Promise<void> {
 
 function busy(outDir: string, file: string, owner: Owner | 'unknown'): Error {
   if (owner === 'unknown') {
-    return new Error(`${outDir} is being written by another medner run (${file} names no process: remove it if no medner run writes there)`);
+    return new Error(
+      `${outDir} is being written by another medner run (${file} names no process: remove it if no medner run writes there)`,
+    );
   }
   const where = owner.host === hostname() ? `pid ${owner.pid}` : `pid ${owner.pid} on ${owner.host}`;
   return new Error(`${outDir} is being written by another medner run (${where}); wait for it to finish, or choose another output folder`);

@@ -22,7 +22,10 @@ export class Tokenizer {
   readonly padId: number;
   readonly spaceId: number;
 
-  constructor(vocab: readonly string[], private readonly norm: Normalization) {
+  constructor(
+    vocab: readonly string[],
+    private readonly norm: Normalization,
+  ) {
     vocab.forEach((token, id) => this.index.set(token, id));
     this.whitespace = new Set(norm.whitespace);
     this.unknownId = this.require(norm.unknownToken);
@@ -53,7 +56,7 @@ export class Tokenizer {
     const ids = new Int32Array(to - from);
     let n = 0;
     // codePointAt gives a lone surrogate as itself, so this counts code points as `for...of` does.
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       const cp = text.codePointAt(i)!;
       ids[n++] = this.idOf(cp);
       i += codeUnits(cp);

@@ -24,7 +24,6 @@ export interface Window {
 const SENTENCE_END = new Set(Array.from('。；！？;!?\n', (c) => c.charCodeAt(0)));
 const CLAUSE_END = new Set(Array.from('，、：,:', (c) => c.charCodeAt(0)));
 
-
 export function makeWindows(text: string, maxLength: number): Window[] {
   if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`maxLength must be an integer of at least 2, got ${maxLength}`);
   const n = countCodePoints(text);

@@ -38,7 +38,12 @@ export class WorkerRunner implements EmissionRunner {
   static create(meta: ModelMeta, options: RunnerOptions = {}, script = path.join(__dirname, 'inferenceWorker.js')): Promise<WorkerRunner> {
     // Here, not in the worker: only the main thread's assignment reaches the process environment.
     disableOrtTelemetry();
-    const worker = new Worker(script, { workerData: { meta: { onnxPath: meta.onnxPath, tags: meta.tags, maxLength: meta.maxLength, vocab: meta.vocab } satisfies RunnerMeta, options } });
+    const worker = new Worker(script, {
+      workerData: {
+        meta: { onnxPath: meta.onnxPath, tags: meta.tags, maxLength: meta.maxLength, vocab: meta.vocab } satisfies RunnerMeta,
+        options,
+      },
+    });
     return new Promise((resolve, reject) => {
       const onMessage = (msg: WorkerReply) => {
         worker.off('error', onError);
@@ -65,7 +70,10 @@ export class WorkerRunner implements EmissionRunner {
     const copies = batch.map((ids) => ids.slice());
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'run', id, batch: copies } satisfies WorkerRequest, copies.map((c) => c.buffer as ArrayBuffer));
+      this.worker.postMessage(
+        { type: 'run', id, batch: copies } satisfies WorkerRequest,
+        copies.map((c) => c.buffer as ArrayBuffer),
+      );
     });
   }
 

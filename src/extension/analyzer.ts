@@ -40,10 +40,13 @@ export class Analyzer implements vscode.Disposable {
       void run();
       return;
     }
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      void run();
-    }, delayMs));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void run();
+      }, delayMs),
+    );
   }
 
   /** Analyses `doc` and resolves when its entities are stored; rejects only with the model's load error. */

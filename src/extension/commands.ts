@@ -20,14 +20,18 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
       const doc = vscode.window.activeTextEditor?.document;
       if (doc) c.clear(doc);
     }),
-    reg('medner.toggle', () => vscode.workspace.getConfiguration('medner').update('enabled', !c.config.enabled, vscode.ConfigurationTarget.Global)),
+    reg('medner.toggle', () =>
+      vscode.workspace.getConfiguration('medner').update('enabled', !c.config.enabled, vscode.ConfigurationTarget.Global),
+    ),
     reg('medner.listEntities', () => pickEntity(c)),
     reg('medner.showEntitiesOfType', (label: YiduLabel) => pickEntity(c, label)),
     reg('medner.copyEntitiesJson', () => copyAll(c)),
     reg('medner.copyEntityJson', (uri: string, start: number) => copyOne(c, uri, start)),
     reg('medner.showLog', () => c.log.show()),
     reg('medner.exportAnnotations', (preset?: ExportPreset) => exportAnnotations(c, preset)),
-    reg('medner.labelFolder', (clicked?: vscode.Uri, selected?: vscode.Uri[], preset?: LabelFolderPreset) => labelFolder(c, clicked, selected, preset)),
+    reg('medner.labelFolder', (clicked?: vscode.Uri, selected?: vscode.Uri[], preset?: LabelFolderPreset) =>
+      labelFolder(c, clicked, selected, preset),
+    ),
     reg('medner.exportCurated', (preset?: CuratedExportPreset) => exportCurated(c, preset)),
     reg('medner.evaluate', (preset?: EvaluatePreset) => evaluate(c, preset)),
     ...registerCurationCommands(c),
@@ -42,7 +46,11 @@ async function analyzeActive(c: Controller): Promise<void> {
     return;
   }
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `MedNER: analysing ${vscode.workspace.asRelativePath(doc.uri)}`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `MedNER: analysing ${vscode.workspace.asRelativePath(doc.uri)}`,
+      cancellable: true,
+    },
     (_progress, token) => c.analyzeNow(doc, token),
   );
   if (result) vscode.window.setStatusBarMessage(`MedNER: ${result.placed.length} entities`, 3000);
@@ -106,6 +114,8 @@ async function copyOne(c: Controller, uri: string, start: number): Promise<void>
   const hit = doc && c.placed(doc)?.find((p) => p.entity.start === start);
   if (!hit) return;
   const { entity } = hit;
-  await vscode.env.clipboard.writeText(JSON.stringify({ start: entity.start, end: entity.end, label: entity.label, text: entity.text, score: entity.score }));
+  await vscode.env.clipboard.writeText(
+    JSON.stringify({ start: entity.start, end: entity.end, label: entity.label, text: entity.text, score: entity.score }),
+  );
   vscode.window.setStatusBarMessage(`MedNER: copied “${entity.text}”`, 3000);
 }

@@ -40,7 +40,11 @@ export function readConfig(): MedNerConfig {
   const number = (key: NumberSettingKey): number => clamp(get(key), BOUNDS[key]);
   return {
     enabled: get('enabled'),
-    shownTypes: new Set(get('shownTypes').map(parseLabel).filter((l): l is YiduLabel => l !== undefined)),
+    shownTypes: new Set(
+      get('shownTypes')
+        .map(parseLabel)
+        .filter((l): l is YiduLabel => l !== undefined),
+    ),
     minConfidence: number('minConfidence'),
     debounceMs: number('debounceMs'),
     liveAnalysis: get('liveAnalysis'),

@@ -50,7 +50,14 @@ export class Controller implements vscode.Disposable {
       // Every document: one analysed on request need not match the automatic selector.
       vscode.languages.registerHoverProvider('*', new EntityHover((doc) => this.curation.shown(doc, this.config.showRejected), current)),
       vscode.languages.registerCodeActionsProvider('*', new CurationActions(this.curation), CurationActions.metadata),
-      this.model, this.analyzer, this.curation, this.decorations, this.legend, this.entitiesView, this.evaluation, this.status,
+      this.model,
+      this.analyzer,
+      this.curation,
+      this.decorations,
+      this.legend,
+      this.entitiesView,
+      this.evaluation,
+      this.status,
       vscode.window.registerTreeDataProvider('medner.legend', this.legend),
       this.analyzer.onDidChange((uri) => this.curation.onPredictions(uri)),
       this.curation.onDidChange((uri) => {
@@ -178,5 +185,10 @@ export class Controller implements vscode.Disposable {
 /** A curated entity as the entity commands, exports and the legend see it: a person's entity is certain. */
 function toPlaced(s: Shown): Placed {
   const { entity } = s;
-  return { entity: { start: entity.start, end: entity.end, label: entity.label, text: entity.text, score: entity.score ?? 1 }, start: s.start, end: s.end, status: entity.status };
+  return {
+    entity: { start: entity.start, end: entity.end, label: entity.label, text: entity.text, score: entity.score ?? 1 },
+    start: s.start,
+    end: s.end,
+    status: entity.status,
+  };
 }

@@ -16,26 +16,52 @@ export interface CuratedExportPreset extends Partial<ExportChoice> {
 export async function exportCurated(c: Controller, preset: CuratedExportPreset = {}): Promise<string[] | undefined> {
   const docs = await c.curation.documents();
   const done = docs.filter((d) => d.status === 'done').length;
-  const scope = preset.scope ?? (await vscode.window.showQuickPick(
-    [
-      { label: `Documents marked done (${done})`, detail: 'Complete gold: every entity decided', value: 'done' as const },
-      { label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`, detail: 'Accepted, edited and added entities so far; open predictions left out', value: 'all' as const },
-    ],
-    { title: 'MedNER: which documents to export?' },
-  ))?.value;
+  const scope =
+    preset.scope ??
+    (
+      await vscode.window.showQuickPick(
+        [
+          { label: `Documents marked done (${done})`, detail: 'Complete gold: every entity decided', value: 'done' as const },
+          {
+            label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`,
+            detail: 'Accepted, edited and added entities so far; open predictions left out',
+            value: 'all' as const,
+          },
+        ],
+        { title: 'MedNER: which documents to export?' },
+      )
+    )?.value;
   if (!scope) return undefined;
   const choice = await pickExport(preset);
   if (!choice) return undefined;
   const gold = await goldDocuments(c, scope);
   if (!gold.length) {
-    void vscode.window.showInformationMessage(scope === 'done' ? 'MedNER: no document is marked done yet (Ctrl+Alt+M D).' : 'MedNER: nothing curated yet.');
+    void vscode.window.showInformationMessage(
+      scope === 'done' ? 'MedNER: no document is marked done yet (Ctrl+Alt+M D).' : 'MedNER: nothing curated yet.',
+    );
     return undefined;
   }
-  const target = preset.target ?? (await vscode.window.showOpenDialog({ title: 'MedNER: folder for the curated data', canSelectFolders: true, canSelectFiles: false, openLabel: 'Export here' }))?.[0]?.fsPath;
+  const target =
+    preset.target ??
+    (
+      await vscode.window.showOpenDialog({
+        title: 'MedNER: folder for the curated data',
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: 'Export here',
+      })
+    )?.[0]?.fsPath;
   if (!target) return undefined;
-  const files = FORMATS[choice.format].export(gold.map((g) => g.doc), { labelNames: choice.labelNames, baseName: 'curated' });
+  const files = FORMATS[choice.format].export(
+    gold.map((g) => g.doc),
+    { labelNames: choice.labelNames, baseName: 'curated' },
+  );
   // Each document's own bytes for brat's .txt, as long as the editor holds what is on disk.
-  const sources = gold.map((g) => (g.uri.scheme === 'file' && !vscode.workspace.textDocuments.some((d) => d.uri.toString() === g.uri.toString() && d.isDirty) ? g.uri.fsPath : undefined));
+  const sources = gold.map((g) =>
+    g.uri.scheme === 'file' && !vscode.workspace.textDocuments.some((d) => d.uri.toString() === g.uri.toString() && d.isDirty)
+      ? g.uri.fsPath
+      : undefined,
+  );
   const written = await writeExportFiles(target, files, sources);
   const entities = gold.reduce((n, g) => n + g.doc.entities.length, 0);
   c.log.info(`exported ${gold.length} curated documents (${entities} entities) as ${choice.format} to ${target}`);

@@ -107,7 +107,9 @@ export class Curation implements vscode.Disposable {
       live.persisted = true;
       if (placed.reanchored) {
         const lost = placed.entities.filter((e) => e.unanchored).length;
-        this.log.info(`${live.key}: the document changed since it was curated; entities re-anchored${lost ? `, ${lost} could not be placed and are flagged` : ''}`);
+        this.log.info(
+          `${live.key}: the document changed since it was curated; entities re-anchored${lost ? `, ${lost} could not be placed and are flagged` : ''}`,
+        );
       }
       if (placed.unsearched) {
         const message = `${live.store.fileOf(live.key)}: re-anchoring stopped at its work limit; ${placed.unsearched} entities were not looked for and are flagged unanchored`;
@@ -164,7 +166,10 @@ export class Curation implements vscode.Disposable {
     const oldText = live.text;
     const newText = event.document.getText();
     const offsets = new EditorOffsets(oldText);
-    const edits: TextEdit[] = event.contentChanges.map((c) => ({ ...offsets.toCodePoints(c.rangeOffset, c.rangeOffset + c.rangeLength), text: c.text }));
+    const edits: TextEdit[] = event.contentChanges.map((c) => ({
+      ...offsets.toCodePoints(c.rangeOffset, c.rangeOffset + c.rangeLength),
+      text: c.text,
+    }));
     live.text = newText;
     live.version = event.document.version;
     live.session.applyTextEdits(oldText, newText, edits);
@@ -184,7 +189,9 @@ export class Curation implements vscode.Disposable {
     const { session } = this.open(doc);
     const live = this.live.get(doc.uri.toString())!;
     if (live.unreadable) {
-      void vscode.window.showErrorMessage(`MedNER: cannot curate ${live.key}: ${live.unreadable}. Fix or delete its record (or the link), then reopen the document.`);
+      void vscode.window.showErrorMessage(
+        `MedNER: cannot curate ${live.key}: ${live.unreadable}. Fix or delete its record (or the link), then reopen the document.`,
+      );
       return false;
     }
     if (!run(session)) return false;
@@ -199,7 +206,9 @@ export class Curation implements vscode.Disposable {
     if (!live || live.version !== doc.version) return undefined;
     if (!live.placed || live.placed.version !== doc.version || live.placed.revision !== live.revision) {
       const offsets = new EditorOffsets(live.text);
-      const shown = live.session.entities.filter((e) => !e.unanchored && e.end <= offsets.codePointLength).map((entity) => ({ entity, ...offsets.toUtf16(entity) }));
+      const shown = live.session.entities
+        .filter((e) => !e.unanchored && e.end <= offsets.codePointLength)
+        .map((entity) => ({ entity, ...offsets.toUtf16(entity) }));
       live.placed = { version: doc.version, revision: live.revision, shown };
     }
     return withRejected ? live.placed.shown : live.placed.shown.filter((s) => s.entity.status !== 'rejected');
@@ -260,15 +269,26 @@ export class Curation implements vscode.Disposable {
       for (const folder of vscode.workspace.workspaceFolders ?? []) {
         if (folder.uri.scheme !== 'file') continue;
         const store = this.storeFor(vscode.Uri.joinPath(folder.uri, 'x'))?.store;
-        for (const record of (await store?.list((file, e) => refused.push(e.message.startsWith(file) ? e.message : `${file}: ${e.message}`))) ?? []) {
+        for (const record of (await store?.list((file, e) =>
+          refused.push(e.message.startsWith(file) ? e.message : `${file}: ${e.message}`),
+        )) ?? []) {
           const uri = vscode.Uri.file(store!.documentOf(record.path));
           index.set(uri.toString(), { uri, key: record.path, status: record.status, entities: record.entities });
         }
       }
       for (const r of refused) this.log.warn(`skipped: ${r}`);
-      if (refused.length) void vscode.window.showWarningMessage(`MedNER: ${refused[0]}${refused.length > 1 ? ` (and ${refused.length - 1} more records skipped: see the MedNER log)` : ''}`);
+      if (refused.length)
+        void vscode.window.showWarningMessage(
+          `MedNER: ${refused[0]}${refused.length > 1 ? ` (and ${refused.length - 1} more records skipped: see the MedNER log)` : ''}`,
+        );
       for (const live of this.live.values()) {
-        if (live.persisted && live.key !== undefined) index.set(live.doc.uri.toString(), { uri: live.doc.uri, key: live.key, status: live.session.status, entities: live.session.entities });
+        if (live.persisted && live.key !== undefined)
+          index.set(live.doc.uri.toString(), {
+            uri: live.doc.uri,
+            key: live.key,
+            status: live.session.status,
+            entities: live.session.entities,
+          });
       }
       return index;
     })();

@@ -24,7 +24,8 @@ interface Target {
 
 export function registerCurationCommands(c: Controller): vscode.Disposable[] {
   const reg = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
-  const decide = (name: string, run: (entities: readonly CuratedEntity[], index: number) => CuratedEntity[] | undefined, advance: boolean) =>
+  const decide =
+    (name: string, run: (entities: readonly CuratedEntity[], index: number) => CuratedEntity[] | undefined, advance: boolean) =>
     async (uri?: string, start?: number) => {
       const t = await target(c, uri, start);
       if (!t) return false;
@@ -47,8 +48,14 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
     };
 
   return [
-    reg('medner.accept', decide('accept', (e, i) => accept(e, i), true)),
-    reg('medner.reject', decide('reject', (e, i) => reject(e, i), true)),
+    reg(
+      'medner.accept',
+      decide('accept', (e, i) => accept(e, i), true),
+    ),
+    reg(
+      'medner.reject',
+      decide('reject', (e, i) => reject(e, i), true),
+    ),
     reg('medner.changeType', async (first?: string, start?: number, label?: string) => {
       // From a keybinding the only argument is the type; from a hover link, the document and entity.
       const direct = first !== undefined ? parseLabel(first) : undefined;
@@ -115,7 +122,11 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
       if (!t) return false;
       const below = c.config.uncertainBelow;
       const found = moveTo(c, t.editor, (e, from) => e.status === 'predicted' && (e.score ?? 1) < below && e.start > from, t.offset);
-      if (!found) vscode.window.setStatusBarMessage(`MedNER: no open prediction below ${(100 * below).toFixed(0)}% confidence in this document`, 3000);
+      if (!found)
+        vscode.window.setStatusBarMessage(
+          `MedNER: no open prediction below ${(100 * below).toFixed(0)}% confidence in this document`,
+          3000,
+        );
       return found;
     }),
   ];
@@ -125,7 +136,9 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
 async function target(c: Controller, uri?: string, start?: number): Promise<Target | undefined> {
   let editor = vscode.window.activeTextEditor;
   if (uri !== undefined && editor?.document.uri.toString() !== uri) {
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri) ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri)));
+    const doc =
+      vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri) ??
+      (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri)));
     editor = await vscode.window.showTextDocument(doc);
   }
   if (!editor) {
@@ -143,7 +156,10 @@ async function target(c: Controller, uri?: string, start?: number): Promise<Targ
 
 /** The entity that `before` became after a step: same place and text, or the same place. */
 function findAfter(session: CurationSession, before: CuratedEntity): CuratedEntity | undefined {
-  return session.entities.find((e) => e.start === before.start && e.text === before.text) ?? session.entities.find((e) => e.start <= before.start && before.start < e.end);
+  return (
+    session.entities.find((e) => e.start === before.start && e.text === before.text) ??
+    session.entities.find((e) => e.start <= before.start && before.start < e.end)
+  );
 }
 
 function select(editor: vscode.TextEditor, offsets: EditorOffsets, e: CuratedEntity): void {
@@ -169,7 +185,10 @@ async function navigate(c: Controller, direction: 1 | -1): Promise<boolean> {
   if (!t) return false;
   const shown = t.session.entities.filter((e) => isVisible(e) && isShown(e, c.config));
   if (!shown.length) return false;
-  const hit = direction > 0 ? (shown.find((e) => e.start > t.offset) ?? shown[0]) : ([...shown].reverse().find((e) => e.start < t.offset) ?? shown[shown.length - 1]);
+  const hit =
+    direction > 0
+      ? (shown.find((e) => e.start > t.offset) ?? shown[0])
+      : ([...shown].reverse().find((e) => e.start < t.offset) ?? shown[shown.length - 1]);
   select(t.editor, t.offsets, hit);
   return true;
 }
@@ -209,5 +228,11 @@ async function pickType(title: string): Promise<YiduLabel | undefined> {
     detail: `Ctrl+Alt+M ${i + 1}`,
     value: label,
   }));
-  return (await vscode.window.showQuickPick(items, { title: `MedNER: ${title}`, placeHolder: 'Type the number or the name; Enter chooses', matchOnDescription: true }))?.value;
+  return (
+    await vscode.window.showQuickPick(items, {
+      title: `MedNER: ${title}`,
+      placeHolder: 'Type the number or the name; Enter chooses',
+      matchOnDescription: true,
+    })
+  )?.value;
 }

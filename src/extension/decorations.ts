@@ -16,23 +16,29 @@ type Style = 'predicted' | 'curated';
 export class Decorations implements vscode.Disposable {
   private readonly types = new Map<string, vscode.TextEditorDecorationType>(
     YIDU_LABELS.flatMap((label) => [
-      [`${label}/predicted`, vscode.window.createTextEditorDecorationType({
-        borderColor: themeColor(label, 'border'),
-        borderStyle: 'dotted',
-        borderWidth: '0 0 2px 0',
-        overviewRulerColor: themeColor(label, 'border'),
-        overviewRulerLane: vscode.OverviewRulerLane.Right,
-        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-      })],
-      [`${label}/curated`, vscode.window.createTextEditorDecorationType({
-        backgroundColor: themeColor(label, 'background'),
-        borderColor: themeColor(label, 'border'),
-        borderStyle: 'solid',
-        borderWidth: '0 0 2px 0',
-        overviewRulerColor: themeColor(label, 'border'),
-        overviewRulerLane: vscode.OverviewRulerLane.Right,
-        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-      })],
+      [
+        `${label}/predicted`,
+        vscode.window.createTextEditorDecorationType({
+          borderColor: themeColor(label, 'border'),
+          borderStyle: 'dotted',
+          borderWidth: '0 0 2px 0',
+          overviewRulerColor: themeColor(label, 'border'),
+          overviewRulerLane: vscode.OverviewRulerLane.Right,
+          rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+        }),
+      ],
+      [
+        `${label}/curated`,
+        vscode.window.createTextEditorDecorationType({
+          backgroundColor: themeColor(label, 'background'),
+          borderColor: themeColor(label, 'border'),
+          borderStyle: 'solid',
+          borderWidth: '0 0 2px 0',
+          overviewRulerColor: themeColor(label, 'border'),
+          overviewRulerLane: vscode.OverviewRulerLane.Right,
+          rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+        }),
+      ],
     ]),
   );
 

@@ -55,14 +55,22 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
       return docs.length ? [{ kind: 'queue' }, ...docs.map((doc) => ({ kind: 'document' as const, doc }))] : [];
     }
     if (node.kind === 'queue') {
-      return reviewQueue(await this.curation.documents(), QUEUE_SHOWN).map(({ doc, entity }) => ({ kind: 'entity', uri: doc.uri, key: doc.key, entity, inQueue: true }));
+      return reviewQueue(await this.curation.documents(), QUEUE_SHOWN).map(({ doc, entity }) => ({
+        kind: 'entity',
+        uri: doc.uri,
+        key: doc.key,
+        entity,
+        inQueue: true,
+      }));
     }
     if (node.kind === 'document') {
       const counts = countByLabel(node.doc.entities);
       return YIDU_LABELS.filter((l) => counts.get(l)).map((label) => ({ kind: 'type', doc: node.doc, label }));
     }
     if (node.kind === 'type') {
-      return node.doc.entities.filter((e) => e.label === node.label).map((entity) => ({ kind: 'entity', uri: node.doc.uri, key: node.doc.key, entity }));
+      return node.doc.entities
+        .filter((e) => e.label === node.label)
+        .map((entity) => ({ kind: 'entity', uri: node.doc.uri, key: node.doc.key, entity }));
     }
     return [];
   }
@@ -89,7 +97,9 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
         item.resourceUri = doc.uri;
         item.description = documentDescription(doc);
         item.tooltip = `${doc.key}\n${item.description}`;
-        item.iconPath = new vscode.ThemeIcon(doc.status === 'done' ? 'pass-filled' : doc.status === 'in-progress' ? 'circle-large-outline' : 'circle-outline');
+        item.iconPath = new vscode.ThemeIcon(
+          doc.status === 'done' ? 'pass-filled' : doc.status === 'in-progress' ? 'circle-large-outline' : 'circle-outline',
+        );
         item.contextValue = `document.${doc.status}`;
         return item;
       }
@@ -106,10 +116,18 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
         const item = new vscode.TreeItem(entity.text, vscode.TreeItemCollapsibleState.None);
         item.id = `${node.inQueue ? 'q' : 'e'}:${node.uri.toString()}:${entity.start}:${entity.end}:${entity.label}`;
         const confidence = entity.score === undefined ? '' : ` · ${(100 * entity.score).toFixed(1)}%`;
-        item.description = node.inQueue ? `${alias(entity.label)}${confidence} · ${path.posix.basename(node.key)}` : `${entity.unanchored ? 'unanchored' : entity.status}${confidence}`;
-        item.iconPath = entity.unanchored ? new vscode.ThemeIcon('warning') : new vscode.ThemeIcon(STATUS_ICONS[entity.status], themeColor(entity.label, 'border'));
+        item.description = node.inQueue
+          ? `${alias(entity.label)}${confidence} · ${path.posix.basename(node.key)}`
+          : `${entity.unanchored ? 'unanchored' : entity.status}${confidence}`;
+        item.iconPath = entity.unanchored
+          ? new vscode.ThemeIcon('warning')
+          : new vscode.ThemeIcon(STATUS_ICONS[entity.status], themeColor(entity.label, 'border'));
         item.tooltip = `${entity.text} — ${entity.label} (${alias(entity.label)}), ${entity.unanchored ? 'not found in the changed document' : entity.status}${confidence}`;
-        item.command = { command: 'medner.revealEntity', title: 'Go to entity', arguments: [node.uri.toString(), entity.start, entity.text] };
+        item.command = {
+          command: 'medner.revealEntity',
+          title: 'Go to entity',
+          arguments: [node.uri.toString(), entity.start, entity.text],
+        };
         item.contextValue = entity.unanchored ? 'entity.unanchored' : 'entity';
         return item;
       }
@@ -135,7 +153,14 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
 function documentDescription(doc: IndexedDocument): string {
   const c = countByStatus(doc.entities);
   const parts = [doc.status === 'in-progress' ? 'in progress' : doc.status === 'todo' ? 'to do' : 'done'];
-  for (const [name, n] of [['open', c.predicted], ['accepted', c.accepted], ['edited', c.edited], ['added', c.manual], ['rejected', c.rejected], ['unanchored', c.unanchored]] as const) {
+  for (const [name, n] of [
+    ['open', c.predicted],
+    ['accepted', c.accepted],
+    ['edited', c.edited],
+    ['added', c.manual],
+    ['rejected', c.rejected],
+    ['unanchored', c.unanchored],
+  ] as const) {
     if (n) parts.push(`${n} ${name}`);
   }
   return parts.join(' · ');

@@ -29,10 +29,20 @@ export interface EvaluationResult {
 export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Promise<EvaluationResult | undefined> {
   const source = preset.source ?? (await pickSource(c));
   if (!source) return undefined;
-  let gold: { name: string; text: string; entities: { start: number; end: number; label: string }[]; undecided?: { start: number; end: number }[] }[];
+  let gold: {
+    name: string;
+    text: string;
+    entities: { start: number; end: number; label: string }[];
+    undecided?: { start: number; end: number }[];
+  }[];
   let title: string;
   if (source === 'done' || source === 'all') {
-    gold = (await goldDocuments(c, source)).map((g) => ({ name: g.doc.path, text: g.doc.text, entities: g.doc.entities, undecided: g.undecided }));
+    gold = (await goldDocuments(c, source)).map((g) => ({
+      name: g.doc.path,
+      text: g.doc.text,
+      entities: g.doc.entities,
+      undecided: g.undecided,
+    }));
     title = `MedNER evaluation on ${gold.length} curated documents${source === 'done' ? ' (done)' : ' (done or in progress)'}`;
   } else {
     try {
@@ -44,7 +54,9 @@ export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Prom
     title = `MedNER evaluation on ${path.basename(source)} (${gold.length} documents)`;
   }
   if (!gold.length) {
-    void vscode.window.showInformationMessage('MedNER: no gold documents to evaluate on — mark curated documents done (Ctrl+Alt+M D) or pick a gold file.');
+    void vscode.window.showInformationMessage(
+      'MedNER: no gold documents to evaluate on — mark curated documents done (Ctrl+Alt+M D) or pick a gold file.',
+    );
     return undefined;
   }
   let engine;
@@ -64,7 +76,9 @@ export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Prom
         try {
           // Where a person has not decided yet, the model is neither right nor wrong: those predictions are not scored.
           const undecided = g.undecided ?? [];
-          const predicted = (await engine.analyze(g.text, { signal: abort.signal })).filter((p) => !undecided.some((u) => u.start < p.end && p.start < u.end));
+          const predicted = (await engine.analyze(g.text, { signal: abort.signal })).filter(
+            (p) => !undecided.some((u) => u.start < p.end && p.start < u.end),
+          );
           out.push({ name: g.name, text: g.text, gold: g.entities, predicted });
         } catch (e) {
           if (abort.signal.aborted) return undefined;
@@ -87,7 +101,9 @@ export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Prom
     void vscode.window.showErrorMessage(`MedNER: cannot write the evaluation report: ${(e as Error).message}`);
     return undefined;
   }
-  c.log.info(`evaluation: micro F1 ${(100 * comparison.strict.micro.f1).toFixed(2)} on ${comparison.documents} documents; report in ${report}`);
+  c.log.info(
+    `evaluation: micro F1 ${(100 * comparison.strict.micro.f1).toFixed(2)} on ${comparison.documents} documents; report in ${report}`,
+  );
   c.evaluation.show(comparison, title, report, () => void evaluate(c, { ...preset, source }));
   return { comparison, report };
 }
@@ -98,13 +114,23 @@ async function pickSource(c: Controller): Promise<string | undefined> {
   const pick = await vscode.window.showQuickPick(
     [
       { label: `Curated documents marked done (${done})`, value: 'done' },
-      { label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`, detail: 'Gold so far: accepted, edited and added entities; predictions not yet decided are not scored', value: 'all' },
+      {
+        label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`,
+        detail: 'Gold so far: accepted, edited and added entities; predictions not yet decided are not scored',
+        value: 'all',
+      },
       { label: 'Gold annotations from a file…', detail: 'jsonl, Yidu, brat folder, CoNLL, doccano or Label Studio', value: 'file' },
     ],
     { title: 'MedNER: evaluate the model against…' },
   );
   if (pick?.value !== 'file') return pick?.value;
-  const [uri] = (await vscode.window.showOpenDialog({ title: 'MedNER: gold annotations', canSelectFiles: true, canSelectFolders: true, openLabel: 'Evaluate' })) ?? [];
+  const [uri] =
+    (await vscode.window.showOpenDialog({
+      title: 'MedNER: gold annotations',
+      canSelectFiles: true,
+      canSelectFolders: true,
+      openLabel: 'Evaluate',
+    })) ?? [];
   return uri?.fsPath;
 }
 

@@ -17,7 +17,7 @@ export function parseMessage(message: unknown): EvaluationMessage | undefined {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 const pct = (x: number) => (100 * x).toFixed(1);
-const short = (label: string) => (label === NONE ? NONE : LABEL_ALIASES[label as YiduLabel] ?? label);
+const short = (label: string) => (label === NONE ? NONE : (LABEL_ALIASES[label as YiduLabel] ?? label));
 
 export function evaluationHtml(c: Comparison, options: { cspSource: string; nonce: string; title: string; reportPath?: string }): string {
   const { nonce } = options;
@@ -75,7 +75,8 @@ function perTypeChart(c: Comparison): string {
   const width = 360;
   const bars = rows.map(([label, s], i) => {
     const y = i * row + 4;
-    const bar = (v: number, k: number, cls: string) => `<rect class="${cls}" x="${left}" y="${y + k * 13}" width="${(width * v).toFixed(1)}" height="11"><title>${esc(label)}: ${pct(v)}</title></rect><text x="${left + width * v + 4}" y="${y + k * 13 + 9}">${pct(v)}</text>`;
+    const bar = (v: number, k: number, cls: string) =>
+      `<rect class="${cls}" x="${left}" y="${y + k * 13}" width="${(width * v).toFixed(1)}" height="11"><title>${esc(label)}: ${pct(v)}</title></rect><text x="${left + width * v + 4}" y="${y + k * 13 + 9}">${pct(v)}</text>`;
     return `<text x="0" y="${y + 22}">${esc(short(label))}</text>${bar(s.precision, 0, 'p')}${bar(s.recall, 1, 'r')}${bar(s.f1, 2, 'f')}`;
   });
   const h = Math.max(row, rows.length * row);
@@ -84,9 +85,14 @@ function perTypeChart(c: Comparison): string {
 }
 
 function perTypeTable(c: Comparison): string {
-  const rows = [...c.strict.perLabel].map(([label, s]) => `<tr><td>${esc(label)} (${esc(short(label))})</td><td>${pct(s.precision)}</td><td>${pct(s.recall)}</td><td>${pct(s.f1)}</td><td>${s.tp}</td><td>${s.fp}</td><td>${s.fn}</td></tr>`);
+  const rows = [...c.strict.perLabel].map(
+    ([label, s]) =>
+      `<tr><td>${esc(label)} (${esc(short(label))})</td><td>${pct(s.precision)}</td><td>${pct(s.recall)}</td><td>${pct(s.f1)}</td><td>${s.tp}</td><td>${s.fp}</td><td>${s.fn}</td></tr>`,
+  );
   const m = c.strict.micro;
-  rows.push(`<tr><th>micro</th><th>${pct(m.precision)}</th><th>${pct(m.recall)}</th><th>${pct(m.f1)}</th><th>${m.tp}</th><th>${m.fp}</th><th>${m.fn}</th></tr>`);
+  rows.push(
+    `<tr><th>micro</th><th>${pct(m.precision)}</th><th>${pct(m.recall)}</th><th>${pct(m.f1)}</th><th>${m.tp}</th><th>${m.fp}</th><th>${m.fn}</th></tr>`,
+  );
   return `<table><tr><th>type</th><th>P</th><th>R</th><th>F1</th><th>TP</th><th>FP</th><th>FN</th></tr>${rows.join('')}</table>`;
 }
 
@@ -103,9 +109,17 @@ function confusionTable(c: Comparison): string {
 
 function boundaryChart(c: Comparison): string {
   const b = c.boundary;
-  const items: [string, number][] = [['too long', b.tooLong], ['too short', b.tooShort], ['shifted', b.shifted], ['other type', b.otherType]];
+  const items: [string, number][] = [
+    ['too long', b.tooLong],
+    ['too short', b.tooShort],
+    ['shifted', b.shifted],
+    ['other type', b.otherType],
+  ];
   const max = Math.max(1, ...items.map(([, n]) => n));
-  const bars = items.map(([name, n], i) => `<text x="0" y="${i * 20 + 13}">${name}</text><rect class="b" x="80" y="${i * 20 + 2}" width="${((300 * n) / max).toFixed(1)}" height="14"/><text x="${84 + (300 * n) / max}" y="${i * 20 + 13}">${n}</text>`);
+  const bars = items.map(
+    ([name, n], i) =>
+      `<text x="0" y="${i * 20 + 13}">${name}</text><rect class="b" x="80" y="${i * 20 + 2}" width="${((300 * n) / max).toFixed(1)}" height="14"/><text x="${84 + (300 * n) / max}" y="${i * 20 + 13}">${n}</text>`,
+  );
   return `<p class="note">Predictions that overlap a gold entity but do not match its boundaries: ${b.sameType} of the same type, ${b.otherType} of another type.</p><svg role="img" aria-label="Boundary errors" width="420" height="84" viewBox="0 0 420 84">${bars.join('')}</svg>`;
 }
 
@@ -119,8 +133,13 @@ function calibrationChart(c: Comparison): string {
     const h = size * bin.accuracy;
     return `<rect class="cal" x="${(x0 + i * bw + 1).toFixed(1)}" y="${(y0 + size - h).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${h.toFixed(1)}"><title>confidence ${bin.from.toFixed(1)}–${bin.to.toFixed(1)}: ${bin.count} predictions, mean confidence ${pct(bin.confidence)}%, ${pct(bin.accuracy)}% right</title></rect>`;
   });
-  const ticks = [0, 0.5, 1].map((t) => `<text x="${x0 + size * t - 6}" y="${y0 + size + 14}">${t}</text><text x="4" y="${y0 + size - size * t + 4}">${t}</text>`);
-  const counts = c.calibration.map((bin) => `<tr><td>${bin.from.toFixed(1)}–${bin.to.toFixed(1)}</td><td>${bin.count}</td><td>${bin.count ? pct(bin.confidence) : ''}</td><td>${bin.count ? pct(bin.accuracy) : ''}</td></tr>`);
+  const ticks = [0, 0.5, 1].map(
+    (t) => `<text x="${x0 + size * t - 6}" y="${y0 + size + 14}">${t}</text><text x="4" y="${y0 + size - size * t + 4}">${t}</text>`,
+  );
+  const counts = c.calibration.map(
+    (bin) =>
+      `<tr><td>${bin.from.toFixed(1)}–${bin.to.toFixed(1)}</td><td>${bin.count}</td><td>${bin.count ? pct(bin.confidence) : ''}</td><td>${bin.count ? pct(bin.accuracy) : ''}</td></tr>`,
+  );
   return `<svg role="img" aria-label="Reliability diagram" width="${x0 + size + 20}" height="${y0 + size + 36}" viewBox="0 0 ${x0 + size + 20} ${y0 + size + 36}">
 <line class="axis" x1="${x0}" y1="${y0 + size}" x2="${x0 + size}" y2="${y0 + size}"/><line class="axis" x1="${x0}" y1="${y0}" x2="${x0}" y2="${y0 + size}"/>
 ${bars.join('')}<line class="diag" x1="${x0}" y1="${y0 + size}" x2="${x0 + size}" y2="${y0}"/>${ticks.join('')}<text x="${x0 + size / 2 - 30}" y="${y0 + size + 30}">confidence</text></svg>
@@ -128,6 +147,8 @@ ${bars.join('')}<line class="diag" x1="${x0}" y1="${y0 + size}" x2="${x0 + size}
 }
 
 function examplesTable(c: Comparison): string {
-  const rows = c.examples.map((e) => `<tr><td>${esc(e.document)}</td><td>${esc(e.kind)}</td><td>${esc(e.gold ?? NONE)}</td><td>${esc(e.predicted ?? NONE)}</td></tr>`);
+  const rows = c.examples.map(
+    (e) => `<tr><td>${esc(e.document)}</td><td>${esc(e.kind)}</td><td>${esc(e.gold ?? NONE)}</td><td>${esc(e.predicted ?? NONE)}</td></tr>`,
+  );
   return `<table><tr><th>document</th><th>kind</th><th>gold</th><th>predicted</th></tr>${rows.join('')}</table>`;
 }

@@ -28,7 +28,12 @@ export class EvaluationPanel implements vscode.Disposable {
       });
     }
     const webview = this.panel.webview;
-    webview.html = evaluationHtml(comparison, { cspSource: webview.cspSource, nonce: randomBytes(16).toString('base64'), title, reportPath: report });
+    webview.html = evaluationHtml(comparison, {
+      cspSource: webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      title,
+      reportPath: report,
+    });
     this.messages?.dispose();
     this.messages = webview.onDidReceiveMessage((raw: unknown) => {
       const message = parseMessage(raw);
@@ -36,7 +41,8 @@ export class EvaluationPanel implements vscode.Disposable {
         this.log.warn(`ignored an unexpected message from the evaluation view: ${JSON.stringify(raw)?.slice(0, 200)}`);
         return;
       }
-      if (message.type === 'openReport') void vscode.window.showTextDocument(vscode.Uri.file(report), { viewColumn: vscode.ViewColumn.Beside });
+      if (message.type === 'openReport')
+        void vscode.window.showTextDocument(vscode.Uri.file(report), { viewColumn: vscode.ViewColumn.Beside });
       else rerun();
     });
     this.panel.reveal();

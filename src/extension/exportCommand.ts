@@ -36,7 +36,15 @@ export async function exportAnnotations(c: Controller, preset: ExportPreset = {}
   let target = preset.target;
   if (!target) {
     const picked = perDocument
-      ? (await vscode.window.showOpenDialog({ title: 'MedNER: folder for the .txt and .ann', canSelectFolders: true, canSelectFiles: false, defaultUri: vscode.Uri.file(path.dirname(suggested)), openLabel: 'Export here' }))?.[0]
+      ? (
+          await vscode.window.showOpenDialog({
+            title: 'MedNER: folder for the .txt and .ann',
+            canSelectFolders: true,
+            canSelectFiles: false,
+            defaultUri: vscode.Uri.file(path.dirname(suggested)),
+            openLabel: 'Export here',
+          })
+        )?.[0]
       : await vscode.window.showSaveDialog({ title: `MedNER: export as ${choice.format}`, defaultUri: vscode.Uri.file(suggested) });
     if (!picked) return undefined;
     target = picked.fsPath;

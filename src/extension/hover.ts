@@ -28,7 +28,9 @@ export class EntityHover implements vscode.HoverProvider {
     const confidence = entity.score === undefined ? 'added by hand' : `confidence ${(100 * entity.score).toFixed(1)}%`;
     md.appendMarkdown(`${entity.status} · ${confidence} · characters ${entity.start}–${entity.end}\n\n`);
     const curate = [
-      entity.status === 'predicted' || entity.status === 'rejected' ? `[$(check) Accept](command:medner.accept?${target} "Accept (Ctrl+Alt+M A)")` : undefined,
+      entity.status === 'predicted' || entity.status === 'rejected'
+        ? `[$(check) Accept](command:medner.accept?${target} "Accept (Ctrl+Alt+M A)")`
+        : undefined,
       entity.status !== 'rejected' ? `[$(close) Reject](command:medner.reject?${target} "Reject (Ctrl+Alt+M R)")` : undefined,
       `[$(symbol-enum) Change type](command:medner.changeType?${target} "Change the type (Ctrl+Alt+M T)")`,
     ].filter(Boolean);

@@ -46,7 +46,9 @@ export class ModelHost implements vscode.Disposable {
       // Imported here, not at activation: the ONNX runtime and model are needed only once a document is analysed.
       const { NerEngine } = await import('../core/engine');
       const engine = await NerEngine.load(this.modelDir, { threads: this.threads, precision: this.precision, inWorker: true });
-      this.log.info(`model ${engine.meta.name} (${this.precision}) loaded from ${this.modelDir} in ${Date.now() - started} ms (threads: ${this.threads || 'auto'})`);
+      this.log.info(
+        `model ${engine.meta.name} (${this.precision}) loaded from ${this.modelDir} in ${Date.now() - started} ms (threads: ${this.threads || 'auto'})`,
+      );
       this.setState('ready');
       return engine;
     } catch (e) {
@@ -75,7 +77,10 @@ export class ModelHost implements vscode.Disposable {
     this.reported = false;
     this.lastError = undefined;
     this.setState('idle');
-    void old?.then((e) => e.dispose(), () => undefined);
+    void old?.then(
+      (e) => e.dispose(),
+      () => undefined,
+    );
   }
 
   dispose(): void {

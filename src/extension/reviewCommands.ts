@@ -16,8 +16,14 @@ export interface PrepareSummary {
 
 export function registerReviewCommands(c: Controller): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('medner.revealEntity', (uri: string, start: number, text: string) => revealEntity(c, vscode.Uri.parse(uri), start, text)),
-    vscode.commands.registerCommand('medner.removeUnanchored', (node?: { uri: vscode.Uri; entity: { start: number; text: string } }) => node && removeUnanchored(c, node.uri, node.entity.start, node.entity.text)),
+    vscode.commands.registerCommand('medner.revealEntity', (uri: string, start: number, text: string) =>
+      revealEntity(c, vscode.Uri.parse(uri), start, text),
+    ),
+    vscode.commands.registerCommand(
+      'medner.removeUnanchored',
+      (node?: { uri: vscode.Uri; entity: { start: number; text: string } }) =>
+        node && removeUnanchored(c, node.uri, node.entity.start, node.entity.text),
+    ),
     vscode.commands.registerCommand('medner.nextInQueue', () => nextInQueue(c)),
     vscode.commands.registerCommand('medner.refreshEntities', () => c.curation.reloadIndex()),
     vscode.commands.registerCommand('medner.prepareReview', (glob?: string) => prepareReview(c, glob)),
@@ -41,7 +47,8 @@ async function revealEntity(c: Controller, uri: vscode.Uri, start: number, text:
     return false;
   }
   const candidates = entities.filter((e) => e.text === text && !e.unanchored);
-  const entity = candidates.find((e) => e.start === start) ?? candidates.sort((a, b) => Math.abs(a.start - start) - Math.abs(b.start - start))[0];
+  const entity =
+    candidates.find((e) => e.start === start) ?? candidates.sort((a, b) => Math.abs(a.start - start) - Math.abs(b.start - start))[0];
   if (!entity) {
     vscode.window.setStatusBarMessage(`MedNER: “${text}” is no longer in ${vscode.workspace.asRelativePath(uri)}`, 4000);
     return false;
@@ -71,7 +78,9 @@ async function nextInQueue(c: Controller): Promise<boolean> {
   await c.curation.flushAll();
   const [first] = reviewQueue(await c.curation.documents(), 1);
   if (!first) {
-    void vscode.window.showInformationMessage('MedNER: the review queue is empty — every prediction of the curated documents has been decided. Run “MedNER: Prepare Folder for Review” to add documents.');
+    void vscode.window.showInformationMessage(
+      'MedNER: the review queue is empty — every prediction of the curated documents has been decided. Run “MedNER: Prepare Folder for Review” to add documents.',
+    );
     return false;
   }
   return revealEntity(c, first.doc.uri, first.entity.start, first.entity.text);
@@ -82,7 +91,13 @@ async function nextInQueue(c: Controller): Promise<boolean> {
  * so that the review queue spans the folder. Decisions already made are kept.
  */
 async function prepareReview(c: Controller, preset?: string): Promise<PrepareSummary | undefined> {
-  const glob = preset ?? (await vscode.window.showInputBox({ title: 'MedNER: which files of the workspace to review?', value: '**/*.txt', prompt: 'Glob pattern; the .medner folder is always left out' }));
+  const glob =
+    preset ??
+    (await vscode.window.showInputBox({
+      title: 'MedNER: which files of the workspace to review?',
+      value: '**/*.txt',
+      prompt: 'Glob pattern; the .medner folder is always left out',
+    }));
   if (!glob) return undefined;
   const files = (await vscode.workspace.findFiles(glob, '**/{.medner,node_modules,.git}/**')).filter((u) => c.curation.storeFor(u));
   files.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
@@ -132,7 +147,9 @@ async function prepareReview(c: Controller, preset?: string): Promise<PrepareSum
   await c.curation.flushAll();
   const docs = await c.curation.documents();
   summary.entities = reviewQueue(docs).length;
-  c.log.info(`prepared ${summary.documents} documents for review (${summary.skipped.length} skipped): ${summary.entities} open predictions`);
+  c.log.info(
+    `prepared ${summary.documents} documents for review (${summary.skipped.length} skipped): ${summary.entities} open predictions`,
+  );
   for (const s of summary.skipped) c.log.warn(`not prepared: ${s}`);
   vscode.window.setStatusBarMessage(`MedNER: ${summary.documents} documents ready for review, ${summary.entities} open predictions`, 5000);
   if (summary.entities) await c.entitiesView.revealQueue();

@@ -29,7 +29,8 @@ export class StatusItem implements vscode.Disposable {
       item.command = 'medner.showLog';
     } else {
       item.text = count === undefined ? '$(symbol-keyword) MedNER' : `$(symbol-keyword) MedNER ${count}`;
-      item.tooltip = count === undefined ? 'MedNER is ready: run “Analyze Current Document”' : `${count} entities in this document: click to go to one`;
+      item.tooltip =
+        count === undefined ? 'MedNER is ready: run “Analyze Current Document”' : `${count} entities in this document: click to go to one`;
       item.command = count === undefined ? 'medner.analyzeDocument' : 'medner.listEntities';
     }
     if (relevant || this.model.state === 'error') item.show();

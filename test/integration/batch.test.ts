@@ -25,16 +25,28 @@ describe('MedNER: Label Folder', function () {
     const poll = setInterval(() => {
       if (journalEntries(outDir) > 0) abort.abort();
     }, 20);
-    const cancelled = await vscode.commands.executeCommand<BatchSummary | undefined>('medner.labelFolder', vscode.Uri.file(inDir), undefined, {
-      glob: '**/*.txt', format: 'jsonl', outDir, signal: abort.signal,
-    });
+    const cancelled = await vscode.commands.executeCommand<BatchSummary | undefined>(
+      'medner.labelFolder',
+      vscode.Uri.file(inDir),
+      undefined,
+      {
+        glob: '**/*.txt',
+        format: 'jsonl',
+        outDir,
+        signal: abort.signal,
+      },
+    );
     clearInterval(poll);
     assert.equal(cancelled, undefined, 'a cancelled run returns no summary');
     assert.ok(!existsSync(path.join(outDir, 'annotations.jsonl')));
     const finished = Object.keys(storedInputs(outDir)).length;
     assert.ok(finished > 0 && finished < 24, `${finished} of 24 finished before the cancel`);
 
-    const summary = await vscode.commands.executeCommand<BatchSummary>('medner.labelFolder', vscode.Uri.file(inDir), undefined, { glob: '**/*.txt', format: 'jsonl', outDir });
+    const summary = await vscode.commands.executeCommand<BatchSummary>('medner.labelFolder', vscode.Uri.file(inDir), undefined, {
+      glob: '**/*.txt',
+      format: 'jsonl',
+      outDir,
+    });
     assert.equal(summary.reused, finished);
     assert.equal(summary.documents, 24);
     const lines = readFileSync(path.join(outDir, 'annotations.jsonl'), 'utf8').trim().split('\n');

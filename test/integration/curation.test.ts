@@ -105,7 +105,11 @@ describe('MedNER curation', function () {
     for (const e of record.entities) assert.equal(Array.from(text).slice(e.start, e.end).join(''), e.text);
 
     const retypedAt = doc.positionAt(new OffsetMap(text).toUtf16(third.start));
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(retypedAt, retypedAt));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      new vscode.Range(retypedAt, retypedAt),
+    );
     const titles = actions.map((a) => a.title).filter((t) => t.startsWith('MedNER'));
     assert.deepEqual(titles, [`MedNER: Reject “${retyped.text}”`, `MedNER: Change the type of “${retyped.text}”…`]);
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, retypedAt);
@@ -166,7 +170,10 @@ describe('MedNER curation', function () {
     const after = entities(c, uri).filter((e) => e.status !== 'predicted');
     assert.deepEqual(after, before);
     assert.equal(c.curation.get(uri)!.status, 'done');
-    assert.ok(!c.curation.shown(editor.document)!.some((s) => s.entity.start === target.start && s.entity.status !== 'rejected'), 'the rejected prediction stays rejected after the model reads the document again');
+    assert.ok(
+      !c.curation.shown(editor.document)!.some((s) => s.entity.start === target.start && s.entity.status !== 'rejected'),
+      'the rejected prediction stays rejected after the model reads the document again',
+    );
   });
 
   it('never overwrites a record it cannot read', async () => {
@@ -174,12 +181,19 @@ describe('MedNER curation', function () {
     const uri = await copyOf('01-cholecystitis.txt', 'curation-broken.txt');
     const { store, key } = c.curation.storeFor(uri)!;
     const file = store.fileOf(key);
-    await vscode.workspace.fs.writeFile(vscode.Uri.file(file), new TextEncoder().encode('{"format": "medner-curation", "version": 1, oops'));
+    await vscode.workspace.fs.writeFile(
+      vscode.Uri.file(file),
+      new TextEncoder().encode('{"format": "medner-curation", "version": 1, oops'),
+    );
     const { editor } = await openCurated(c, uri);
     cursorAt(editor, entities(c, uri)[0]);
     assert.equal(await vscode.commands.executeCommand('medner.accept'), false);
     await c.curation.flushAll();
-    assert.equal(readFileSync(file, 'utf8'), '{"format": "medner-curation", "version": 1, oops', 'the broken record is left for a person to fix');
+    assert.equal(
+      readFileSync(file, 'utf8'),
+      '{"format": "medner-curation", "version": 1, oops',
+      'the broken record is left for a person to fix',
+    );
     await vscode.workspace.fs.delete(vscode.Uri.file(file));
   });
 
@@ -209,7 +223,10 @@ describe('MedNER curation', function () {
         assert.equal(text.slice(e.start, e.end).join(''), e.text, e.text);
       }
       const flagged = moved.filter((e) => e.unanchored);
-      assert.deepEqual(flagged.map((e) => e.text), [victim.text]);
+      assert.deepEqual(
+        flagged.map((e) => e.text),
+        [victim.text],
+      );
       assert.ok(!c.curation.shown(doc)!.some((s) => s.entity.unanchored), 'an unanchored entity is not drawn');
       const record = await stored(uri, c);
       assert.equal(record.entities.filter((e) => e.unanchored).length, 1, 'the flag is saved');
@@ -259,8 +276,15 @@ describe('MedNER curation', function () {
     const queue = (await view.getChildren(roots[0])) as Extract<EntitiesNode, { kind: 'entity' }>[];
     assert.ok(queue.length > 0);
     const scores = queue.map((q) => q.entity.score!);
-    assert.deepEqual(scores, [...scores].sort((a, b) => a - b), 'least certain first');
-    assert.ok(queue.every((q) => q.entity.status === 'predicted' && q.key !== 'curation-keys.txt'), 'only open predictions of documents not done');
+    assert.deepEqual(
+      scores,
+      [...scores].sort((a, b) => a - b),
+      'least certain first',
+    );
+    assert.ok(
+      queue.every((q) => q.entity.status === 'predicted' && q.key !== 'curation-keys.txt'),
+      'only open predictions of documents not done',
+    );
 
     assert.equal(await vscode.commands.executeCommand('medner.nextInQueue'), true);
     const editor = vscode.window.activeTextEditor!;
@@ -274,7 +298,10 @@ describe('MedNER curation', function () {
     const result = await vscode.commands.executeCommand<EvaluationResult>('medner.evaluate', { source: 'all' });
     assert.ok(result.comparison.documents >= 3);
     const m = result.comparison.strict.micro;
-    assert.ok(m.tp > 0 && m.fp > 0 && m.fn > 0, `tp ${m.tp}, fp ${m.fp}, fn ${m.fn}: the rejected, retyped and added entities count against the model`);
+    assert.ok(
+      m.tp > 0 && m.fp > 0 && m.fn > 0,
+      `tp ${m.tp}, fp ${m.fp}, fn ${m.fn}: the rejected, retyped and added entities count against the model`,
+    );
     const report = readFileSync(result.report, 'utf8');
     assert.match(report, /^# MedNER evaluation on \d+ curated documents/);
     assert.match(report, /## Confusion/);
@@ -288,18 +315,34 @@ describe('MedNER curation', function () {
     const c = await controller();
     for (const format of FORMAT_NAMES) {
       const dir = mkdtempSync(path.join(tmpdir(), `medner-curated-${format}-`));
-      const written = await vscode.commands.executeCommand<string[]>('medner.exportCurated', { scope: 'all', format, labelNames: 'chinese', target: dir });
+      const written = await vscode.commands.executeCommand<string[]>('medner.exportCurated', {
+        scope: 'all',
+        format,
+        labelNames: 'chinese',
+        target: dir,
+      });
       assert.ok(written.length > 0 && written.every((f) => existsSync(f)), `${format}: ${readdirSync(dir).join(', ')}`);
     }
     const dir = mkdtempSync(path.join(tmpdir(), 'medner-curated-yidu-'));
-    const [file] = await vscode.commands.executeCommand<string[]>('medner.exportCurated', { scope: 'done', format: 'yidu', target: dir, labelNames: 'chinese' });
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { originalText: string; entities: { start_pos: number; end_pos: number; label_type: string }[] });
+    const [file] = await vscode.commands.executeCommand<string[]>('medner.exportCurated', {
+      scope: 'done',
+      format: 'yidu',
+      target: dir,
+      labelNames: 'chinese',
+    });
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { originalText: string; entities: { start_pos: number; end_pos: number; label_type: string }[] });
     assert.ok(lines.length >= 2, 'the documents marked done');
     const keys = c.curation.get(vscode.Uri.joinPath(folder(), 'curation-keys.txt'));
     assert.ok(!keys || keys.status === 'done');
     assert.ok(lines.some((l) => l.entities.length > 0));
     // The export is gold for Evaluate too, imported like any annotation file.
-    const imported = await vscode.commands.executeCommand<EvaluationResult>('medner.evaluate', { source: file, report: path.join(dir, 'report.md') });
+    const imported = await vscode.commands.executeCommand<EvaluationResult>('medner.evaluate', {
+      source: file,
+      report: path.join(dir, 'report.md'),
+    });
     assert.equal(imported.comparison.documents, lines.length);
     assert.match(readFileSync(path.join(dir, 'report.md'), 'utf8'), new RegExp(`^# MedNER evaluation on ${path.basename(file)}`));
     for (const l of lines) {
@@ -312,11 +355,20 @@ describe('MedNER curation', function () {
     const root = folder().fsPath;
     const store = path.join(root, '.medner', 'annotations');
     const text = '患者因胆囊炎入院。';
-    const record = (p: string, end: number) => serializeRecord({ path: p, sha256: hashText(text), status: 'done', entities: [{ start: 3, end, label: '疾病和诊断', text: '胆囊炎', status: 'accepted', before: '患者因', after: '入院。' }] });
+    const record = (p: string, end: number) =>
+      serializeRecord({
+        path: p,
+        sha256: hashText(text),
+        status: 'done',
+        entities: [{ start: 3, end, label: '疾病和诊断', text: '胆囊炎', status: 'accepted', before: '患者因', after: '入院。' }],
+      });
     const outside = mkdtempSync(path.join(tmpdir(), 'medner-outside-'));
     writeFileSync(path.join(outside, 'secret.txt'), text);
     mkdirSync(store, { recursive: true });
-    writeFileSync(path.join(store, 'planted-outside.txt.json'), record(path.relative(root, path.join(outside, 'secret.txt')).split(path.sep).join('/'), 6));
+    writeFileSync(
+      path.join(store, 'planted-outside.txt.json'),
+      record(path.relative(root, path.join(outside, 'secret.txt')).split(path.sep).join('/'), 6),
+    );
     writeFileSync(path.join(root, 'planted-far.txt'), text);
     writeFileSync(path.join(store, 'planted-far.txt.json'), record('planted-far.txt', 100_000_000));
     writeFileSync(path.join(root, 'planted-good.txt'), text);
@@ -326,13 +378,26 @@ describe('MedNER curation', function () {
     assert.ok(!keys.some((k) => k.includes('..')), keys.join(', '));
     // The one with a bad entity is listed (its text is not read for the view), but never placed: the export leaves it out, and ends.
     const dir = mkdtempSync(path.join(tmpdir(), 'medner-planted-'));
-    const [written] = await vscode.commands.executeCommand<string[]>('medner.exportCurated', { scope: 'done', format: 'jsonl', target: dir });
-    const exported = readFileSync(written, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; entities: unknown[] });
-    assert.deepEqual(exported.filter((d) => d.path.includes('planted') || d.path.includes('secret')).map((d) => [d.path, d.entities.length]), [['planted-good.txt', 1]]);
+    const [written] = await vscode.commands.executeCommand<string[]>('medner.exportCurated', {
+      scope: 'done',
+      format: 'jsonl',
+      target: dir,
+    });
+    const exported = readFileSync(written, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { path: string; entities: unknown[] });
+    assert.deepEqual(
+      exported.filter((d) => d.path.includes('planted') || d.path.includes('secret')).map((d) => [d.path, d.entities.length]),
+      [['planted-good.txt', 1]],
+    );
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder(), 'planted-far.txt'));
     c.curation.open(doc);
     await c.curation.open(doc).ready;
-    assert.match(c.curation.refused(doc.uri) ?? '', /planted-far\.txt\.json: entity 0 \("胆囊炎" at 3–100000000\) ends past the document's 9 characters; record refused/);
+    assert.match(
+      c.curation.refused(doc.uri) ?? '',
+      /planted-far\.txt\.json: entity 0 \("胆囊炎" at 3–100000000\) ends past the document's 9 characters; record refused/,
+    );
     // A linked folder inside the store: saving a document under it writes nothing through the link.
     mkdirSync(path.join(root, 'linked'), { recursive: true });
     writeFileSync(path.join(root, 'linked', 'note.txt'), text);
@@ -342,20 +407,43 @@ describe('MedNER curation', function () {
     assert.equal(c.curation.setStatus(note, 'done'), true);
     await c.curation.flushAll();
     assert.deepEqual(readdirSync(outside), ['secret.txt'], 'nothing written outside the workspace');
-    for (const planted of ['planted-outside.txt.json', 'planted-far.txt.json', 'planted-good.txt.json', 'linked']) rmSync(path.join(store, planted));
+    for (const planted of ['planted-outside.txt.json', 'planted-far.txt.json', 'planted-good.txt.json', 'linked'])
+      rmSync(path.join(store, planted));
     c.curation.reloadIndex();
   });
 
   it('contributes keybindings under the Ctrl+Alt+M chord, only where MedNER curates', () => {
-    const pkg = vscode.extensions.getExtension('medner.medner')!.packageJSON as { contributes: { keybindings: { key: string; when: string; command: string }[] } };
+    const pkg = vscode.extensions.getExtension('medner.medner')!.packageJSON as {
+      contributes: { keybindings: { key: string; when: string; command: string }[] };
+    };
     const bindings = pkg.contributes.keybindings;
     assert.ok(bindings.length >= 15);
     for (const b of bindings) {
       assert.match(b.key, /^ctrl\+alt\+m /, `${b.command}: ${b.key}`);
       assert.ok(b.when, `${b.command} has a when clause`);
     }
-    for (const command of ['medner.accept', 'medner.reject', 'medner.changeType', 'medner.addEntity', 'medner.acceptAll', 'medner.undoCuration', 'medner.redoCuration', 'medner.nextEntity', 'medner.previousEntity', 'medner.nextUncertain', 'medner.nextInQueue', 'medner.growEnd', 'medner.shrinkEnd', 'medner.growStart', 'medner.shrinkStart', 'medner.markDone']) {
-      assert.ok(bindings.some((b) => b.command === command), `${command} has a key`);
+    for (const command of [
+      'medner.accept',
+      'medner.reject',
+      'medner.changeType',
+      'medner.addEntity',
+      'medner.acceptAll',
+      'medner.undoCuration',
+      'medner.redoCuration',
+      'medner.nextEntity',
+      'medner.previousEntity',
+      'medner.nextUncertain',
+      'medner.nextInQueue',
+      'medner.growEnd',
+      'medner.shrinkEnd',
+      'medner.growStart',
+      'medner.shrinkStart',
+      'medner.markDone',
+    ]) {
+      assert.ok(
+        bindings.some((b) => b.command === command),
+        `${command} has a key`,
+      );
     }
   });
 });

@@ -49,7 +49,11 @@ describe('MedNER in the editor', function () {
     const entities = c.analyzer.get(doc.uri)!.placed;
     const ranges = [...drawn.values()].flat();
     assert.ok(ranges.length > 0);
-    for (const r of ranges) assert.ok(entities.some((p) => doc.getText(r) === p.entity.text), doc.getText(r));
+    for (const r of ranges)
+      assert.ok(
+        entities.some((p) => doc.getText(r) === p.entity.text),
+        doc.getText(r),
+      );
   });
 
   it('shows a hover with the type, the confidence and command links', async () => {
@@ -57,7 +61,11 @@ describe('MedNER in the editor', function () {
     const { doc } = await open('01-cholecystitis.txt');
     const result = await waitFor('entities', () => c.analyzer.get(doc.uri)?.fresh && c.analyzer.get(doc.uri));
     const target = result.placed[0];
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, doc.positionAt(target.start));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      doc.positionAt(target.start),
+    );
     const text = hovers.flatMap((h) => h.contents.map((m) => (typeof m === 'string' ? m : m.value))).join('\n');
     assert.ok(text.includes(target.entity.label), text);
     assert.match(text, /confidence \d+\.\d%/);
@@ -130,7 +138,10 @@ describe('MedNER in the editor', function () {
     const { doc } = await open('01-cholecystitis.txt');
     const result = await waitFor('entities', () => c.analyzer.get(doc.uri)?.fresh && c.analyzer.get(doc.uri));
     await vscode.commands.executeCommand('medner.copyEntitiesJson');
-    const copied = JSON.parse(await vscode.env.clipboard.readText()) as { text: string; entities: { start: number; end: number; text: string }[] };
+    const copied = JSON.parse(await vscode.env.clipboard.readText()) as {
+      text: string;
+      entities: { start: number; end: number; text: string }[];
+    };
     assert.equal(copied.text, doc.getText());
     assert.equal(copied.entities.length, result.placed.length);
     const chars = Array.from(copied.text);

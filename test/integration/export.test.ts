@@ -20,9 +20,17 @@ describe('MedNER: Export Annotations', function () {
     assert.ok(entities > 0);
 
     const bratDir = mkdtempSync(path.join(tmpdir(), 'medner-export-brat-'));
-    const brat = await vscode.commands.executeCommand<string[]>('medner.exportAnnotations', { format: 'brat', labelNames: 'english', target: bratDir });
+    const brat = await vscode.commands.executeCommand<string[]>('medner.exportAnnotations', {
+      format: 'brat',
+      labelNames: 'english',
+      target: bratDir,
+    });
     assert.deepEqual(brat.map((f) => path.basename(f)).sort(), ['03-coronary-crlf.ann', '03-coronary-crlf.txt']);
-    assert.deepEqual(readFileSync(path.join(bratDir, '03-coronary-crlf.txt')), readFileSync(source), '.txt is byte-identical, CRLF included');
+    assert.deepEqual(
+      readFileSync(path.join(bratDir, '03-coronary-crlf.txt')),
+      readFileSync(source),
+      '.txt is byte-identical, CRLF included',
+    );
     const ann = readFileSync(path.join(bratDir, '03-coronary-crlf.ann'), 'utf8').trim().split('\n');
     assert.equal(ann.length, entities);
     assert.match(ann[0], /^T1\t(disease|anatomy|drug|lab|operation|imaging) \d+ \d+\t/);

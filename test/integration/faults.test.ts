@@ -26,7 +26,14 @@ describe('MedNER on faulty input', function () {
     const c = await controller();
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
     const file = path.join(folder, 'scan.txt');
-    writeFileSync(file, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), Buffer.from('病病患者'), Buffer.alloc(32)]));
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]),
+        Buffer.from('病病患者'),
+        Buffer.alloc(32),
+      ]),
+    );
     // VS Code itself may refuse a binary file; opened anyway, MedNER must not label it on its own.
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file)).then(
       (d) => d,

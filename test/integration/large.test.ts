@@ -40,8 +40,13 @@ describe('MedNER on a large document', function () {
     assert.ok(result.fresh);
     assert.ok(firstPartialAt !== undefined && firstPartialAt < total, `partial at ${firstPartialAt} ms of ${total} ms`);
     const visible = editor.visibleRanges[0];
-    assert.ok(result.placed.some((p) => visible.contains(doc.positionAt(p.start))), 'entities in the visible range');
-    console.log(`      100k chars: visible range after ${firstPartialAt} ms, whole document after ${total} ms, worst timer lag ${worstLag} ms`);
+    assert.ok(
+      result.placed.some((p) => visible.contains(doc.positionAt(p.start))),
+      'entities in the visible range',
+    );
+    console.log(
+      `      100k chars: visible range after ${firstPartialAt} ms, whole document after ${total} ms, worst timer lag ${worstLag} ms`,
+    );
     assert.ok(worstLag < 1000, `the extension host was blocked for ${worstLag} ms`);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });

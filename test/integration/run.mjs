@@ -84,7 +84,19 @@ const VSIX = env.VSIX ? path.resolve(env.VSIX) : undefined;
 const DEV_PATH = VSIX ? path.join(ROOT, 'test/integration/harness') : ROOT;
 if (VSIX) {
   log(`installing ${VSIX}`);
-  execFileSync(NODE24, [CS_ENTRY, '--user-data-dir', path.join(WORK, 'user-data'), '--extensions-dir', path.join(WORK, 'extensions'), '--install-extension', VSIX], { stdio: 'inherit' });
+  execFileSync(
+    NODE24,
+    [
+      CS_ENTRY,
+      '--user-data-dir',
+      path.join(WORK, 'user-data'),
+      '--extensions-dir',
+      path.join(WORK, 'extensions'),
+      '--install-extension',
+      VSIX,
+    ],
+    { stdio: 'inherit' },
+  );
 }
 
 function freePort() {
@@ -128,7 +140,14 @@ async function main() {
     ],
     {
       // The extension host inherits this environment: that is how EXT_TEST_RESULT_FILE reaches index.ts.
-      env: { ...env, MEDNER_TEST_VSIX: VSIX ? '1' : '', EXT_TEST_RESULT_FILE: RESULT, EXT_TEST_LOG_FILE: LOG, EXT_SCREENSHOT_REQUEST: env.SCREENSHOT_DIR ? SHOT_REQUEST : '', PATH: `${path.dirname(NODE24)}:${env.PATH}` },
+      env: {
+        ...env,
+        MEDNER_TEST_VSIX: VSIX ? '1' : '',
+        EXT_TEST_RESULT_FILE: RESULT,
+        EXT_TEST_LOG_FILE: LOG,
+        EXT_SCREENSHOT_REQUEST: env.SCREENSHOT_DIR ? SHOT_REQUEST : '',
+        PATH: `${path.dirname(NODE24)}:${env.PATH}`,
+      },
       stdio: ['ignore', serverLog, serverLog],
       // Own process group, so that cleanup also ends the extension host and other children.
       detached: true,
@@ -208,10 +227,15 @@ async function main() {
     printNewLog();
     if (shooting || !env.SCREENSHOT_DIR || !existsSync(SHOT_REQUEST)) return;
     shooting = true;
-    const name = readFileSync(SHOT_REQUEST, 'utf8').trim().replace(/[^\w.-]/g, '_');
+    const name = readFileSync(SHOT_REQUEST, 'utf8')
+      .trim()
+      .replace(/[^\w.-]/g, '_');
     page
       .screenshot({ path: path.join(env.SCREENSHOT_DIR, `${name}.png`) })
-      .then(() => log(`screenshot ${name}.png`), (e) => log(`screenshot ${name} failed: ${e.message}`))
+      .then(
+        () => log(`screenshot ${name}.png`),
+        (e) => log(`screenshot ${name} failed: ${e.message}`),
+      )
       .finally(() => {
         rmSync(SHOT_REQUEST, { force: true });
         shooting = false;

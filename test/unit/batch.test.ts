@@ -13,7 +13,8 @@ import { storedInputs } from './outDirState';
 function corpus(n: number): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'medner-batch-'));
   mkdirSync(path.join(dir, 'in', 'sub'), { recursive: true });
-  for (let i = 0; i < n; i++) writeFileSync(path.join(dir, 'in', i % 2 ? 'sub' : '', `r${String(i).padStart(3, '0')}.txt`), `记录${i}：病病a。病a`);
+  for (let i = 0; i < n; i++)
+    writeFileSync(path.join(dir, 'in', i % 2 ? 'sub' : '', `r${String(i).padStart(3, '0')}.txt`), `记录${i}：病病a。病a`);
   writeFileSync(path.join(dir, 'in', 'broken.txt'), Buffer.from([0x00, 0x01, 0x02, 0xff]));
   return dir;
 }
@@ -29,7 +30,9 @@ function hashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
     try {
-      out[f] = createHash('sha256').update(readFileSync(path.join(dir, f))).digest('hex');
+      out[f] = createHash('sha256')
+        .update(readFileSync(path.join(dir, f)))
+        .digest('hex');
     } catch {
       // a folder
     }
@@ -45,7 +48,10 @@ describe('labelBatch', () => {
     const summary = await labelBatch(new NerEngine(meta(64), runner), [path.join(dir, 'in')], options(path.join(dir, 'out')));
     assert.equal(summary.files, 7);
     assert.equal(summary.documents, 6);
-    assert.deepEqual(summary.skipped.map((s) => [path.basename(s.path), s.reason]), [['broken.txt', 'binary file']]);
+    assert.deepEqual(
+      summary.skipped.map((s) => [path.basename(s.path), s.reason]),
+      [['broken.txt', 'binary file']],
+    );
     assert.equal(summary.entities['疾病和诊断'], 12);
     const docs = parseDocuments(readFileSync(path.join(dir, 'out', 'annotations.jsonl'), 'utf8'));
     assert.equal(docs.length, 6);
@@ -79,13 +85,17 @@ describe('labelBatch', () => {
     const abort = new AbortController();
     let progressCalls = 0;
     await assert.rejects(
-      labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out, {
-        signal: abort.signal,
-        onProgress: (p) => {
-          assert.ok(p.filesDone <= p.filesTotal);
-          if (++progressCalls === 3) abort.abort(new Error('cancelled'));
-        },
-      })),
+      labelBatch(
+        new NerEngine(meta(64), new RuleRunner()),
+        [path.join(dir, 'in')],
+        options(out, {
+          signal: abort.signal,
+          onProgress: (p) => {
+            assert.ok(p.filesDone <= p.filesTotal);
+            if (++progressCalls === 3) abort.abort(new Error('cancelled'));
+          },
+        }),
+      ),
       /cancelled/,
     );
     assert.ok(!readdirSync(out).includes('annotations.jsonl'), 'no export from a cancelled run');

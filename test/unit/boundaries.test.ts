@@ -94,11 +94,23 @@ describe('boundaries: offsets convert in one module', () => {
     assert.deepEqual(
       conversions('src/extension/curation.ts', probe).map((f) => f.split(': ')[1]),
       // Array.from(doc.text).length both splits and counts.
-      ['surrogate range', 'surrogate range', 'astral bound', 'code-point count', 'code-point count', 'code-point split', 'code-point split', 'offsets outside ranges.ts'],
+      [
+        'surrogate range',
+        'surrogate range',
+        'astral bound',
+        'code-point count',
+        'code-point count',
+        'code-point split',
+        'code-point split',
+        'offsets outside ranges.ts',
+      ],
     );
     assert.deepEqual(conversions('src/core/offsets.ts', probe), []);
     // Counting other things is not converting offsets.
-    assert.deepEqual(conversions('src/core/engine.ts', 'Array.from({ length: 11 }, f); Array.from(keys.keys()); 0x10ffff; [...a, ...b];'), []);
+    assert.deepEqual(
+      conversions('src/core/engine.ts', 'Array.from({ length: 11 }, f); Array.from(keys.keys()); 0x10ffff; [...a, ...b];'),
+      [],
+    );
   });
 });
 

@@ -30,7 +30,16 @@ describe('brat standoff format', () => {
   });
 
   it('reads T lines back, joining fragments split only by line breaks, and skips other lines', () => {
-    const ann = ['#1\tAnnotatorNotes T1\tcheck', 'T3\tdrug 12 16\t头孢曲松', '', 'R1\tRel Arg1:T1 Arg2:T3\t', 'A1\tNegated T1', 'E1\tev:T1', 'T2\t解剖部位 4 5;7 10\t伴 𠀀腹痛', 'T1\tDisease 0 3\t胆囊炎'].join('\r\n');
+    const ann = [
+      '#1\tAnnotatorNotes T1\tcheck',
+      'T3\tdrug 12 16\t头孢曲松',
+      '',
+      'R1\tRel Arg1:T1 Arg2:T3\t',
+      'A1\tNegated T1',
+      'E1\tev:T1',
+      'T2\t解剖部位 4 5;7 10\t伴 𠀀腹痛',
+      'T1\tDisease 0 3\t胆囊炎',
+    ].join('\r\n');
     assert.deepEqual(parseBrat(TEXT, ann), ENTITIES);
     assert.deepEqual(parseBrat(TEXT, ANN), ENTITIES);
     assert.deepEqual(parseBrat('', ''), []);
@@ -52,14 +61,26 @@ describe('brat standoff format', () => {
   });
 
   it('refuses to export an entity that starts or ends with a line break', () => {
-    const bad = (start: number, end: number): Entity => ({ start, end, label: '药物', text: [...TEXT].slice(start, end).join(''), score: 1 });
+    const bad = (start: number, end: number): Entity => ({
+      start,
+      end,
+      label: '药物',
+      text: [...TEXT].slice(start, end).join(''),
+      score: 1,
+    });
     assert.throws(() => serializeBrat({ text: TEXT, entities: [bad(5, 8)] }), /starts or ends with a line break/);
     assert.throws(() => serializeBrat({ text: TEXT, entities: [bad(4, 6)] }), /starts or ends with a line break/);
   });
 
   it('reports mismatches and malformed lines with the file and line', () => {
-    assert.throws(() => parseBrat(TEXT, 'T1\t药物 0 3\t胆囊\n', { annPath: 'a.ann' }), /^ImportError: a\.ann:1: T1: mention "胆囊" differs from the text's "胆囊炎" at 0 3$/);
-    assert.throws(() => parseBrat(TEXT, `${ANN}T4\t药物 15 17\t松\n`), /\.ann:4: T4: span 15\.\.17 is empty or outside the text \(length 16/);
+    assert.throws(
+      () => parseBrat(TEXT, 'T1\t药物 0 3\t胆囊\n', { annPath: 'a.ann' }),
+      /^ImportError: a\.ann:1: T1: mention "胆囊" differs from the text's "胆囊炎" at 0 3$/,
+    );
+    assert.throws(
+      () => parseBrat(TEXT, `${ANN}T4\t药物 15 17\t松\n`),
+      /\.ann:4: T4: span 15\.\.17 is empty or outside the text \(length 16/,
+    );
     assert.throws(() => parseBrat(TEXT, 'T1 药物 0 3 胆囊炎'), /:1: malformed text-bound annotation/);
     assert.throws(() => parseBrat(TEXT, 'T1\t药物\t胆囊炎'), /T1: no offsets/);
     assert.throws(() => parseBrat(TEXT, 'T1\t药物 0 1;2 3\t胆 炎'), /T1: discontinuous annotation 0 1;2 3 has no continuous equivalent/);
@@ -67,7 +88,10 @@ describe('brat standoff format', () => {
 
   it('maps foreign types with labelMap (null drops), skips unknown ones on request, and otherwise lists ours', () => {
     const ann = 'T1\tDRUG_NAME 12 16\t头孢曲松\nT2\tSYMPTOM 8 10\t腹痛\n';
-    assert.throws(() => parseBrat(TEXT, ann), /:1: unknown entity type "DRUG_NAME"; allowed: 疾病和诊断 \(disease\), 解剖部位 \(anatomy\), 药物 \(drug\), 实验室检验 \(lab\), 手术 \(operation\), 影像检查 \(imaging\); map it with labelMap/);
+    assert.throws(
+      () => parseBrat(TEXT, ann),
+      /:1: unknown entity type "DRUG_NAME"; allowed: 疾病和诊断 \(disease\), 解剖部位 \(anatomy\), 药物 \(drug\), 实验室检验 \(lab\), 手术 \(operation\), 影像检查 \(imaging\); map it with labelMap/,
+    );
     const labelMap = { DRUG_NAME: '药物', SYMPTOM: null } as const;
     assert.deepEqual(parseBrat(TEXT, ann, { labelMap }), [ENTITIES[2]]);
     assert.deepEqual(parseBrat(TEXT, ann, { labelMap: { SYMPTOM: '疾病和诊断' }, unknownTypes: 'skip' }), [
@@ -76,7 +100,12 @@ describe('brat standoff format', () => {
   });
 
   it('pairs .txt and .ann by name in the registry, keeping the .txt encoding', () => {
-    const doc: DocumentResult = { path: 'notes\\01.txt', encoding: 'gb18030', text: TEXT, entities: ENTITIES.map((e) => ({ ...e, score: 0.4 })) };
+    const doc: DocumentResult = {
+      path: 'notes\\01.txt',
+      encoding: 'gb18030',
+      text: TEXT,
+      entities: ENTITIES.map((e) => ({ ...e, score: 0.4 })),
+    };
     const files = FORMATS.brat.export([doc, { ...doc, path: 'notes/01.md', text: '', entities: [] }]);
     assert.deepEqual(
       files.map((f) => [f.relativePath, f.encoding]),
@@ -96,15 +125,35 @@ describe('brat standoff format', () => {
   });
 
   describe('on the Tianchi drug corpus (real brat files)', function () {
-    const dir = process.env.MEDNER_DATA ? path.join(process.env.MEDNER_DATA, 'tianchi-drug') : path.join(ROOT, '..', 'shared', 'data', 'tianchi-drug');
-    const TYPES = ['DISEASE', 'DISEASE_GROUP', 'DRUG', 'DRUG_DOSAGE', 'DRUG_EFFICACY', 'DRUG_GROUP', 'DRUG_INGREDIENT', 'DRUG_TASTE', 'FOOD', 'FOOD_GROUP', 'PERSON_GROUP', 'SYMPTOM', 'SYNDROME'];
+    const dir = process.env.MEDNER_DATA
+      ? path.join(process.env.MEDNER_DATA, 'tianchi-drug')
+      : path.join(ROOT, '..', 'shared', 'data', 'tianchi-drug');
+    const TYPES = [
+      'DISEASE',
+      'DISEASE_GROUP',
+      'DRUG',
+      'DRUG_DOSAGE',
+      'DRUG_EFFICACY',
+      'DRUG_GROUP',
+      'DRUG_INGREDIENT',
+      'DRUG_TASTE',
+      'FOOD',
+      'FOOD_GROUP',
+      'PERSON_GROUP',
+      'SYMPTOM',
+      'SYNDROME',
+    ];
     let corpus: { name: string; text: string; ann: string }[] = [];
 
     before(function () {
       if (!existsSync(dir)) this.skip();
       corpus = readdirSync(dir)
         .filter((f) => f.endsWith('.txt'))
-        .map((f) => ({ name: f, text: readFileSync(path.join(dir, f), 'utf8'), ann: readFileSync(path.join(dir, f.replace(/\.txt$/, '.ann')), 'utf8') }));
+        .map((f) => ({
+          name: f,
+          text: readFileSync(path.join(dir, f), 'utf8'),
+          ann: readFileSync(path.join(dir, f.replace(/\.txt$/, '.ann')), 'utf8'),
+        }));
     });
 
     it('parses all 1000 documents with every type mapped or dropped, each mention matching its text', () => {
@@ -129,8 +178,15 @@ describe('brat standoff format', () => {
     });
 
     it('round-trips every entity of every document, overlaps included (all 13 types mapped onto ours)', () => {
-      const labelMap: Record<string, YiduLabel> = Object.fromEntries(TYPES.map((t, i) => [t, (['疾病和诊断', '解剖部位', '药物', '实验室检验', '手术', '影像检查'] as const)[i % 6]]));
-      const docs: DocumentResult[] = corpus.map(({ name, text, ann }) => ({ path: name, encoding: 'utf-8', text, entities: parseBrat(text, ann, { labelMap }) }));
+      const labelMap: Record<string, YiduLabel> = Object.fromEntries(
+        TYPES.map((t, i) => [t, (['疾病和诊断', '解剖部位', '药物', '实验室检验', '手术', '影像检查'] as const)[i % 6]]),
+      );
+      const docs: DocumentResult[] = corpus.map(({ name, text, ann }) => ({
+        path: name,
+        encoding: 'utf-8',
+        text,
+        entities: parseBrat(text, ann, { labelMap }),
+      }));
       assert.equal(
         docs.reduce((n, d) => n + d.entities.length, 0),
         17757,

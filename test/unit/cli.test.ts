@@ -1,7 +1,19 @@
 // The `medner` CLI end to end: the built dist/cli.js with the shipped model, on fixtures.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseDocuments } from '../../src/core/formats/jsonl';
@@ -57,10 +69,13 @@ describe('medner CLI', function () {
     const r = medner(['label', dir]);
     assert.equal(r.code, 0, r.stderr);
     const docs = parseDocuments(r.stdout);
-    assert.deepEqual(docs.map((d) => [path.basename(d.path), d.encoding, d.text]), [
-      ['gb.txt', 'gb18030', '患者'],
-      ['u16.txt', 'utf-16le', text],
-    ]);
+    assert.deepEqual(
+      docs.map((d) => [path.basename(d.path), d.encoding, d.text]),
+      [
+        ['gb.txt', 'gb18030', '患者'],
+        ['u16.txt', 'utf-16le', text],
+      ],
+    );
   });
 
   it('reads Yidu JSON lines (BOM, blank lines) and writes one Yidu line per record, in order', () => {
@@ -73,7 +88,10 @@ describe('medner CLI', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
     const labelled = parseYidu(readFileSync(out, 'utf8'));
-    assert.deepEqual(labelled.map((x) => x.text), records.filter(Boolean));
+    assert.deepEqual(
+      labelled.map((x) => x.text),
+      records.filter(Boolean),
+    );
     assert.deepEqual(readdirSync(dir).sort(), ['in.jsonl', 'out.jsonl'], 'no temporary file is left behind');
   });
 
@@ -109,7 +127,10 @@ describe('medner CLI', function () {
       [['--threads', '-1'], '--threads must be an integer from 0 to 256 (got "-1")'],
       [['--threads', '1e9'], '--threads must be an integer from 0 to 256 (got "1e9")'],
       [['--shard', '1/1000001'], '--shard must be I/N with 1 <= I <= N <= 1000000 (got "1/1000001")'],
-      [['--shard', '99999999999999999999/99999999999999999999'], '--shard must be I/N with 1 <= I <= N <= 1000000 (got "99999999999999999999/99999999999999999999")'],
+      [
+        ['--shard', '99999999999999999999/99999999999999999999'],
+        '--shard must be I/N with 1 <= I <= N <= 1000000 (got "99999999999999999999/99999999999999999999")',
+      ],
       [['--shard', '4/3'], '--shard must be I/N with 1 <= I <= N <= 1000000 (got "4/3")'],
       [['--shard', '0/3'], '--shard must be I/N with 1 <= I <= N <= 1000000 (got "0/3")'],
     ] as const) {
@@ -128,7 +149,10 @@ describe('medner CLI', function () {
     spawnSync('ln', ['-s', dir, path.join(dir, 'sub', 'loop')]);
     const r = medner(['label', dir]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(parseDocuments(r.stdout).map((d) => path.relative(dir, d.path)), [path.join('sub', 'x.txt')]);
+    assert.deepEqual(
+      parseDocuments(r.stdout).map((d) => path.relative(dir, d.path)),
+      [path.join('sub', 'x.txt')],
+    );
   });
 
   it('labels a folder of 1,000 records into --out-dir, and a rerun reuses every result', () => {
@@ -137,15 +161,25 @@ describe('medner CLI', function () {
     mkdirSync(inDir);
     const drugs = ['阿司匹林', '头孢曲松', '奥美拉唑', '二甲双胍'];
     for (let i = 0; i < 1000; i++) {
-      writeFileSync(path.join(inDir, `${String(i).padStart(4, '0')}.txt`), `患者${i % 90 + 10}岁，因胸痛${i % 7 + 1}天入院，予${drugs[i % 4]}治疗，查血常规未见异常。`);
+      writeFileSync(
+        path.join(inDir, `${String(i).padStart(4, '0')}.txt`),
+        `患者${(i % 90) + 10}岁，因胸痛${(i % 7) + 1}天入院，予${drugs[i % 4]}治疗，查血常规未见异常。`,
+      );
     }
     const out = path.join(dir, 'out');
     const r = medner(['label', inDir, '--out-dir', out]);
     assert.equal(r.code, 0, r.stderr);
-    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { documents: number; characters: number; seconds: number; reused: number };
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
+      documents: number;
+      characters: number;
+      seconds: number;
+      reused: number;
+    };
     assert.equal(summary.documents, 1000);
     assert.equal(parseDocuments(readFileSync(path.join(out, 'annotations.jsonl'), 'utf8')).length, 1000);
-    console.log(`      1,000 records: ${summary.characters} chars in ${summary.seconds.toFixed(1)} s = ${Math.round(summary.characters / summary.seconds)} chars/s`);
+    console.log(
+      `      1,000 records: ${summary.characters} chars in ${summary.seconds.toFixed(1)} s = ${Math.round(summary.characters / summary.seconds)} chars/s`,
+    );
     const again = medner(['label', inDir, '--out-dir', out, '--format', 'yidu']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /1000 unchanged, reused/);
@@ -156,7 +190,10 @@ describe('medner CLI', function () {
     const dir = tempDir();
     const inDir = path.join(dir, 'in');
     mkdirSync(inDir);
-    writeFileSync(path.join(inDir, 'gb.txt'), Buffer.from([0xbb, 0xbc, 0xd5, 0xdf, 0xd0, 0xd0, 0xb8, 0xce, 0xc7, 0xd0, 0xb3, 0xfd, 0xca, 0xf5, 0xa1, 0xa3]));
+    writeFileSync(
+      path.join(inDir, 'gb.txt'),
+      Buffer.from([0xbb, 0xbc, 0xd5, 0xdf, 0xd0, 0xd0, 0xb8, 0xce, 0xc7, 0xd0, 0xb3, 0xfd, 0xca, 0xf5, 0xa1, 0xa3]),
+    );
     writeFileSync(path.join(inDir, 'crlf.txt'), '\uFEFF诊断：高血压病。\r\n予阿司匹林口服。\r\n');
     const out = path.join(dir, 'brat');
     const r = medner(['label', inDir, '--out-dir', out, '--format', 'brat']);
@@ -194,17 +231,32 @@ describe('medner CLI', function () {
     const gold = path.join(dir, 'gold.jsonl');
     const pred = path.join(dir, 'pred.jsonl');
     const text = '患者行胆囊切除术，予头孢曲松。';
-    writeFileSync(gold, JSON.stringify({ originalText: text, entities: [
-      { label_type: '手术', start_pos: 3, end_pos: 8, overlap: 0 },
-      { label_type: '药物', start_pos: 10, end_pos: 14, overlap: 0 },
-    ] }) + '\n');
-    writeFileSync(pred, JSON.stringify({ originalText: text, entities: [
-      { label_type: '手术', start_pos: 3, end_pos: 8, overlap: 0 },
-      { label_type: '药物', start_pos: 10, end_pos: 13, overlap: 0 },
-    ] }) + '\n');
+    writeFileSync(
+      gold,
+      JSON.stringify({
+        originalText: text,
+        entities: [
+          { label_type: '手术', start_pos: 3, end_pos: 8, overlap: 0 },
+          { label_type: '药物', start_pos: 10, end_pos: 14, overlap: 0 },
+        ],
+      }) + '\n',
+    );
+    writeFileSync(
+      pred,
+      JSON.stringify({
+        originalText: text,
+        entities: [
+          { label_type: '手术', start_pos: 3, end_pos: 8, overlap: 0 },
+          { label_type: '药物', start_pos: 10, end_pos: 13, overlap: 0 },
+        ],
+      }) + '\n',
+    );
     const r = medner(['eval', '--gold', gold, '--pred', pred, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const result = JSON.parse(r.stdout) as { micro: { precision: number; recall: number; f1: number }; types: Record<string, { f1: number }> };
+    const result = JSON.parse(r.stdout) as {
+      micro: { precision: number; recall: number; f1: number };
+      types: Record<string, { f1: number }>;
+    };
     assert.deepEqual([result.micro.precision, result.micro.recall, result.micro.f1], [0.5, 0.5, 0.5]);
     assert.equal(result.types['手术'].f1, 1);
     assert.equal(result.types['药物'].f1, 0);
@@ -218,9 +270,26 @@ describe('medner CLI', function () {
     const pred = path.join(dir, 'pred.jsonl');
     const text = '患者行胆囊切除术，予头孢曲松，腹痛。';
     const yidu = (entities: [string, number, number][]) =>
-      JSON.stringify({ originalText: text, entities: entities.map(([l, s, e]) => ({ label_type: l, start_pos: s, end_pos: e, overlap: 0 })) }) + '\n';
-    writeFileSync(gold, yidu([['手术', 3, 8], ['药物', 10, 14], ['疾病和诊断', 15, 17]]));
-    writeFileSync(pred, yidu([['手术', 3, 8], ['药物', 10, 13], ['解剖部位', 15, 17]]));
+      JSON.stringify({
+        originalText: text,
+        entities: entities.map(([l, s, e]) => ({ label_type: l, start_pos: s, end_pos: e, overlap: 0 })),
+      }) + '\n';
+    writeFileSync(
+      gold,
+      yidu([
+        ['手术', 3, 8],
+        ['药物', 10, 14],
+        ['疾病和诊断', 15, 17],
+      ]),
+    );
+    writeFileSync(
+      pred,
+      yidu([
+        ['手术', 3, 8],
+        ['药物', 10, 13],
+        ['解剖部位', 15, 17],
+      ]),
+    );
     const report = path.join(dir, 'report.md');
     const r = medner(['eval', '--gold', gold, '--pred', pred, '--report', report]);
     assert.equal(r.code, 0, r.stderr);
@@ -238,7 +307,11 @@ function contents(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
     const full = path.join(dir, rel);
-    out[rel] = lstatSync(full).isFile() ? readFileSync(full, 'base64') : lstatSync(full).isSymbolicLink() ? `-> ${readlinkSync(full)}` : 'folder';
+    out[rel] = lstatSync(full).isFile()
+      ? readFileSync(full, 'base64')
+      : lstatSync(full).isSymbolicLink()
+        ? `-> ${readlinkSync(full)}`
+        : 'folder';
   }
   return out;
 }
@@ -266,7 +339,11 @@ describe('medner CLI: an output is never one of its inputs', function () {
     for (const [args, out, input] of [
       [['label', notes, '--out', notes], notes, notes],
       [['label', notes, '--out', path.join(dir, 'link.jsonl')], path.join(dir, 'link.jsonl'), notes],
-      [['label', path.join(dir, 'corpus'), '--out', path.join(dir, 'hard.jsonl')], path.join(dir, 'hard.jsonl'), path.join(dir, 'corpus', 'a.txt')],
+      [
+        ['label', path.join(dir, 'corpus'), '--out', path.join(dir, 'hard.jsonl')],
+        path.join(dir, 'hard.jsonl'),
+        path.join(dir, 'corpus', 'a.txt'),
+      ],
       [['label', '--input-format', 'yidu', '--format', 'yidu', yidu, '--out', yidu], yidu, yidu],
       [['eval', '--gold', gold, '--pred', gold, '--report', gold], gold, gold],
       [['eval', '--gold', brat, '--pred', gold, '--report', path.join(brat, 'a.ann')], path.join(brat, 'a.ann'), path.join(brat, 'a.ann')],
@@ -274,7 +351,10 @@ describe('medner CLI: an output is never one of its inputs', function () {
     ] as const) {
       const r = medner([...args]);
       assert.equal(r.code, 2, args.join(' '));
-      assert.equal(r.stderr, `medner: ${args.includes('--report') ? '--report' : '--out'} ${out} is the input ${input}: refusing to overwrite it; write elsewhere\n`);
+      assert.equal(
+        r.stderr,
+        `medner: ${args.includes('--report') ? '--report' : '--out'} ${out} is the input ${input}: refusing to overwrite it; write elsewhere\n`,
+      );
       assert.deepEqual(contents(dir), before, `${args.join(' ')} wrote nothing`);
     }
   });
@@ -286,7 +366,10 @@ describe('medner CLI: an output is never one of its inputs', function () {
     for (const [args, message] of [
       [['label', notes, '--out', dir], `--out ${dir} is a folder, not a file`],
       [['eval', '--gold', notes, '--pred', notes, '--report', dir], `--report ${dir} is a folder, not a file`],
-      [['label', notes, '--out', path.join(dir, 'no', 'out.jsonl')], `cannot write ${path.join(dir, 'no', 'out.jsonl')}: the folder ${path.join(dir, 'no')} does not exist`],
+      [
+        ['label', notes, '--out', path.join(dir, 'no', 'out.jsonl')],
+        `cannot write ${path.join(dir, 'no', 'out.jsonl')}: the folder ${path.join(dir, 'no')} does not exist`,
+      ],
       [['merge', '--out', path.join(notes, 'out.jsonl'), notes], `cannot write ${path.join(notes, 'out.jsonl')}: ${notes} is not a folder`],
       [['label', notes, '--out', '/dev/null'], '--out /dev/null is not a regular file (a FIFO, socket or device): name a file'],
     ] as const) {
@@ -307,12 +390,19 @@ describe('medner CLI: an output is never one of its inputs', function () {
     mkdirSync(ro);
     writeFileSync(path.join(dir, 'notes.txt'), '患者');
     chmodSync(ro, 0o555);
-    const canRun = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(CLI)}, require('fs').constants.R_OK)`], user);
+    const canRun = spawnSync(
+      process.execPath,
+      ['-e', `require('fs').accessSync(${JSON.stringify(CLI)}, require('fs').constants.R_OK)`],
+      user,
+    );
     if (canRun.status !== 0) {
       console.log(`      skipped: nobody cannot read ${CLI} (a checkout in a private folder), so root cannot test a read-only folder`);
       this.skip();
     }
-    const r = spawnSync(process.execPath, [CLI, 'label', path.join(dir, 'notes.txt'), '--out', path.join(ro, 'out.jsonl')], { encoding: 'utf8', ...user });
+    const r = spawnSync(process.execPath, [CLI, 'label', path.join(dir, 'notes.txt'), '--out', path.join(ro, 'out.jsonl')], {
+      encoding: 'utf8',
+      ...user,
+    });
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr, `medner: cannot write ${path.join(ro, 'out.jsonl')}: the folder ${ro} is read-only for this user\n`);
     assert.deepEqual(readdirSync(ro), []);
@@ -362,7 +452,11 @@ describe('medner CLI: --shard and merge', function () {
       for (let i = 1; i <= N; i++) {
         const part = label(mount, `${i}/${N}`, path.join(dir, `${mount}${i}.jsonl`));
         const docs = parseDocuments(lines(part).slice(0, -1).join('\n'));
-        assert.deepEqual(docs.map((d) => path.relative(corpus(mount), d.path).split(path.sep).join('/')).sort(), [...expected[i - 1]].sort(), `${mount}: shard ${i}`);
+        assert.deepEqual(
+          docs.map((d) => path.relative(corpus(mount), d.path).split(path.sep).join('/')).sort(),
+          [...expected[i - 1]].sort(),
+          `${mount}: shard ${i}`,
+        );
         const trailer = JSON.parse(lines(part).at(-1)!) as { medner_part: Record<string, unknown> };
         assert.deepEqual(Object.keys(trailer.medner_part), ['shard', 'inputs', 'model', 'documents']);
         assert.equal(trailer.medner_part.shard, `${i}/${N}`);
@@ -393,7 +487,10 @@ describe('medner CLI: --shard and merge', function () {
     const merged = path.join(dir, 'dirs.jsonl');
     const m = medner(['merge', '--out', merged, ...outs]);
     assert.equal(m.code, 0, m.stderr);
-    assert.deepEqual(parseDocuments(readFileSync(merged, 'utf8')).map((d) => d.path), expected.flat().sort(compareDocPaths));
+    assert.deepEqual(
+      parseDocuments(readFileSync(merged, 'utf8')).map((d) => d.path),
+      expected.flat().sort(compareDocPaths),
+    );
     const missing = medner(['merge', '--out', merged, outs[0], outs[2]]);
     assert.equal(missing.code, 2);
     assert.equal(missing.stderr, 'medner: shard 2/3 is missing: 2 of 3 parts given\n');
@@ -412,9 +509,21 @@ describe('medner CLI: --shard and merge', function () {
       return path.join(work, name);
     };
     const all = readFileSync(part(2), 'utf8');
-    const noTrailer = cut('no-trailer.jsonl', lines(part(2)).slice(0, -1).map((l) => l + '\n').join(''));
+    const noTrailer = cut(
+      'no-trailer.jsonl',
+      lines(part(2))
+        .slice(0, -1)
+        .map((l) => l + '\n')
+        .join(''),
+    );
     const midLine = cut('mid-line.jsonl', all.slice(0, all.indexOf('\n') + 10));
-    const lostLine = cut('lost-line.jsonl', lines(part(2)).slice(1).map((l) => l + '\n').join(''));
+    const lostLine = cut(
+      'lost-line.jsonl',
+      lines(part(2))
+        .slice(1)
+        .map((l) => l + '\n')
+        .join(''),
+    );
     const badLine = cut('bad-line.jsonl', all.replace('"encoding":"utf-8"', '"encoding":"latin9"'));
     const tiny = writeTinyModel();
     const otherModel = label('a', `2/${N}`, path.join(work, 'other-model.jsonl'), ['--model', tiny]);
@@ -425,9 +534,15 @@ describe('medner CLI: --shard and merge', function () {
     for (const [parts, message] of [
       [[part(1), part(3)], 'shard 2/3 is missing: 2 of 3 parts given'],
       [[part(1), part(2), part(2), part(3)], `${part(2)}: shard 2/3 again (also ${part(2)})`],
-      [[part(1), noTrailer, part(3)], `${noTrailer}: no part trailer ({"medner_part": ...} last line): cut short, or not the output of medner label --shard`],
+      [
+        [part(1), noTrailer, part(3)],
+        `${noTrailer}: no part trailer ({"medner_part": ...} last line): cut short, or not the output of medner label --shard`,
+      ],
       [[part(1), midLine, part(3)], `${midLine}:2: the last line stops mid-record: the part is cut short`],
-      [[part(1), lostLine, part(3)], `${lostLine}: holds ${lines(part(2)).length - 2} documents but was written with ${lines(part(2)).length - 1}: the part is cut or damaged`],
+      [
+        [part(1), lostLine, part(3)],
+        `${lostLine}: holds ${lines(part(2)).length - 2} documents but was written with ${lines(part(2)).length - 1}: the part is cut or damaged`,
+      ],
       [[part(1), badLine, part(3)], `${badLine}:1: document: unknown encoding "latin9"`],
       [[part(1), otherModel, part(3)], `${otherModel}: labelled with another model than ${part(1)}`],
       [[part(1), otherInputs, part(3)], `${otherInputs}: labelled from another input set than ${part(1)}`],
@@ -485,7 +600,10 @@ describe('medner CLI: errors say where, in one line', function () {
     assert.match(message, new RegExp(`^medner: ${huge}:1: span 0: unknown entity type "病{100,}… \\(20,000,002 characters\\)`));
     const deep = path.join(dir, 'deep.doccano.jsonl');
     writeFileSync(deep, `{"text": "ab", "label": [${'['.repeat(100_000)}${']'.repeat(100_000)}]}\n`);
-    assert.equal(evalError(deep, good), `medner: ${deep}:1: span 0: want [start, end, "TYPE"] or {"start_offset", "end_offset", "label"}, got […]\n`);
+    assert.equal(
+      evalError(deep, good),
+      `medner: ${deep}:1: span 0: want [start, end, "TYPE"] or {"start_offset", "end_offset", "label"}, got […]\n`,
+    );
   });
 
   it('label skips a Yidu file with a damaged first line, naming the line, instead of labelling it as text', () => {

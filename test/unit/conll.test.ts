@@ -58,9 +58,10 @@ describe('CoNLL format', () => {
   });
 
   it('escapes whitespace and control characters only', () => {
-    assert.deepEqual(['a', '<', '患', '😀', ' ', '\t', '\n', '\r', '\u3000', '\u00a0', '\u0001', '\ufeff', '\u2028', '\ud800'].map(escapeChar), [
-      'a', '<', '患', '😀', '<SP>', '<TAB>', '<LF>', '<CR>', '<U+3000>', '<U+00A0>', '<U+0001>', '<U+FEFF>', '<U+2028>', '<U+D800>',
-    ]);
+    assert.deepEqual(
+      ['a', '<', '患', '😀', ' ', '\t', '\n', '\r', '\u3000', '\u00a0', '\u0001', '\ufeff', '\u2028', '\ud800'].map(escapeChar),
+      ['a', '<', '患', '😀', '<SP>', '<TAB>', '<LF>', '<CR>', '<U+3000>', '<U+00A0>', '<U+0001>', '<U+FEFF>', '<U+2028>', '<U+D800>'],
+    );
     const text = '<\u3000>\u0001';
     assert.deepEqual(parseConll(serializeConll([{ path: 'p', text, entities: [] }])), [{ path: 'p', text, entities: [] }]);
   });
@@ -71,7 +72,8 @@ describe('CoNLL format', () => {
   });
 
   it('reads files of other tools: no -DOCSTART-, tabs, extra columns, BIOES/BMES, CRLF, a BOM', () => {
-    const content = '\uFEFF患\tO\r\n急\tX\tB-疾病和诊断\r\n性\tE-疾病和诊断\r\n\r\n痛 S-anatomy\r\n头 B-drug\r\n孢 M-drug\r\n松 I-drug\r\n\r\n药 I-drug\r\n';
+    const content =
+      '\uFEFF患\tO\r\n急\tX\tB-疾病和诊断\r\n性\tE-疾病和诊断\r\n\r\n痛 S-anatomy\r\n头 B-drug\r\n孢 M-drug\r\n松 I-drug\r\n\r\n药 I-drug\r\n';
     assert.deepEqual(parseConll(content), [
       {
         path: '',
@@ -90,7 +92,9 @@ describe('CoNLL format', () => {
   it('maps or drops foreign types and reports bad lines with the file and line', () => {
     const content = '-DOCSTART- a\n\n头 B-DRUG_NAME\n孢 I-DRUG_NAME\n痛 B-SYMPTOM\n';
     assert.throws(() => parseConll(content, { file: 'f.conll' }), /^ImportError: f\.conll:3: unknown entity type "DRUG_NAME"; allowed:/);
-    assert.deepEqual(parseConll(content, { labelMap: { DRUG_NAME: '药物', SYMPTOM: null } })[0]!.entities, [{ start: 0, end: 2, label: '药物', text: '头孢', score: 1 }]);
+    assert.deepEqual(parseConll(content, { labelMap: { DRUG_NAME: '药物', SYMPTOM: null } })[0]!.entities, [
+      { start: 0, end: 2, label: '药物', text: '头孢', score: 1 },
+    ]);
     assert.deepEqual(parseConll(content, { unknownTypes: 'skip' })[0]!.entities, []);
     assert.throws(() => parseConll('甲\n', { file: 'f' }), /^ImportError: f:1: want "<character> <tag>"/);
     assert.throws(() => parseConll('甲乙 O\n', { file: 'f' }), /f:1: token "甲乙" is neither one character nor an escape/);

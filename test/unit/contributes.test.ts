@@ -48,7 +48,28 @@ const ARGUMENT_ONLY = {
 const SCOPES = ['application', 'machine', 'machine-overridable', 'window', 'resource', 'language-overridable'];
 
 /** The Marketplace's categories (vsce's list). */
-const CATEGORIES = ['AI', 'Azure', 'Chat', 'Data Science', 'Debuggers', 'Education', 'Extension Packs', 'Formatters', 'Keymaps', 'Language Packs', 'Linters', 'Machine Learning', 'Notebooks', 'Other', 'Programming Languages', 'SCM Providers', 'Snippets', 'Testing', 'Themes', 'Visualization'];
+const CATEGORIES = [
+  'AI',
+  'Azure',
+  'Chat',
+  'Data Science',
+  'Debuggers',
+  'Education',
+  'Extension Packs',
+  'Formatters',
+  'Keymaps',
+  'Language Packs',
+  'Linters',
+  'Machine Learning',
+  'Notebooks',
+  'Other',
+  'Programming Languages',
+  'SCM Providers',
+  'Snippets',
+  'Testing',
+  'Themes',
+  'Visualization',
+];
 
 function key(setting: string): keyof typeof DEFAULTS {
   return setting.slice(SECTION.length + 1) as keyof typeof DEFAULTS;
@@ -62,13 +83,22 @@ function typeOf(value: unknown): string {
 
 function markdownFiles(): string[] {
   const docs = path.join(ROOT, 'docs');
-  return [path.join(ROOT, 'README.md'), ...readdirSync(docs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => path.join(docs, f))];
+  return [
+    path.join(ROOT, 'README.md'),
+    ...readdirSync(docs, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => path.join(docs, f)),
+  ];
 }
 
 /** Rows of the settings tables: `| \`medner.x\` | \`default as JSON\` | ... |`. */
 function documentedSettings(): { setting: string; cell: string; where: string }[] {
   return markdownFiles().flatMap((file) =>
-    [...readFileSync(file, 'utf8').matchAll(/^\|\s*`(medner\.[\w.]+)`\s*\|\s*([^|]*?)\s*\|/gm)].map((m) => ({ setting: m[1], cell: m[2], where: path.relative(ROOT, file) })),
+    [...readFileSync(file, 'utf8').matchAll(/^\|\s*`(medner\.[\w.]+)`\s*\|\s*([^|]*?)\s*\|/gm)].map((m) => ({
+      setting: m[1],
+      cell: m[2],
+      where: path.relative(ROOT, file),
+    })),
   );
 }
 
@@ -93,7 +123,10 @@ describe('contributes', () => {
       assert.ok(setting.startsWith(`${SECTION}.`), setting);
       assert.deepEqual(schema.default, DEFAULTS[key(setting)], `${setting}: package.json's default differs from settings.ts's`);
       const type = typeOf(schema.default);
-      assert.ok(schema.type === type || (schema.type === 'number' && type === 'integer'), `${setting}: default of type ${type}, declared ${schema.type}`);
+      assert.ok(
+        schema.type === type || (schema.type === 'number' && type === 'integer'),
+        `${setting}: default of type ${type}, declared ${schema.type}`,
+      );
     }
   });
 
@@ -116,7 +149,10 @@ describe('contributes', () => {
   });
 
   it('groups the settings in ordered categories, medner.enabled first', () => {
-    assert.ok(Array.isArray(manifest.contributes.configuration), 'configuration is one flat list, which the Settings UI sorts alphabetically');
+    assert.ok(
+      Array.isArray(manifest.contributes.configuration),
+      'configuration is one flat list, which the Settings UI sorts alphabetically',
+    );
     const byOrder = <T extends { order?: number }>(items: T[]) => [...items].sort((a, b) => (a.order ?? Infinity) - (b.order ?? Infinity));
     const categories = byOrder(configuration);
     for (const category of categories) {
@@ -138,14 +174,22 @@ describe('contributes', () => {
     for (const setting of untrusted.restrictedConfigurations) {
       assert.ok(scopes.has(setting), `${setting} is restricted but not declared`);
       // These scopes ignore workspace values everywhere, so restricting one would be moot.
-      assert.ok(!['application', 'machine'].includes(scopes.get(setting) ?? ''), `${setting}: scope ${scopes.get(setting)} never reads a workspace value`);
+      assert.ok(
+        !['application', 'machine'].includes(scopes.get(setting) ?? ''),
+        `${setting}: scope ${scopes.get(setting)} never reads a workspace value`,
+      );
     }
   });
 
   it('describes every value of every enum, the six entity types included', () => {
     const shownTypes = Object.fromEntries(settings)['medner.shownTypes'];
-    assert.deepEqual(shownTypes.items?.enum, YIDU_LABELS.map((l) => LABEL_ALIASES[l]));
-    YIDU_LABELS.forEach((label, i) => assert.ok(shownTypes.items?.enumDescriptions?.[i]?.includes(label), `${LABEL_ALIASES[label]}'s description does not name ${label}`));
+    assert.deepEqual(
+      shownTypes.items?.enum,
+      YIDU_LABELS.map((l) => LABEL_ALIASES[l]),
+    );
+    YIDU_LABELS.forEach((label, i) =>
+      assert.ok(shownTypes.items?.enumDescriptions?.[i]?.includes(label), `${LABEL_ALIASES[label]}'s description does not name ${label}`),
+    );
     for (const [setting, schema] of settings) {
       for (const s of [schema, schema.items ?? {}]) {
         if (s.enum) assert.equal(s.enumDescriptions?.length, s.enum.length, `${setting}: enumDescriptions do not match enum`);
@@ -156,7 +200,8 @@ describe('contributes', () => {
   it("documents every setting once in the README's settings tables, with its default", () => {
     const documented = documentedSettings();
     const declared = new Map(settings);
-    for (const { setting, where } of documented) assert.ok(declared.has(setting), `${where} documents ${setting}, which package.json does not declare`);
+    for (const { setting, where } of documented)
+      assert.ok(declared.has(setting), `${where} documents ${setting}, which package.json does not declare`);
     for (const [setting, schema] of settings) {
       const rows = documented.filter((d) => d.setting === setting);
       assert.equal(rows.length, 1, `${setting} is documented in ${rows.length} settings-table rows`);
@@ -167,22 +212,31 @@ describe('contributes', () => {
   });
 
   it('registers every declared command, and hides from the palette exactly those that need an argument', () => {
-    const sources = readdirSync(path.join(ROOT, 'src', 'extension')).map((f) => readFileSync(path.join(ROOT, 'src', 'extension', f), 'utf8'));
-    const registered = new Set(sources.flatMap((text) => [...text.matchAll(/(?:reg|registerCommand)\('(medner\.\w+)'/g)].map((m) => m[1])));
+    const sources = readdirSync(path.join(ROOT, 'src', 'extension')).map((f) =>
+      readFileSync(path.join(ROOT, 'src', 'extension', f), 'utf8'),
+    );
+    const registered = new Set(
+      sources.flatMap((text) => [...text.matchAll(/(?:reg|registerCommand)\(\s*'(medner\.\w+)'/g)].map((m) => m[1])),
+    );
     assert.deepEqual([...registered].sort(), [...commands].sort());
 
     const menus: MenuItem[] = Object.values(manifest.contributes.menus as Record<string, MenuItem[]>).flat();
-    for (const { command } of [...menus, ...manifest.contributes.keybindings]) assert.ok(commands.includes(command), `${command} is not declared`);
+    for (const { command } of [...menus, ...manifest.contributes.keybindings])
+      assert.ok(commands.includes(command), `${command} is not declared`);
 
     const hidden = palette.filter((m) => m.when === 'false').map((m) => m.command);
     assert.deepEqual(hidden.sort(), Object.keys(ARGUMENT_ONLY).sort());
-    for (const command of commands) assert.ok(palette.filter((m) => m.command === command).length <= 1, `${command} has two palette entries`);
+    for (const command of commands)
+      assert.ok(palette.filter((m) => m.command === command).length <= 1, `${command} has two palette entries`);
   });
 
   it('welcomes the user in the empty Entities view with commands that exist', () => {
     const welcome: { view: string; contents: string }[] = manifest.contributes.viewsWelcome ?? [];
     const entities = welcome.filter((w) => w.view === 'medner.entities');
-    assert.ok(entities.some((w) => w.contents.includes('(command:medner.prepareReview)')), 'no Prepare Folder for Review button');
+    assert.ok(
+      entities.some((w) => w.contents.includes('(command:medner.prepareReview)')),
+      'no Prepare Folder for Review button',
+    );
     for (const { contents } of welcome) {
       for (const [, command] of contents.matchAll(/\(command:([\w.]+)\)/g)) {
         assert.ok(commands.includes(command) || command === 'vscode.openFolder', `${command} is not a command`);

@@ -5,17 +5,35 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { applyEdits, reanchor, TextChange } from '../../src/core/curation/anchor';
 import { accept, acceptAll, add, entityAt, mergePredictions, reject, resize, setLabel } from '../../src/core/curation/edit';
-import { type CuratedEntity, type CurationRecord, hashText, parseRecord, serializeRecord, type StoredEntity, toStored } from '../../src/core/curation/record';
+import {
+  type CuratedEntity,
+  type CurationRecord,
+  hashText,
+  parseRecord,
+  serializeRecord,
+  type StoredEntity,
+  toStored,
+} from '../../src/core/curation/record';
 import { CurationSession } from '../../src/core/curation/session';
 import { CurationStore } from '../../src/core/curation/store';
 
 const TEXT = '患者因胆囊炎入院，予头孢曲松抗感染，查血常规。';
 const chars = Array.from(TEXT);
-const at = (text: string, label: CuratedEntity['label'], status: CuratedEntity['status'] = 'predicted', score = 0.9, from = 0): CuratedEntity => {
+const at = (
+  text: string,
+  label: CuratedEntity['label'],
+  status: CuratedEntity['status'] = 'predicted',
+  score = 0.9,
+  from = 0,
+): CuratedEntity => {
   const start = Array.from(TEXT).join('').indexOf(text, from);
   return { start, end: start + text.length, label, text, status, score };
 };
-const predicted = () => [at('胆囊炎', '疾病和诊断', 'predicted', 0.95), at('头孢曲松', '药物', 'predicted', 0.6), at('血常规', '实验室检验', 'predicted', 0.8)];
+const predicted = () => [
+  at('胆囊炎', '疾病和诊断', 'predicted', 0.95),
+  at('头孢曲松', '药物', 'predicted', 0.6),
+  at('血常规', '实验室检验', 'predicted', 0.8),
+];
 
 describe('curation steps', () => {
   it('accepts, rejects and retypes, keeping entities sorted', () => {
@@ -48,7 +66,10 @@ describe('curation steps', () => {
     const start = TEXT.indexOf('胆囊');
     const added = add(e, start, start + 2, '解剖部位', chars)!;
     assert.equal(added.length, 3);
-    assert.deepEqual(added.find((x) => x.start === start), { start, end: start + 2, label: '解剖部位', text: '胆囊', status: 'manual' });
+    assert.deepEqual(
+      added.find((x) => x.start === start),
+      { start, end: start + 2, label: '解剖部位', text: '胆囊', status: 'manual' },
+    );
     const same = add(e, e[1].start, e[1].end, '药物', chars)!;
     assert.equal(same[1].status, 'accepted');
     assert.equal(same[1].score, 0.6);
@@ -56,7 +77,10 @@ describe('curation steps', () => {
 
   it('accepts all open predictions at once', () => {
     const e = acceptAll(reject(predicted(), 0)!)!;
-    assert.deepEqual(e.map((x) => x.status), ['rejected', 'accepted', 'accepted']);
+    assert.deepEqual(
+      e.map((x) => x.status),
+      ['rejected', 'accepted', 'accepted'],
+    );
     assert.equal(acceptAll(e), undefined);
   });
 
@@ -69,7 +93,14 @@ describe('curation steps', () => {
       { start: e[2].start, end: e[2].end, label: '实验室检验' as const, text: '血常规', score: 0.99 },
     ];
     const merged = mergePredictions(e, next);
-    assert.deepEqual(merged.map((x) => [x.text, x.status, x.score]), [['胆囊炎', 'accepted', 0.95], ['头孢曲松', 'rejected', 0.6], ['血常规', 'predicted', 0.99]]);
+    assert.deepEqual(
+      merged.map((x) => [x.text, x.status, x.score]),
+      [
+        ['胆囊炎', 'accepted', 0.95],
+        ['头孢曲松', 'rejected', 0.6],
+        ['血常规', 'predicted', 0.99],
+      ],
+    );
   });
 });
 
@@ -81,7 +112,10 @@ describe('curation session', () => {
     assert.ok(s.apply((e) => acceptAll(e), 'done'));
     assert.equal(s.status, 'done');
     assert.ok(s.undo());
-    assert.deepEqual(s.entities.map((x) => x.status), ['accepted', 'predicted', 'predicted']);
+    assert.deepEqual(
+      s.entities.map((x) => x.status),
+      ['accepted', 'predicted', 'predicted'],
+    );
     assert.ok(s.undo());
     assert.equal(s.status, 'todo');
     assert.ok(!s.undo());
@@ -162,7 +196,10 @@ describe('re-anchoring', () => {
     assert.equal(changed.slice(right.start - 1, right.end), '右肾结石');
     const gone = reanchor(stored, '无特殊。').entities;
     for (const g of gone) assert.ok(g.end <= 4, 'an unanchored entity stays inside the text');
-    assert.deepEqual(gone.map((e) => e.unanchored), [true, true]);
+    assert.deepEqual(
+      gone.map((e) => e.unanchored),
+      [true, true],
+    );
   });
 
   it('handles astral characters with code-point offsets', () => {
@@ -197,7 +234,15 @@ describe('re-anchoring', () => {
 describe('re-anchoring at scale', () => {
   it('bounds the work on an adversarial record: 10,000 entities of one term found everywhere, none with its context', () => {
     const text = '发热'.repeat(50_000);
-    const entities: StoredEntity[] = Array.from({ length: 10_000 }, (_, i) => ({ start: 10 * i, end: 10 * i + 2, label: '疾病和诊断', text: '发热', status: 'accepted', before: 'x'.repeat(12), after: 'y'.repeat(12) }));
+    const entities: StoredEntity[] = Array.from({ length: 10_000 }, (_, i) => ({
+      start: 10 * i,
+      end: 10 * i + 2,
+      label: '疾病和诊断',
+      text: '发热',
+      status: 'accepted',
+      before: 'x'.repeat(12),
+      after: 'y'.repeat(12),
+    }));
     const placed = reanchor(entities, text);
     assert.equal(placed.entities.length, 10_000, 'nothing is dropped');
     assert.ok(placed.entities.every((e) => e.unanchored && e.end <= text.length));
@@ -209,7 +254,13 @@ describe('re-anchoring at scale', () => {
 
   it('bounds the work of an edit that touches 10,000 entities of one term found everywhere', () => {
     const text = '发热'.repeat(50_000);
-    const entities: CuratedEntity[] = Array.from({ length: 10_000 }, (_, i) => ({ start: 10 * i, end: 10 * i + 2, label: '疾病和诊断', text: '发热', status: 'accepted' }));
+    const entities: CuratedEntity[] = Array.from({ length: 10_000 }, (_, i) => ({
+      start: 10 * i,
+      end: 10 * i + 2,
+      label: '疾病和诊断',
+      text: '发热',
+      status: 'accepted',
+    }));
     // The whole text replaced by itself with one character changed in every other pair: every entity is touched, none keeps its context.
     const changed = text.replace(/发热发热/g, '发热发冷');
     const change = new TextChange(text, changed, [{ start: 0, end: text.length, text: changed }]);
@@ -237,7 +288,10 @@ describe('re-anchoring at scale', () => {
     for (const e of placed.entities) assert.equal(changed.slice(e.start, e.end), e.text);
     // Each entity in its own sentence: the n-th 胆囊炎 stays the n-th.
     const starts = (t: string, term: string) => [...t.matchAll(new RegExp(term, 'g'))].map((m) => m.index);
-    assert.deepEqual(placed.entities.filter((e) => e.text === '胆囊炎').map((e) => e.start), starts(changed, '胆囊炎'));
+    assert.deepEqual(
+      placed.entities.filter((e) => e.text === '胆囊炎').map((e) => e.start),
+      starts(changed, '胆囊炎'),
+    );
     // Scoring every occurrence of each term, as a plain scan does, is ~23 million.
     assert.ok(placed.work < 1_500_000, `work ${placed.work}`);
   });
@@ -266,7 +320,10 @@ describe('curation store', () => {
     assert.equal(loaded.reanchored, false);
     assert.deepEqual(loaded.entities, entities);
     assert.equal(loaded.record.sha256, hashText(TEXT));
-    assert.deepEqual((await store.list()).map((r) => r.path), ['records/01.txt']);
+    assert.deepEqual(
+      (await store.list()).map((r) => r.path),
+      ['records/01.txt'],
+    );
   });
 
   it('re-anchors when the document changed since the record was written', async () => {
@@ -279,9 +336,21 @@ describe('curation store', () => {
   });
 
   it('round-trips records through serialize/parse and rejects malformed ones', () => {
-    const record = { path: 'a.txt', sha256: hashText(TEXT), status: 'done' as const, entities: toStored([{ ...predicted()[0], unanchored: true }], chars) };
+    const record = {
+      path: 'a.txt',
+      sha256: hashText(TEXT),
+      status: 'done' as const,
+      entities: toStored([{ ...predicted()[0], unanchored: true }], chars),
+    };
     assert.deepEqual(parseRecord(serializeRecord(record), 'x'), record);
-    assert.throws(() => parseRecord('{"format":"medner-curation","version":1,"path":"a","sha256":"b","status":"todo","entities":[{"start":2,"end":1}]}', 'f.json'), /f\.json: entity 0: bad offsets/);
+    assert.throws(
+      () =>
+        parseRecord(
+          '{"format":"medner-curation","version":1,"path":"a","sha256":"b","status":"todo","entities":[{"start":2,"end":1}]}',
+          'f.json',
+        ),
+      /f\.json: entity 0: bad offsets/,
+    );
     assert.throws(() => parseRecord('[]', 'f.json'), /not a MedNER curation record/);
   });
 });
@@ -303,7 +372,16 @@ describe('curation store containment', () => {
   const plant = (name: string, record: Partial<CurationRecord>) => {
     const file = path.join(root, '.medner', 'annotations', ...name.split('/'));
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, serializeRecord({ path: name.replace(/\.json$/, ''), sha256: hashText(TEXT), status: 'done', entities: toStored(predicted(), chars), ...record }));
+    writeFileSync(
+      file,
+      serializeRecord({
+        path: name.replace(/\.json$/, ''),
+        sha256: hashText(TEXT),
+        status: 'done',
+        entities: toStored(predicted(), chars),
+        ...record,
+      }),
+    );
     return file;
   };
 
@@ -319,7 +397,10 @@ describe('curation store containment', () => {
     const store = new CurationStore(root);
     const errors: string[] = [];
     const listed = await store.list((file, e) => errors.push(`${file} | ${e.message}`));
-    assert.deepEqual(listed.map((r) => r.path), ['ok.txt']);
+    assert.deepEqual(
+      listed.map((r) => r.path),
+      ['ok.txt'],
+    );
     assert.equal(errors.length, 4);
     for (const [file, why] of [
       [dots, /path "\.\.\/outside\/secret\.txt" has an empty, "\." or "\.\." step; record refused/],
@@ -334,16 +415,25 @@ describe('curation store containment', () => {
     // Every reader goes through the same check, the single record read for a document too.
     await assert.rejects(store.read('dots.txt'), /dots\.txt\.json: path "\.\.\/outside\/secret\.txt" has an empty/);
     await assert.rejects(store.load('secret.txt', TEXT), /leads outside the workspace folder/);
-    await assert.rejects(store.save('secret.txt', TEXT, predicted(), 'todo'), /path "secret\.txt" leads outside the workspace folder; its curation is not stored/);
+    await assert.rejects(
+      store.save('secret.txt', TEXT, predicted(), 'todo'),
+      /path "secret\.txt" leads outside the workspace folder; its curation is not stored/,
+    );
   });
 
   it('never writes through a linked .medner, annotations or sub-folder, and never reads a store outside the folder', async () => {
     const store = new CurationStore(root);
     symlinkSync(outside, path.join(root, '.medner'));
-    await assert.rejects(store.save('a.txt', TEXT, predicted(), 'todo'), new RegExp(`${path.join(root, '.medner')} is a symbolic link: MedNER does not write through links; nothing was written`));
+    await assert.rejects(
+      store.save('a.txt', TEXT, predicted(), 'todo'),
+      new RegExp(`${path.join(root, '.medner')} is a symbolic link: MedNER does not write through links; nothing was written`),
+    );
     const errors: string[] = [];
     mkdirSync(path.join(outside, 'annotations'));
-    writeFileSync(path.join(outside, 'annotations', 'a.txt.json'), serializeRecord({ path: 'a.txt', sha256: hashText(TEXT), status: 'done', entities: [] }));
+    writeFileSync(
+      path.join(outside, 'annotations', 'a.txt.json'),
+      serializeRecord({ path: 'a.txt', sha256: hashText(TEXT), status: 'done', entities: [] }),
+    );
     assert.deepEqual(await store.list((file, e) => errors.push(e.message)), []);
     assert.match(errors[0], /annotations leads outside the workspace folder; its records are not read/);
     await assert.rejects(store.read('a.txt'), /a\.txt\.json leads outside the workspace folder; record refused/);
@@ -359,7 +449,10 @@ describe('curation store containment', () => {
     assert.deepEqual(readdirSync(outside).sort(), ['annotations', 'secret.txt']);
     assert.deepEqual(readdirSync(path.join(outside, 'annotations')), ['a.txt.json'], 'nothing written outside');
     await store.save('c.txt', TEXT, predicted(), 'todo');
-    assert.deepEqual((await store.list()).map((r) => r.path), ['c.txt']);
+    assert.deepEqual(
+      (await store.list()).map((r) => r.path),
+      ['c.txt'],
+    );
   });
 
   it('never opens a record file that is not a plain file (a FIFO would block the read forever)', async () => {
@@ -367,7 +460,10 @@ describe('curation store containment', () => {
     await store.save('ok.txt', TEXT, predicted(), 'todo');
     execFileSync('mkfifo', [path.join(root, '.medner', 'annotations', 'fifo.txt.json')]);
     const errors: string[] = [];
-    assert.deepEqual((await store.list((file, e) => errors.push(e.message))).map((r) => r.path), ['ok.txt']);
+    assert.deepEqual(
+      (await store.list((file, e) => errors.push(e.message))).map((r) => r.path),
+      ['ok.txt'],
+    );
     assert.deepEqual(errors, [`${path.join(root, '.medner', 'annotations', 'fifo.txt.json')} is not a regular file; record refused`]);
     await assert.rejects(store.read('fifo.txt'), /fifo\.txt\.json is not a regular file; record refused/);
   });
@@ -377,11 +473,19 @@ describe('curation store containment', () => {
     const [first, ...rest] = toStored(predicted(), chars);
     const far = plant('far.txt.json', { entities: [...rest, { ...first, end: 100_000_000 }] });
     await assert.rejects(store.load('far.txt', TEXT), (e: Error) => {
-      assert.equal(e.message, `${far}: entity 2 ("胆囊炎" at 3–100000000) ends past the document's ${chars.length} characters; record refused`);
+      assert.equal(
+        e.message,
+        `${far}: entity 2 ("胆囊炎" at 3–100000000) ends past the document's ${chars.length} characters; record refused`,
+      );
       return true;
     });
     const other = plant('other.txt.json', { entities: [{ ...first, text: '阑尾炎' }] });
-    await assert.rejects(store.load('other.txt', TEXT), new RegExp(`${other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: entity 0 \\("阑尾炎" at 3–6\\): the document has "胆囊炎" there; record refused$`));
+    await assert.rejects(
+      store.load('other.txt', TEXT),
+      new RegExp(
+        `${other.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: entity 0 \\("阑尾炎" at 3–6\\): the document has "胆囊炎" there; record refused$`,
+      ),
+    );
     // An unanchored entity keeps its own text on clamped offsets: only those are checked.
     plant('kept.txt.json', { entities: [{ ...first, text: '阑尾炎', unanchored: true }] });
     assert.equal((await store.load('kept.txt', TEXT))!.entities[0].unanchored, true);

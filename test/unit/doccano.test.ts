@@ -21,7 +21,11 @@ describe('doccano JSONL format', () => {
       serializeDoccano([DOC]),
       '{"text":"😀患者𠀀头孢\\r\\n痛","label":[[0,2,"药物"],[4,8,"药物"],[10,11,"解剖部位"]],"path":"a/01.txt","encoding":"utf-16le"}\n',
     );
-    assert.ok(serializeDoccano([DOC], { offsets: 'codepoint', labelNames: 'english' }).includes('"label":[[0,1,"drug"],[3,6,"drug"],[8,9,"anatomy"]]'));
+    assert.ok(
+      serializeDoccano([DOC], { offsets: 'codepoint', labelNames: 'english' }).includes(
+        '"label":[[0,1,"drug"],[3,6,"drug"],[8,9,"anatomy"]]',
+      ),
+    );
     assert.equal(serializeDoccano([]), '');
   });
 
@@ -34,7 +38,16 @@ describe('doccano JSONL format', () => {
 
   it("reads doccano's own exports: id and Comments ignored, path from meta, relation-project entities", () => {
     const lines = [
-      JSON.stringify({ id: 7, text: DOC.text, label: [[10, 11, 'anatomy'], [0, 2, 'DRUG']], Comments: [], meta: { path: 'm.txt' } }),
+      JSON.stringify({
+        id: 7,
+        text: DOC.text,
+        label: [
+          [10, 11, 'anatomy'],
+          [0, 2, 'DRUG'],
+        ],
+        Comments: [],
+        meta: { path: 'm.txt' },
+      }),
       '',
       JSON.stringify({ id: 8, text: '头孢', entities: [{ id: 1, start_offset: 0, end_offset: 2, label: '药物' }], relations: [] }),
       JSON.stringify({ text: 'x' }),
@@ -43,7 +56,14 @@ describe('doccano JSONL format', () => {
     assert.deepEqual(
       docs.map((d) => [d.path, d.encoding, d.entities.map((e) => [e.start, e.end, e.label, e.text])]),
       [
-        ['m.txt', undefined, [[0, 1, '药物', '😀'], [8, 9, '解剖部位', '痛']]],
+        [
+          'm.txt',
+          undefined,
+          [
+            [0, 1, '药物', '😀'],
+            [8, 9, '解剖部位', '痛'],
+          ],
+        ],
         ['export.jsonl:3', undefined, [[0, 2, '药物', '头孢']]],
         ['export.jsonl:4', undefined, []],
       ],
@@ -52,7 +72,10 @@ describe('doccano JSONL format', () => {
 
   it('reports offsets that split a surrogate pair or leave the text, and unknown types, with the line', () => {
     const line = (label: unknown[]) => JSON.stringify({ text: DOC.text, label });
-    assert.throws(() => parseDoccano(`\n${line([[1, 3, '药物']])}`), /line 2: span 0: span 1\.\.3 splits a character in two .*offsets: 'codepoint'/);
+    assert.throws(
+      () => parseDoccano(`\n${line([[1, 3, '药物']])}`),
+      /line 2: span 0: span 1\.\.3 splits a character in two .*offsets: 'codepoint'/,
+    );
     assert.throws(() => parseDoccano(line([[0, 12, '药物']])), /span 0\.\.12 is empty or outside the text \(length 11 UTF-16 units\)/);
     assert.throws(() => parseDoccano(line([[0, 10, '药物']]), { offsets: 'codepoint' }), /length 9 code points/);
     assert.throws(() => parseDoccano(line([[0, 2, 'SYMPTOM']])), /line 1: span 0: unknown entity type "SYMPTOM"/);

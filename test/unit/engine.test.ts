@@ -22,7 +22,13 @@ function sickRuns(chars: string[]): { start: number; end: number }[] {
 
 // Sentences of at most 16 code points, so every window (>= 24) has a sentence end to cut after.
 const sentence = fc
-  .array(fc.oneof(fc.constantFrom('a', '😀', '\r\n', 'x', '，'), fc.integer({ min: 1, max: 3 }).map((n) => '病'.repeat(n))), { maxLength: 5 })
+  .array(
+    fc.oneof(
+      fc.constantFrom('a', '😀', '\r\n', 'x', '，'),
+      fc.integer({ min: 1, max: 3 }).map((n) => '病'.repeat(n)),
+    ),
+    { maxLength: 5 },
+  )
   .map((parts) => parts.join('') + '。');
 const shortRuns = fc.array(sentence, { maxLength: 40 }).map((s) => s.join(''));
 
@@ -33,7 +39,10 @@ describe('NerEngine', () => {
         const engine = new NerEngine(meta(maxLength), new RuleRunner());
         const got = await engine.analyze(text);
         const chars = Array.from(text);
-        assert.deepEqual(got.map((e) => ({ start: e.start, end: e.end })), sickRuns(chars));
+        assert.deepEqual(
+          got.map((e) => ({ start: e.start, end: e.end })),
+          sickRuns(chars),
+        );
         for (const e of got) {
           assert.equal(e.text, chars.slice(e.start, e.end).join(''));
           assert.equal(e.label, '疾病和诊断');
@@ -65,22 +74,26 @@ describe('NerEngine', () => {
       { arbitrary: fc.integer({ min: 1, max: 3 }).map((n) => '病'.repeat(n)), weight: 3 },
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(units, { minLength: 60, maxLength: 200, size: 'max' }).map((p) => p.join('')), fc.integer({ min: 40, max: 64 }), async (text, maxLength) => {
-        const chars = Array.from(text);
-        const windowed = await new NerEngine(meta(maxLength), new ContextRunner()).analyze(text);
-        const alone = new NerEngine(meta(Math.max(2, chars.length)), new ContextRunner());
-        const expected = [];
-        for (const w of makeWindows(text, maxLength)) {
-          for (const e of await alone.analyze(chars.slice(w.start, w.end).join(''))) {
-            expected.push({ ...e, start: e.start + w.start, end: e.end + w.start });
+      fc.asyncProperty(
+        fc.array(units, { minLength: 60, maxLength: 200, size: 'max' }).map((p) => p.join('')),
+        fc.integer({ min: 40, max: 64 }),
+        async (text, maxLength) => {
+          const chars = Array.from(text);
+          const windowed = await new NerEngine(meta(maxLength), new ContextRunner()).analyze(text);
+          const alone = new NerEngine(meta(Math.max(2, chars.length)), new ContextRunner());
+          const expected = [];
+          for (const w of makeWindows(text, maxLength)) {
+            for (const e of await alone.analyze(chars.slice(w.start, w.end).join(''))) {
+              expected.push({ ...e, start: e.start + w.start, end: e.end + w.start });
+            }
           }
-        }
-        assert.deepEqual(windowed, expected);
-        for (const e of windowed) {
-          assert.ok(e.start >= 0 && e.start < e.end && e.end <= chars.length, 'inside the text');
-          assert.equal(e.text, chars.slice(e.start, e.end).join(''));
-        }
-      }),
+          assert.deepEqual(windowed, expected);
+          for (const e of windowed) {
+            assert.ok(e.start >= 0 && e.start < e.end && e.end <= chars.length, 'inside the text');
+            assert.equal(e.text, chars.slice(e.start, e.end).join(''));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -100,7 +113,10 @@ describe('NerEngine', () => {
     }
     const engine = new NerEngine(meta(256), new Greedy());
     const got = await engine.analyze('\r\n 病 a\r\n');
-    assert.deepEqual(got.map((e) => [e.start, e.end, e.text]), [[3, 6, '病 a']]);
+    assert.deepEqual(
+      got.map((e) => [e.start, e.end, e.text]),
+      [[3, 6, '病 a']],
+    );
     assert.deepEqual(await engine.analyze(' \r\n'), []);
   });
 
@@ -113,7 +129,10 @@ describe('NerEngine', () => {
     assert.deepEqual(results[3], []);
     for (const batch of runner.batches) assert.ok(batch.length === 1 || Math.max(...batch) * batch.length <= 64, String(batch));
     const lengths = runner.batches.flat();
-    assert.deepEqual(lengths, [...lengths].sort((a, b) => a - b));
+    assert.deepEqual(
+      lengths,
+      [...lengths].sort((a, b) => a - b),
+    );
   });
 
   it('serves unchanged windows from the cache: an edit re-runs only the windows it touches', async () => {
@@ -129,7 +148,10 @@ describe('NerEngine', () => {
     const after = await engine.analyze(edited);
     const rerun = runner.batches.flat().length - runs;
     assert.ok(rerun >= 1 && rerun <= 3, `re-ran ${rerun} windows`);
-    assert.deepEqual(after.map((e) => [e.start, e.end]), sickRuns(Array.from(edited)).map((r) => [r.start, r.end]));
+    assert.deepEqual(
+      after.map((e) => [e.start, e.end]),
+      sickRuns(Array.from(edited)).map((r) => [r.start, r.end]),
+    );
   });
 
   it('decides the priority range first and reports it before the rest', async () => {
@@ -137,10 +159,16 @@ describe('NerEngine', () => {
     const engine = new NerEngine(meta(32), runner);
     const text = '病aaaa。'.repeat(200);
     const partials: number[][] = [];
-    const all = await engine.analyze(text, { priority: { start: 600, end: 650 }, onPartial: (es) => partials.push(es.map((e) => e.start)) });
+    const all = await engine.analyze(text, {
+      priority: { start: 600, end: 650 },
+      onPartial: (es) => partials.push(es.map((e) => e.start)),
+    });
     assert.equal(partials.length, 1);
     assert.ok(partials[0].length > 0 && partials[0].length < all.length);
-    assert.ok(partials[0].every((s) => s >= 550 && s < 700), String(partials[0]));
+    assert.ok(
+      partials[0].every((s) => s >= 550 && s < 700),
+      String(partials[0]),
+    );
     assert.ok(partials[0].some((s) => s >= 600 && s < 650));
     assert.equal(all.length, 200);
   });
@@ -175,7 +203,10 @@ describe('NerEngine walking texts in place', () => {
     }
   }
   const units = fc.constantFrom('病', 'a', 'x', '。', '，', '\r\n', ' ', '😀', '\ud83d', '\ude00', 'Ｃ', '\u3000');
-  const texts = fc.array(fc.array(units, { maxLength: 300 }).map((p) => p.join('')), { minLength: 1, maxLength: 4 });
+  const texts = fc.array(
+    fc.array(units, { maxLength: 300 }).map((p) => p.join('')),
+    { minLength: 1, maxLength: 4 },
+  );
 
   it('gives the same entities, scores and texts as the per-character engine (property)', async () => {
     await fc.assert(
@@ -187,10 +218,12 @@ describe('NerEngine walking texts in place', () => {
     );
   });
 
-  it('gives the shipped model\'s entities exactly as the per-character engine did on multi-window texts', async function () {
+  it("gives the shipped model's entities exactly as the per-character engine did on multi-window texts", async function () {
     this.timeout(60_000);
     // Clinical prose several windows long, with what offsets trip on: astral characters, CRLF, a lone surrogate.
-    const samples = readdirSync(path.join(ROOT, 'samples')).sort().map((f) => readFileSync(path.join(ROOT, 'samples', f), 'utf8'));
+    const samples = readdirSync(path.join(ROOT, 'samples'))
+      .sort()
+      .map((f) => readFileSync(path.join(ROOT, 'samples', f), 'utf8'));
     const long = samples.join('😀') + '\r\n' + samples.map((t) => t.replace(/\n/g, '')).join('𠀀\ud83d');
     const texts = [long, samples[0], long.slice(1000)];
     const m = loadModelMeta(SHIPPED_MODEL);
@@ -209,10 +242,16 @@ describe('NerEngine walking texts in place', () => {
 
 describe('planBatches', () => {
   it('sorts by length and fills each batch up to the padded-token budget', () => {
-    assert.deepEqual(planBatches([5, 1, 3, 3, 9], (n) => n, 9), [[1, 3, 3], [5], [9]]);
+    assert.deepEqual(
+      planBatches([5, 1, 3, 3, 9], (n) => n, 9),
+      [[1, 3, 3], [5], [9]],
+    );
   });
 
   it('gives an item longer than the budget a batch of its own', () => {
-    assert.deepEqual(planBatches([3, 1, 9], (n) => n, 2), [[1], [3], [9]]);
+    assert.deepEqual(
+      planBatches([3, 1, 9], (n) => n, 2),
+      [[1], [3], [9]],
+    );
   });
 });

@@ -43,10 +43,7 @@ describe('evaluate', () => {
 
 describe('formatEvalTable', () => {
   it('aligns columns, counting CJK characters as two columns wide', () => {
-    const r = evaluate(
-      [{ text, entities: [d(0, 2), d(3, 4, '药物')] }],
-      [{ text, entities: [d(0, 2), d(5, 6, '药物')] }],
-    );
+    const r = evaluate([{ text, entities: [d(0, 2), d(3, 4, '药物')] }], [{ text, entities: [d(0, 2), d(5, 6, '药物')] }]);
     const lines = formatEvalTable(r).split('\n');
     assert.equal(lines[0], 'label            P       R      F1  TP  FP  FN');
     assert.equal(lines[1], '疾病和诊断  100.00  100.00  100.00   1   0   0');

@@ -9,11 +9,24 @@ const TAGS = ['O', 'B-疾病和诊断', 'I-疾病和诊断'];
 
 export function meta(maxLength: number): ModelMeta {
   return {
-    dir: '', onnxPath: '', name: 'fake', sha256: 'fake', key: 'fake', maxLength, tags: TAGS, vocab: VOCAB, metrics: {},
+    dir: '',
+    onnxPath: '',
+    name: 'fake',
+    sha256: 'fake',
+    key: 'fake',
+    maxLength,
+    tags: TAGS,
+    vocab: VOCAB,
+    metrics: {},
     labels: [{ name: '疾病和诊断', alias: 'disease' }],
     normalization: {
-      unit: 'codepoint', fullwidthAscii: { from: 0xff01, to: 0xff5e, offset: 0xfee0 }, lowercaseAscii: true,
-      whitespace: [0x20, 0x0a, 0x0d], spaceToken: '[SPACE]', unknownToken: '[UNK]', padToken: '[PAD]',
+      unit: 'codepoint',
+      fullwidthAscii: { from: 0xff01, to: 0xff5e, offset: 0xfee0 },
+      lowercaseAscii: true,
+      whitespace: [0x20, 0x0a, 0x0d],
+      spaceToken: '[SPACE]',
+      unknownToken: '[UNK]',
+      padToken: '[PAD]',
     },
     crf: { transitions: new Float32Array(9), start: new Float32Array(3), end: new Float32Array(3) },
   };
@@ -34,4 +47,3 @@ export class RuleRunner implements EmissionRunner {
   }
   async dispose(): Promise<void> {}
 }
-

@@ -4,7 +4,18 @@
 // runs of 病, so the tiny model (tinyModel.ts) has something to find in every one of them.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import type { Encoding } from '../../src/core/decode';
 
@@ -81,12 +92,14 @@ function gb18030(text: string): Buffer {
       }
     }
   }
-  return Buffer.concat(Array.from(text, (ch) => {
-    if (ch.charCodeAt(0) < 0x80) return Buffer.from(ch, 'latin1');
-    const bytes = gbTable!.get(ch);
-    if (!bytes) throw new Error(`no two-byte GB18030 code for ${ch}`);
-    return bytes;
-  }));
+  return Buffer.concat(
+    Array.from(text, (ch) => {
+      if (ch.charCodeAt(0) < 0x80) return Buffer.from(ch, 'latin1');
+      const bytes = gbTable!.get(ch);
+      if (!bytes) throw new Error(`no two-byte GB18030 code for ${ch}`);
+      return bytes;
+    }),
+  );
 }
 
 /** Every case; `maxBytes` is the limit the reader is given (the CLI's default, 20 MB). */
@@ -99,17 +112,31 @@ export function faultCases(): FaultCase[] {
   const gbText = '患者因腹痛入院，诊断：病病。予头孢曲松治疗，病情好转。';
   const line = oneLine(MB);
   return [
-    bytesCase('binary.txt', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), utf8('IHDR'), Buffer.alloc(64, 7)]), { skipped: /^binary file$/ }),
+    bytesCase(
+      'binary.txt',
+      Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), utf8('IHDR'), Buffer.alloc(64, 7)]),
+      { skipped: /^binary file$/ },
+    ),
     bytesCase('nul-byte.txt', Buffer.concat([utf8(RECORD), Buffer.from([0]), utf8(RECORD)]), { skipped: /^binary file$/ }),
     bytesCase('control-chars.txt', Buffer.from('\x01\x02\x03\x04\x05\x06病病\x07\x08', 'utf8'), { skipped: /^binary file$/ }),
-    bytesCase('invalid-utf8.txt', Buffer.concat([utf8(RECORD), Buffer.from([0xff, 0x80]), utf8(RECORD)]), { skipped: /^not valid utf-8 or gb18030 text$/ }),
-    bytesCase('invalid-utf8-bom.txt', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8(RECORD), Buffer.from([0xc0, 0x80])]), { skipped: /^not valid utf-8 text$/ }),
-    bytesCase('utf16le-odd-length.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(RECORD, 'utf16le'), Buffer.from([0x41])]), { skipped: /^not valid utf-16le text$/ }),
+    bytesCase('invalid-utf8.txt', Buffer.concat([utf8(RECORD), Buffer.from([0xff, 0x80]), utf8(RECORD)]), {
+      skipped: /^not valid utf-8 or gb18030 text$/,
+    }),
+    bytesCase('invalid-utf8-bom.txt', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8(RECORD), Buffer.from([0xc0, 0x80])]), {
+      skipped: /^not valid utf-8 text$/,
+    }),
+    bytesCase('utf16le-odd-length.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(RECORD, 'utf16le'), Buffer.from([0x41])]), {
+      skipped: /^not valid utf-16le text$/,
+    }),
     bytesCase('utf8-bom.txt', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8(crlf)]), labelled(crlf, 'utf-8-bom')),
     bytesCase('utf16le-bom.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(astral, 'utf16le')]), labelled(astral, 'utf-16le')),
     bytesCase('utf16be-bom.txt', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(crlf)]), labelled(crlf, 'utf-16be')),
     // 𠀀 (U+20000) is one of GB18030's four-byte codes.
-    bytesCase('gb18030.txt', Buffer.concat([gb18030(gbText), Buffer.from([0x95, 0x32, 0x82, 0x36]), gb18030('病\r\n')]), labelled(gbText + '𠀀病\r\n', 'gb18030')),
+    bytesCase(
+      'gb18030.txt',
+      Buffer.concat([gb18030(gbText), Buffer.from([0x95, 0x32, 0x82, 0x36]), gb18030('病\r\n')]),
+      labelled(gbText + '𠀀病\r\n', 'gb18030'),
+    ),
     textCase('crlf.txt', crlf),
     textCase('lone-cr.txt', loneCr),
     textCase('astral-emoji.txt', astral),
@@ -118,7 +145,11 @@ export function faultCases(): FaultCase[] {
     textCase('empty.txt', ''),
     textCase('whitespace-only.txt', ' \t\r\n\u3000\n\f '),
     { name: 'one-line-1mb.txt', create: (file) => writeFileSync(file, line), expect: labelled(line) },
-    { name: 'huge-50mb.txt', create: (file) => writeLarge(file, 50 * MB), expect: { skipped: /^larger than the 20\.0 MB limit \(50\.0 MB\)$/ } },
+    {
+      name: 'huge-50mb.txt',
+      create: (file) => writeLarge(file, 50 * MB),
+      expect: { skipped: /^larger than the 20\.0 MB limit \(50\.0 MB\)$/ },
+    },
     {
       name: 'fifo.txt',
       create: (file) => {
@@ -127,7 +158,11 @@ export function faultCases(): FaultCase[] {
       },
       expect: { skipped: /^not a regular file or folder$/ },
     },
-    { name: 'dangling-link.txt', create: (file) => symlinkSync(path.join(path.dirname(file), 'nowhere.txt'), file), expect: { skipped: /^broken symbolic link$/ } },
+    {
+      name: 'dangling-link.txt',
+      create: (file) => symlinkSync(path.join(path.dirname(file), 'nowhere.txt'), file),
+      expect: { skipped: /^broken symbolic link$/ },
+    },
     { name: 'self-link.txt', create: (file) => symlinkSync(file, file), expect: { skipped: /^symbolic link loop$/ } },
     {
       name: 'unreadable.txt',
@@ -169,7 +204,11 @@ export function snapshot(dir: string, out: Snapshot = {}, rel = ''): Snapshot {
     const st = lstatSync(full);
     // A FIFO is never opened (that would block); root can read a chmod 000 file, others skip its hash.
     const readable = st.isFile() && (ROOT_USER || (st.mode & 0o444) !== 0);
-    out[entry] = { mode: st.mode, mtimeMs: st.mtimeMs, sha256: readable ? createHash('sha256').update(readFileSync(full)).digest('hex') : undefined };
+    out[entry] = {
+      mode: st.mode,
+      mtimeMs: st.mtimeMs,
+      sha256: readable ? createHash('sha256').update(readFileSync(full)).digest('hex') : undefined,
+    };
     // A folder its owner cannot list (not root) is compared by its own entry only.
     if (st.isDirectory() && (ROOT_USER || (st.mode & 0o500) === 0o500)) snapshot(dir, out, entry);
   }

@@ -5,7 +5,20 @@
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openAtomic } from '../../src/core/atomic';
@@ -106,7 +119,11 @@ describe('fault fixtures', function () {
       for (const c of labelledCases()) {
         const { text } = c.expect as { text: string };
         const entities = await engine.analyze(text);
-        assert.deepEqual(entities.map((e) => ({ start: e.start, end: e.end })), sickRuns(text), c.name);
+        assert.deepEqual(
+          entities.map((e) => ({ start: e.start, end: e.end })),
+          sickRuns(text),
+          c.name,
+        );
         const chars = Array.from(text);
         for (const e of entities) assert.equal(e.text, chars.slice(e.start, e.end).join(''));
       }
@@ -129,11 +146,20 @@ describe('fault fixtures', function () {
       assert.match(line.slice(line.indexOf(': ', 'medner: skipped '.length) + 2), (c.expect as { skipped: RegExp }).skipped);
     }
     const docs = parseDocuments(readFileSync(path.join(out, 'all.jsonl'), 'utf8'));
-    assert.deepEqual(docs.map((d) => path.relative(inDir, d.path)).sort(), labelledCases().map((c) => c.name).sort());
+    assert.deepEqual(
+      docs.map((d) => path.relative(inDir, d.path)).sort(),
+      labelledCases()
+        .map((c) => c.name)
+        .sort(),
+    );
     for (const d of docs) {
       const c = cases.find((x) => x.name === path.relative(inDir, d.path))!;
       assert.deepEqual({ text: d.text, encoding: d.encoding }, c.expect, c.name);
-      assert.deepEqual(d.entities.map((e) => ({ start: e.start, end: e.end })), sickRuns(d.text), c.name);
+      assert.deepEqual(
+        d.entities.map((e) => ({ start: e.start, end: e.end })),
+        sickRuns(d.text),
+        c.name,
+      );
     }
     assert.deepEqual(readdirSync(out), ['all.jsonl']);
     console.log(`      ${cases.length} fault cases (1 MB line included) in ${Date.now() - started} ms`);
@@ -144,8 +170,17 @@ describe('fault fixtures', function () {
     const r = medner(['label', inDir, '--model', tiny, '--out-dir', out]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`medner: ${labelledCases().length} documents from `));
-    const manifest = JSON.parse(readFileSync(path.join(out, '.medner', 'manifest.json'), 'utf8')) as { inputs: Record<string, { sha256: string }> };
-    assert.deepEqual(Object.keys(manifest.inputs).map((p) => path.relative(inDir, p)).sort(), labelledCases().map((c) => c.name).sort());
+    const manifest = JSON.parse(readFileSync(path.join(out, '.medner', 'manifest.json'), 'utf8')) as {
+      inputs: Record<string, { sha256: string }>;
+    };
+    assert.deepEqual(
+      Object.keys(manifest.inputs)
+        .map((p) => path.relative(inDir, p))
+        .sort(),
+      labelledCases()
+        .map((c) => c.name)
+        .sort(),
+    );
     const summary = readFileSync(path.join(out, 'summary.md'), 'utf8');
     for (const c of skippedCases()) assert.ok(summary.includes(`\`${path.join(inDir, c.name)}\`: `), c.name);
     const again = medner(['label', inDir, '--model', tiny, '--out-dir', out]);
@@ -154,7 +189,7 @@ describe('fault fixtures', function () {
     assert.deepEqual(leftovers(out), []);
   });
 
-  it('CLI: brat export keeps every labelled case\'s bytes exactly, and reads back with the same entities', async () => {
+  it("CLI: brat export keeps every labelled case's bytes exactly, and reads back with the same entities", async () => {
     const out = path.join(root, 'brat-out');
     const r = medner(['label', inDir, '--model', tiny, '--out-dir', out, '--format', 'brat']);
     assert.equal(r.code, 1, r.stderr);
@@ -164,15 +199,34 @@ describe('fault fixtures', function () {
     }
     const back = await readAnnotations(out, 'brat');
     assert.equal(back.length, labelledCases().length);
-    for (const d of back) assert.deepEqual(d.entities.map((e) => ({ start: e.start, end: e.end })), sickRuns(d.text), d.path);
+    for (const d of back)
+      assert.deepEqual(
+        d.entities.map((e) => ({ start: e.start, end: e.end })),
+        sickRuns(d.text),
+        d.path,
+      );
   });
 
   it('CLI: --max-bytes names the limit and the size of what it skips, stdin included', () => {
-    const r = medner(['label', path.join(inDir, 'one-line-1mb.txt'), path.join(inDir, 'crlf.txt'), '--model', tiny, '--max-bytes', '1000000']);
+    const r = medner([
+      'label',
+      path.join(inDir, 'one-line-1mb.txt'),
+      path.join(inDir, 'crlf.txt'),
+      '--model',
+      tiny,
+      '--max-bytes',
+      '1000000',
+    ]);
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr, `medner: skipped ${path.join(inDir, 'one-line-1mb.txt')}: larger than the 976.6 KB limit (1.0 MB)\n`);
-    assert.deepEqual(parseDocuments(r.stdout).map((d) => path.basename(d.path)), ['crlf.txt']);
-    const stdin = spawnSync(process.execPath, [CLI, 'label', '-', '--model', tiny, '--max-bytes', '1000'], { input: '病'.repeat(1000), encoding: 'utf8' });
+    assert.deepEqual(
+      parseDocuments(r.stdout).map((d) => path.basename(d.path)),
+      ['crlf.txt'],
+    );
+    const stdin = spawnSync(process.execPath, [CLI, 'label', '-', '--model', tiny, '--max-bytes', '1000'], {
+      input: '病'.repeat(1000),
+      encoding: 'utf8',
+    });
     assert.equal(stdin.status, 1);
     // The rest of a pipe is never read, so its size is not known.
     assert.equal(stdin.stderr, 'medner: skipped -: larger than the 1.0 KB limit\n');
@@ -180,7 +234,11 @@ describe('fault fixtures', function () {
   });
 
   it('CLI: stdin is read only up to --max-bytes: an endless pipe is skipped, never buffered', () => {
-    const r = spawnSync('sh', ['-c', `yes 病病病病病病病病 | "${process.execPath}" "${CLI}" label - --model "${tiny}" --max-bytes 100000`], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      'sh',
+      ['-c', `yes 病病病病病病病病 | "${process.execPath}" "${CLI}" label - --model "${tiny}" --max-bytes 100000`],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     assert.equal(r.signal, null, 'finished, without waiting for the end of the pipe');
     assert.equal(r.status, 1, r.stderr);
     assert.equal(r.stderr, 'medner: skipped -: larger than the 97.7 KB limit\n');
@@ -199,8 +257,12 @@ describe('FIFOs, sockets and devices are never opened', function () {
   it('core: loadFile skips a FIFO without waiting for a writer', async () => {
     const dir = tempDir();
     const loaded = await loadFile(fifo(path.join(dir, 'records.jsonl')), { format: 'yidu' });
-    assert.deepEqual(loaded, { skipped: { path: path.join(dir, 'records.jsonl'), reason: 'not a regular file (a FIFO, socket or device is never read)' } });
-    assert.deepEqual(await loadFile('/dev/zero'), { skipped: { path: '/dev/zero', reason: 'not a regular file (a FIFO, socket or device is never read)' } });
+    assert.deepEqual(loaded, {
+      skipped: { path: path.join(dir, 'records.jsonl'), reason: 'not a regular file (a FIFO, socket or device is never read)' },
+    });
+    assert.deepEqual(await loadFile('/dev/zero'), {
+      skipped: { path: '/dev/zero', reason: 'not a regular file (a FIFO, socket or device is never read)' },
+    });
   });
 
   it('CLI: eval refuses a FIFO given as gold or pred, or named x.txt in a brat folder, in one line', () => {
@@ -216,7 +278,10 @@ describe('FIFOs, sockets and devices are never opened', function () {
     for (const [args, message] of [
       [['--gold', brat, '--pred', gold], `${path.join(brat, 'x.txt')}: not a regular file (a FIFO, socket or device is never read)`],
       [['--gold', gold, '--pred', pipe], `${pipe}: not a regular file or folder (a FIFO, socket or device is never read)`],
-      [['--gold', pipe, '--pred', gold, '--gold-format', 'yidu'], `${pipe}: not a regular file or folder (a FIFO, socket or device is never read)`],
+      [
+        ['--gold', pipe, '--pred', gold, '--gold-format', 'yidu'],
+        `${pipe}: not a regular file or folder (a FIFO, socket or device is never read)`,
+      ],
     ] as const) {
       const r = spawnSync(process.execPath, [CLI, 'eval', ...args], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(r.signal, null, `${args.join(' ')}: did not block`);
@@ -228,7 +293,10 @@ describe('FIFOs, sockets and devices are never opened', function () {
   it('CLI: merge refuses a FIFO as a part', () => {
     const dir = tempDir();
     const pipe = fifo(path.join(dir, 'part.jsonl'));
-    const r = spawnSync(process.execPath, [CLI, 'merge', '--out', path.join(dir, 'out.jsonl'), pipe], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [CLI, 'merge', '--out', path.join(dir, 'out.jsonl'), pipe], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.signal, null, 'did not block');
     assert.equal(r.status, 2);
     assert.equal(r.stderr, `medner: ${pipe}: not a regular file (a FIFO, socket or device is never read)\n`);
@@ -241,7 +309,11 @@ describe('paths the user running medner cannot read', () => {
 
   it(`CLI: skipped as "permission denied", the rest labelled${asRoot ? ' (run as nobody)' : ''}`, function () {
     const nobody = asRoot ? { uid: 65534, gid: 65534 } : {};
-    const canRun = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(CLI)}, require('fs').constants.R_OK)`], nobody);
+    const canRun = spawnSync(
+      process.execPath,
+      ['-e', `require('fs').accessSync(${JSON.stringify(CLI)}, require('fs').constants.R_OK)`],
+      nobody,
+    );
     if (canRun.status !== 0) {
       console.log(`      skipped: nobody cannot read ${CLI} (a checkout in a private folder), so root cannot test unreadable paths`);
       this.skip();
@@ -262,12 +334,18 @@ describe('paths the user running medner cannot read', () => {
     const r = spawnSync(process.execPath, [CLI, 'label', src, '--model', model], { encoding: 'utf8', ...nobody });
     assert.equal(r.status, 1, r.stderr);
     // Exactly these lines: nobody's home folder is not writable, which once added an onnxruntime warning.
-    assert.equal(r.stderr, [
-      `medner: skipped ${path.join(src, 'locked-folder')}: permission denied`,
-      `medner: skipped ${path.join(src, 'locked.txt')}: permission denied`,
-      '',
-    ].join('\n'));
-    assert.deepEqual(parseDocuments(r.stdout).map((d) => [path.basename(d.path), d.entities.length]), [['a.txt', 1]]);
+    assert.equal(
+      r.stderr,
+      [
+        `medner: skipped ${path.join(src, 'locked-folder')}: permission denied`,
+        `medner: skipped ${path.join(src, 'locked.txt')}: permission denied`,
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      parseDocuments(r.stdout).map((d) => [path.basename(d.path), d.entities.length]),
+      [['a.txt', 1]],
+    );
     assert.deepEqual(snapshot(src), before);
     chmodSync(path.join(src, 'locked-folder'), 0o755); // so that it can be removed
   });
@@ -311,7 +389,10 @@ describe('faults in the environment', function () {
     it('openAtomic: a chunk the disk takes only part of fails the write, and nothing is committed (core)', async () => {
       const target = path.join(mnt, 'big.jsonl');
       const out = await openAtomic(target);
-      await assert.rejects(out.write('病'.repeat(100_000)), { message: `cannot write ${target}: no space left on the device`, code: 'ENOSPC' });
+      await assert.rejects(out.write('病'.repeat(100_000)), {
+        message: `cannot write ${target}: no space left on the device`,
+        code: 'ENOSPC',
+      });
       await out.abort();
       assert.deepEqual(readdirSync(mnt), []);
     });
@@ -361,7 +442,11 @@ describe('faults in the environment', function () {
      * Starts the CLI, sends SIGINT once `ready()` holds (and again `againAfterMs` later, as an
      * impatient user would), and resolves with its exit code and stderr.
      */
-    function interrupted(args: string[], ready: () => boolean, againAfterMs?: number): Promise<{ code: number | null; stderr: string; signalled: boolean }> {
+    function interrupted(
+      args: string[],
+      ready: () => boolean,
+      againAfterMs?: number,
+    ): Promise<{ code: number | null; stderr: string; signalled: boolean }> {
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
@@ -432,7 +517,11 @@ describe('faults in the environment', function () {
       assert.match(again.stderr, new RegExp(`40 documents from 40 files \\(${finished.length} unchanged, reused\\)`));
       const docs = parseDocuments(readFileSync(path.join(out, 'annotations.jsonl'), 'utf8'));
       assert.equal(docs.length, 40);
-      for (const d of docs) assert.deepEqual(d.entities.map((e) => ({ start: e.start, end: e.end })), sickRuns(d.text));
+      for (const d of docs)
+        assert.deepEqual(
+          d.entities.map((e) => ({ start: e.start, end: e.end })),
+          sickRuns(d.text),
+        );
       assert.deepEqual(snapshot(src), before);
     });
   });
@@ -479,7 +568,10 @@ describe('faults in the environment', function () {
         rmSync(file('c.txt'));
       });
       const summary = await labelBatch(new NerEngine(meta(64), runner), [src], options(out));
-      assert.deepEqual(summary.skipped.map((s) => [path.basename(s.path), s.reason]), [['c.txt', 'no such file']]);
+      assert.deepEqual(
+        summary.skipped.map((s) => [path.basename(s.path), s.reason]),
+        [['c.txt', 'no such file']],
+      );
       const manifest = readManifest(out);
       assert.deepEqual(Object.keys(manifest.inputs).sort(), [file('a.txt'), file('b.txt')]);
       assert.equal(manifest.inputs[file('a.txt')].sha256, sha256('a.txt 改：病'), 'the hash of the bytes that were labelled');
@@ -489,11 +581,14 @@ describe('faults in the environment', function () {
       const next = await labelBatch(new NerEngine(meta(64), new RuleRunner()), [src], options(out));
       assert.equal(next.reused, 1, 'b.txt only');
       const docs = parseDocuments(readFileSync(path.join(out, 'annotations.jsonl'), 'utf8'));
-      assert.deepEqual(docs.map((d) => d.text), ['a.txt 又改：病病病', 'b.txt：病病']);
+      assert.deepEqual(
+        docs.map((d) => d.text),
+        ['a.txt 又改：病病病', 'b.txt：病病'],
+      );
       assert.deepEqual(readdirSync(path.join(out, '.medner', 'results')).length, 2, 'no stale result files');
     });
 
-    it('never pairs a recorded hash with another content\'s result, even when the record could not be saved', async () => {
+    it("never pairs a recorded hash with another content's result, even when the record could not be saved", async () => {
       const dir = tempDir();
       const src = path.join(dir, 'in');
       mkdirSync(src);
@@ -527,7 +622,11 @@ describe('faults in the environment', function () {
     // Each case edits a copy of the tiny model; the message must say what is wrong with which file.
     // `session`: found by ONNX Runtime's session (so in the extension's worker thread too).
     const MODEL_FAULTS: { name: string; make(dir: string): void; message: RegExp; session?: true }[] = [
-      { name: 'no model.json', make: (d) => rmSync(path.join(d, 'model.json')), message: /^cannot read model metadata .*model\.json: ENOENT/ },
+      {
+        name: 'no model.json',
+        make: (d) => rmSync(path.join(d, 'model.json')),
+        message: /^cannot read model metadata .*model\.json: ENOENT/,
+      },
       {
         name: 'model.json cut short',
         make: (d) => truncateSync(path.join(d, 'model.json'), 100),
@@ -589,9 +688,10 @@ describe('faults in the environment', function () {
       },
       {
         // Ids 6 and 7 have no row in the graph's table: found at load, not by the first text that has 人.
-        name: 'a vocabulary longer than the graph\'s embedding',
+        name: "a vocabulary longer than the graph's embedding",
         make: (d) => writeTinyModel({ extraVocab: ['人', '诊'] }, d),
-        message: /^model .*model\.onnx fails on token id 7, the last of the 8 in model\.json's "vocab": .*indices element out of data bounds/,
+        message:
+          /^model .*model\.onnx fails on token id 7, the last of the 8 in model\.json's "vocab": .*indices element out of data bounds/,
         session: true,
       },
       {
@@ -631,7 +731,11 @@ describe('faults in the environment', function () {
         name: 'model.onnx a socket',
         make: (d) => {
           rmSync(path.join(d, 'model.onnx'));
-          const bind = spawnSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(d, 'model.onnx')]);
+          const bind = spawnSync('python3', [
+            '-c',
+            'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
+            path.join(d, 'model.onnx'),
+          ]);
           assert.equal(bind.status, 0, String(bind.stderr));
         },
         message: /^.*model\.onnx is a socket, not a regular file$/,
@@ -678,12 +782,15 @@ describe('faults in the environment', function () {
       });
     }
 
-    it('the same errors from the extension\'s worker thread', async () => {
+    it("the same errors from the extension's worker thread", async () => {
       const { loadModelMeta } = await import('../../src/core/model');
       const script = path.join(ROOT, 'dist', 'inferenceWorker.js');
       for (const fault of MODEL_FAULTS.filter((f) => f.session)) {
         const dir = broken(fault.make);
-        await assert.rejects(WorkerRunner.create(loadModelMeta(dir), { threads: 1 }, script), (e: Error) => e instanceof ModelError && fault.message.test(e.message));
+        await assert.rejects(
+          WorkerRunner.create(loadModelMeta(dir), { threads: 1 }, script),
+          (e: Error) => e instanceof ModelError && fault.message.test(e.message),
+        );
       }
     });
 
@@ -727,14 +834,22 @@ describe('bounded memory', function () {
     writeLarge(big, 20 * 1024 * 1024);
     const out = path.join(dir, 'out.jsonl');
     // The kernel's figure for the child, as /usr/bin/time -v reports it.
-    const script = 'import resource, subprocess, sys\nr = subprocess.run(sys.argv[1:])\nprint(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
-    const r = spawnSync('python3', ['-c', script, process.execPath, CLI, 'label', big, '--model', tinyModel({ maxLength: 256 }), '--quiet', '--out', out], { encoding: 'utf8' });
+    const script =
+      'import resource, subprocess, sys\nr = subprocess.run(sys.argv[1:])\nprint(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
+    const r = spawnSync(
+      'python3',
+      ['-c', script, process.execPath, CLI, 'label', big, '--model', tinyModel({ maxLength: 256 }), '--quiet', '--out', out],
+      { encoding: 'utf8' },
+    );
     const [code, kb] = r.stdout.trim().split(' ').map(Number);
     assert.equal(code, 0, r.stderr);
     assert.ok(kb / 1024 < 400, `peak RSS ${Math.round(kb / 1024)} MB`);
     const [doc] = parseDocuments(readFileSync(out, 'utf8'));
     assert.equal(doc.text.length, readFileSync(big, 'utf8').length);
-    assert.deepEqual(doc.entities.map((e) => ({ start: e.start, end: e.end })), sickRuns(doc.text));
+    assert.deepEqual(
+      doc.entities.map((e) => ({ start: e.start, end: e.end })),
+      sickRuns(doc.text),
+    );
   });
 
   it('a JSONL line written in pieces is, byte for byte, the line of JSON.stringify', () => {

@@ -35,13 +35,19 @@ describe('MedNER jsonl format', () => {
   });
 
   it('checks that entity text matches the code-point slice of the document', () => {
-    assert.throws(() => parseDocuments(withEntity({ start: 2, end: 7 })), /line 1: entity 0: text "急性胆囊炎" differs from the document's "者急性胆囊" at 2\.\.7/);
+    assert.throws(
+      () => parseDocuments(withEntity({ start: 2, end: 7 })),
+      /line 1: entity 0: text "急性胆囊炎" differs from the document's "者急性胆囊" at 2\.\.7/,
+    );
   });
 
   it('gives line numbers for structural errors', () => {
     const good = serializeDocument(DOC);
     assert.throws(() => parseDocuments(`${good}\n${withEntity({ end: 99 })}`), /line 2: entity 0: span 3\.\.99 is empty or outside/);
-    assert.throws(() => parseDocuments(`${good}\n${good}\n${withEntity({ label: 'disease' })}`), /line 3: entity 0: unknown label "disease"/);
+    assert.throws(
+      () => parseDocuments(`${good}\n${good}\n${withEntity({ label: 'disease' })}`),
+      /line 3: entity 0: unknown label "disease"/,
+    );
     assert.throws(() => parseDocuments(withEntity({ score: 1.5 })), /"score" must be a number in \[0, 1\]/);
     assert.throws(() => parseDocuments(JSON.stringify({ ...DOC, encoding: 'latin1' })), /unknown encoding "latin1"/);
     assert.throws(() => parseDocuments(JSON.stringify({ ...DOC, entities: {} })), /"entities" must be an array/);

@@ -72,7 +72,10 @@ describe('Kubernetes Indexed Job manifest', function () {
     const PersistentVolumeClaim = (await import('kubernetes-models/v1/PersistentVolumeClaim')).PersistentVolumeClaim as unknown as Model;
     const models: Record<string, Model> = { 'batch/v1 Job': Job, 'v1 PersistentVolumeClaim': PersistentVolumeClaim };
     const resources = loadManifest();
-    assert.deepEqual(resources.map((r) => r.kind), ['PersistentVolumeClaim', 'Job', 'Job']);
+    assert.deepEqual(
+      resources.map((r) => r.kind),
+      ['PersistentVolumeClaim', 'Job', 'Job'],
+    );
     for (const r of resources) {
       const Model = models[`${r.apiVersion} ${r.kind}`];
       assert.ok(Model, `${r.apiVersion} ${r.kind}`);
@@ -101,7 +104,10 @@ describe('Kubernetes Indexed Job manifest', function () {
       for (const m of pod.containers[0].volumeMounts ?? []) {
         assert.equal(volumes.get(m.name)?.persistentVolumeClaim?.claimName, storage.metadata.name, `${job.metadata.name}: ${m.name}`);
       }
-      assert.ok(pod.containers[0].volumeMounts?.some((m) => m.mountPath === '/data'), `${job.metadata.name} mounts /data`);
+      assert.ok(
+        pod.containers[0].volumeMounts?.some((m) => m.mountPath === '/data'),
+        `${job.metadata.name} mounts /data`,
+      );
     }
   });
 
@@ -121,12 +127,18 @@ describe('Kubernetes Indexed Job manifest', function () {
       const PATH = `${path.join(tmp, 'bin')}:${process.env.PATH}`;
       const run = (job: Resource, extra: Record<string, string>) => {
         const { script, env } = podCommand(job);
-        const r = spawnSync('sh', ['-c', script.replaceAll('/data', data)], { env: { ...process.env, ...env, ...extra, PATH }, encoding: 'utf8' });
+        const r = spawnSync('sh', ['-c', script.replaceAll('/data', data)], {
+          env: { ...process.env, ...env, ...extra, PATH },
+          encoding: 'utf8',
+        });
         assert.equal(r.status, 0, `${job.metadata.name} ${JSON.stringify(extra)}: ${r.stderr}`);
       };
       for (let i = 0; i < label.spec.completions!; i++) run(label, { JOB_COMPLETION_INDEX: String(i) });
       run(merge, {});
-      const whole = spawnSync('sh', ['-c', `medner label ${data}/corpus --threads 1 --quiet --out ${tmp}/unsharded.jsonl`], { env: { ...process.env, PATH }, encoding: 'utf8' });
+      const whole = spawnSync('sh', ['-c', `medner label ${data}/corpus --threads 1 --quiet --out ${tmp}/unsharded.jsonl`], {
+        env: { ...process.env, PATH },
+        encoding: 'utf8',
+      });
       assert.equal(whole.status, 0, whole.stderr);
       assert.equal(readFileSync(path.join(data, 'corpus.jsonl'), 'utf8'), readFileSync(path.join(tmp, 'unsharded.jsonl'), 'utf8'));
     } finally {

@@ -44,7 +44,9 @@ describe('Label Studio JSON tasks', () => {
   });
 
   it('writes English names, UTF-16 offsets and other control names on request', () => {
-    const task = JSON.parse(serializeLabelStudio([DOC], { labelNames: 'english', offsets: 'utf16', modelVersion: 'v2', fromName: 'ner', toName: 'note' }))[0];
+    const task = JSON.parse(
+      serializeLabelStudio([DOC], { labelNames: 'english', offsets: 'utf16', modelVersion: 'v2', fromName: 'ner', toName: 'note' }),
+    )[0];
     assert.equal(task.predictions[0].model_version, 'v2');
     assert.deepEqual(task.predictions[0].result[1], { ...region('e2', 7, 10, '𠀀药', 'drug', 0.5), from_name: 'ner', to_name: 'note' });
   });
@@ -71,7 +73,12 @@ describe('Label Studio JSON tasks', () => {
       predictions: [{ result: [region('p', 0, 1, '😀', '药物', 0.2)] }],
     };
     const [fromAnnotation] = parseLabelStudio(JSON.stringify([task]), { file: 'export.json' });
-    assert.deepEqual(fromAnnotation, { path: 'export.json#41', encoding: undefined, text: DOC.text, entities: [{ start: 7, end: 8, label: '药物', text: '药', score: 1 }] });
+    assert.deepEqual(fromAnnotation, {
+      path: 'export.json#41',
+      encoding: undefined,
+      text: DOC.text,
+      entities: [{ start: 7, end: 8, label: '药物', text: '药', score: 1 }],
+    });
     const [fromPrediction] = parseLabelStudio(JSON.stringify(task), { source: 'predictions' });
     assert.deepEqual(fromPrediction!.entities, [{ start: 0, end: 1, label: '药物', text: '😀', score: 0.2 }]);
     const noAnnotations = { ...task, annotations: [] };
@@ -81,13 +88,25 @@ describe('Label Studio JSON tasks', () => {
 
   it('reports wrong text, offsets, types and scores with the task and result', () => {
     const one = (r: unknown) => JSON.stringify([{ data: { text: DOC.text }, predictions: [{ result: [r] }] }]);
-    assert.throws(() => parseLabelStudio(one(region('x', 1, 3, '胆囊炎', '药物')), { file: 'f.json' }), /^ImportError: f\.json: task 1: result 1: value\.text "胆囊炎" differs from the task's "胆囊" at 1\.\.3$/);
-    assert.throws(() => parseLabelStudio(one(region('x', 2, 5, '胆囊炎', '药物'))), /value\.text "胆囊炎" differs from the task's "囊炎\\r"/);
-    assert.throws(() => parseLabelStudio(one(region('x', 1, 3, '', '药物')), { offsets: 'utf16' }), /span 1\.\.3 splits a character in two/);
+    assert.throws(
+      () => parseLabelStudio(one(region('x', 1, 3, '胆囊炎', '药物')), { file: 'f.json' }),
+      /^ImportError: f\.json: task 1: result 1: value\.text "胆囊炎" differs from the task's "胆囊" at 1\.\.3$/,
+    );
+    assert.throws(
+      () => parseLabelStudio(one(region('x', 2, 5, '胆囊炎', '药物'))),
+      /value\.text "胆囊炎" differs from the task's "囊炎\\r"/,
+    );
+    assert.throws(
+      () => parseLabelStudio(one(region('x', 1, 3, '', '药物')), { offsets: 'utf16' }),
+      /span 1\.\.3 splits a character in two/,
+    );
     assert.throws(() => parseLabelStudio(one(region('x', 0, 9, '', '药物'))), /span 0\.\.9 is empty or outside the text \(length 8\)/);
     assert.throws(() => parseLabelStudio(one(region('x', 1, 4, '胆囊炎', 'SYMPTOM'))), /result 1: unknown entity type "SYMPTOM"/);
     assert.deepEqual(parseLabelStudio(one(region('x', 1, 4, '胆囊炎', 'SYMPTOM')), { labelMap: { SYMPTOM: null } })[0]!.entities, []);
-    assert.throws(() => parseLabelStudio(one({ ...region('x', 1, 4, '胆囊炎', '药物'), value: { start: 1, end: 4, labels: ['药物', 'disease'] } })), /several types \(药物, 疾病和诊断\)/);
+    assert.throws(
+      () => parseLabelStudio(one({ ...region('x', 1, 4, '胆囊炎', '药物'), value: { start: 1, end: 4, labels: ['药物', 'disease'] } })),
+      /several types \(药物, 疾病和诊断\)/,
+    );
     assert.throws(() => parseLabelStudio(one(region('x', 1, 4, '胆囊炎', '药物', 7))), /"score" must be a number in \[0, 1\]/);
     assert.throws(() => parseLabelStudio('[{"data": {}}]'), /task 1: "data\.text" must be a string/);
     assert.throws(() => parseLabelStudio('[{'), /invalid JSON/);
@@ -97,12 +116,27 @@ describe('Label Studio JSON tasks', () => {
     const one = (r: unknown) => JSON.stringify([{ data: { text: DOC.text }, predictions: [{ result: [r] }] }]);
     const read = (r: unknown) => () => parseLabelStudio(one(r), { file: 'tasks.json' });
     const base = region('x', 1, 4, '胆囊炎', '疾病和诊断');
-    assert.throws(read({ ...base, value: { ...base.value, start: '1' } }), /^ImportError: tasks\.json: task 1: result 1: "value\.start" must be an integer offset, got "1"$/);
-    assert.throws(read({ ...base, value: { ...base.value, end: 4.5 } }), /^ImportError: tasks\.json: task 1: result 1: "value\.end" must be an integer offset, got 4\.5$/);
-    assert.throws(read({ ...base, value: { ...base.value, labels: '疾病和诊断' } }), /^ImportError: tasks\.json: task 1: result 1: "value\.labels" must be an array of type names, got "疾病和诊断"$/);
-    assert.throws(read({ ...base, value: { ...base.value, labels: [] } }), /^ImportError: tasks\.json: task 1: result 1: "value\.labels" is empty: a span without a type$/);
+    assert.throws(
+      read({ ...base, value: { ...base.value, start: '1' } }),
+      /^ImportError: tasks\.json: task 1: result 1: "value\.start" must be an integer offset, got "1"$/,
+    );
+    assert.throws(
+      read({ ...base, value: { ...base.value, end: 4.5 } }),
+      /^ImportError: tasks\.json: task 1: result 1: "value\.end" must be an integer offset, got 4\.5$/,
+    );
+    assert.throws(
+      read({ ...base, value: { ...base.value, labels: '疾病和诊断' } }),
+      /^ImportError: tasks\.json: task 1: result 1: "value\.labels" must be an array of type names, got "疾病和诊断"$/,
+    );
+    assert.throws(
+      read({ ...base, value: { ...base.value, labels: [] } }),
+      /^ImportError: tasks\.json: task 1: result 1: "value\.labels" is empty: a span without a type$/,
+    );
     assert.throws(read({ ...base, value: 'x' }), /^ImportError: tasks\.json: task 1: result 1: "value" must be a JSON object$/);
-    assert.throws(read({ ...base, type: 'hypertextlabels' }), /^ImportError: tasks\.json: task 1: result 1: result type "hypertextlabels" is not read: only "labels" spans over a Text are entities$/);
+    assert.throws(
+      read({ ...base, type: 'hypertextlabels' }),
+      /^ImportError: tasks\.json: task 1: result 1: result type "hypertextlabels" is not read: only "labels" spans over a Text are entities$/,
+    );
     const untyped: Partial<typeof base> = { ...base };
     delete untyped.type;
     assert.throws(read({ ...untyped, value: { ...base.value, start: '1' } }), /"value\.start" must be an integer offset/);

@@ -45,7 +45,10 @@ describe('model loading', function () {
   });
 
   it('names a missing model directory', () => {
-    assert.throws(() => loadModelMeta('/nonexistent/model'), (e: Error) => e instanceof ModelError && /cannot read model metadata/.test(e.message));
+    assert.throws(
+      () => loadModelMeta('/nonexistent/model'),
+      (e: Error) => e instanceof ModelError && /cannot read model metadata/.test(e.message),
+    );
   });
 
   it('rejects a truncated ONNX file before loading it', () => {
@@ -66,13 +69,19 @@ describe('model loading', function () {
 
   it('reports an ONNX file that is not a model', async () => {
     const garbage = Buffer.from('not an onnx model');
-    const dir = modelCopy((m) => ((m.onnx as Record<string, unknown>).sha256 = createHash('sha256').update(garbage).digest('hex')), garbage);
+    const dir = modelCopy(
+      (m) => ((m.onnx as Record<string, unknown>).sha256 = createHash('sha256').update(garbage).digest('hex')),
+      garbage,
+    );
     await assert.rejects(NerEngine.load(dir), (e: Error) => e instanceof ModelError && /cannot load model/.test(e.message));
   });
 
-  it('refuses metadata without the ONNX file\'s sha256', () => {
+  it("refuses metadata without the ONNX file's sha256", () => {
     const dir = modelCopy((m) => ((m.onnx as Record<string, unknown>).sha256 = undefined));
-    assert.throws(() => loadModelMeta(dir), (e: Error) => e instanceof ModelError && /"onnx.sha256" must be/.test(e.message));
+    assert.throws(
+      () => loadModelMeta(dir),
+      (e: Error) => e instanceof ModelError && /"onnx.sha256" must be/.test(e.message),
+    );
   });
 
   it('keys results by the ONNX file and every part of model.json that changes them', () => {
@@ -83,23 +92,32 @@ describe('model loading', function () {
     assert.notEqual(loadModelMeta(modelCopy((m) => ((m.vocab as string[])[5] = '\u{20000}'))).key, base);
   });
 
-  it('refuses, at load, a maxLength longer than the graph\'s position embeddings', async () => {
+  it("refuses, at load, a maxLength longer than the graph's position embeddings", async () => {
     // The shipped graph has 256 positions: at 300 every text longer than 256 characters once died
     // mid-run with ONNX Runtime's raw (and ANSI-coloured) error instead of a model error.
     const dir = modelCopy((m) => (m.maxLength = 300));
-    await assert.rejects(NerEngine.load(dir, { threads: 1 }), (e: Error) =>
-      e instanceof ModelError && /fails on a window of 300 tokens, model\.json's "maxLength": .*pos.*out of data bounds/.test(e.message));
+    await assert.rejects(
+      NerEngine.load(dir, { threads: 1 }),
+      (e: Error) =>
+        e instanceof ModelError && /fails on a window of 300 tokens, model\.json's "maxLength": .*pos.*out of data bounds/.test(e.message),
+    );
   });
 
-  it('refuses, at load, a vocabulary with ids the graph\'s embedding has no row for', async () => {
+  it("refuses, at load, a vocabulary with ids the graph's embedding has no row for", async () => {
     const dir = modelCopy((m) => (m.vocab = [...(m.vocab as string[]), '\u{20001}', '\u{20002}']));
     const n = loadModelMeta(dir).vocab.length;
-    await assert.rejects(NerEngine.load(dir, { threads: 1 }), (e: Error) =>
-      e instanceof ModelError && e.message.includes(`fails on token id ${n - 1}, the last of the ${n} in model.json's "vocab"`));
+    await assert.rejects(
+      NerEngine.load(dir, { threads: 1 }),
+      (e: Error) =>
+        e instanceof ModelError && e.message.includes(`fails on token id ${n - 1}, the last of the ${n} in model.json's "vocab"`),
+    );
   });
 
   it('refuses a maxLength above 4,096 before loading the graph', () => {
-    assert.throws(() => loadModelMeta(modelCopy((m) => (m.maxLength = 4097))), (e: Error) => e instanceof ModelError && /"maxLength" must be an integer from 2 to 4096, got 4097/.test(e.message));
+    assert.throws(
+      () => loadModelMeta(modelCopy((m) => (m.maxLength = 4097))),
+      (e: Error) => e instanceof ModelError && /"maxLength" must be an integer from 2 to 4096, got 4097/.test(e.message),
+    );
   });
 
   it('reports metadata listing more tags than the ONNX graph emits', async () => {
@@ -112,6 +130,9 @@ describe('model loading', function () {
       crf.end = new Array<number>(k).fill(0);
     });
     // At load, before any input is read: the graph's declared output width is 13.
-    await assert.rejects(OnnxRunner.create(loadModelMeta(dir)), (e: Error) => e instanceof ModelError && /emits batchxlengthx13 scores but its metadata lists 15 tags/.test(e.message));
+    await assert.rejects(
+      OnnxRunner.create(loadModelMeta(dir)),
+      (e: Error) => e instanceof ModelError && /emits batchxlengthx13 scores but its metadata lists 15 tags/.test(e.message),
+    );
   });
 });

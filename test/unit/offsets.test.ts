@@ -28,8 +28,14 @@ describe('OffsetMap', () => {
     const map = new OffsetMap(text);
     assert.equal(map.codePointLength, 6);
     assert.equal(map.utf16Length, 9);
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((cp) => map.toUtf16(cp)), [0, 1, 3, 4, 6, 8, 9]);
-    assert.deepEqual([0, 1, 3, 4, 6, 8, 9].map((u) => map.toCodePoint(u)), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6].map((cp) => map.toUtf16(cp)),
+      [0, 1, 3, 4, 6, 8, 9],
+    );
+    assert.deepEqual(
+      [0, 1, 3, 4, 6, 8, 9].map((u) => map.toCodePoint(u)),
+      [0, 1, 2, 3, 4, 5, 6],
+    );
   });
 
   it('throws on a UTF-16 offset inside a surrogate pair unless asked to snap', () => {
@@ -87,10 +93,25 @@ describe('OffsetMap', () => {
   });
 });
 
-describe('OffsetMap on the fault fixtures\' characters', () => {
+describe("OffsetMap on the fault fixtures' characters", () => {
   // Line endings of every kind, emoji (a ZWJ sequence, a flag, a skin tone), CJK Extension B,
   // zero-width and BOM characters, full-width forms: what a decoded record may hold.
-  const units = fc.constantFrom('病', 'a', '\r\n', '\r', '\n', '😀', '👨\u200d⚕️', '🇨🇳', '\u{1F3FB}', '𠀀', '\u200b', '\ufeff', 'Ｃ', '\u3000');
+  const units = fc.constantFrom(
+    '病',
+    'a',
+    '\r\n',
+    '\r',
+    '\n',
+    '😀',
+    '👨\u200d⚕️',
+    '🇨🇳',
+    '\u{1F3FB}',
+    '𠀀',
+    '\u200b',
+    '\ufeff',
+    'Ｃ',
+    '\u3000',
+  );
 
   it('maps an entity range to UTF-16 and back unchanged, slicing the same text (property)', () => {
     fc.assert(
@@ -133,7 +154,9 @@ describe('codePoints', () => {
 
 describe('walking and cutting text by code points', () => {
   // Lone surrogates included: string iteration takes each as one code point.
-  const text = fc.array(fc.constantFrom('病', 'a', '😀', '𠀀', '\ud83d', '\ude00', '\r\n'), { maxLength: 40 }).map((parts) => parts.join(''));
+  const text = fc
+    .array(fc.constantFrom('病', 'a', '😀', '𠀀', '\ud83d', '\ude00', '\r\n'), { maxLength: 40 })
+    .map((parts) => parts.join(''));
 
   it('steps, measures and counts as Array.from splits (property)', () => {
     fc.assert(
@@ -160,7 +183,10 @@ describe('walking and cutting text by code points', () => {
         const cut = cutAtOrBefore(t, i);
         assert.ok(cut === i || cut === i - 1);
         const pieces = [t.slice(0, cut), t.slice(cut)];
-        assert.deepEqual(pieces.flatMap((p) => Array.from(p)), Array.from(t));
+        assert.deepEqual(
+          pieces.flatMap((p) => Array.from(p)),
+          Array.from(t),
+        );
       }),
       { numRuns: 300 },
     );

@@ -5,7 +5,19 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync,
+  appendFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -46,10 +58,17 @@ function records(dir: string, n: number, unitRepeat = 1): string {
   return dir;
 }
 
-const jsonlExport = (docs: Parameters<BatchOptions['exportFiles']>[0]) => [{ relativePath: 'annotations.jsonl', content: serializeDocuments(docs) }];
+const jsonlExport = (docs: Parameters<BatchOptions['exportFiles']>[0]) => [
+  { relativePath: 'annotations.jsonl', content: serializeDocuments(docs) },
+];
 const bratExport = (docs: Parameters<BatchOptions['exportFiles']>[0]) => FORMATS.brat.export(docs);
 
-const options = (outDir: string, extra: Partial<BatchOptions> = {}): BatchOptions => ({ outDir, chunkChars: 1, exportFiles: jsonlExport, ...extra });
+const options = (outDir: string, extra: Partial<BatchOptions> = {}): BatchOptions => ({
+  outDir,
+  chunkChars: 1,
+  exportFiles: jsonlExport,
+  ...extra,
+});
 
 const engine = (runner = new RuleRunner(), key = 'fake') => new NerEngine({ ...meta(64), key }, runner);
 
@@ -90,7 +109,10 @@ describe('--out-dir: one run at a time', function () {
       );
     });
     const first = await labelBatch(engine(runner), [src], options(out));
-    assert.equal(second, `${out} is being written by another medner run (pid ${process.pid}); wait for it to finish, or choose another output folder`);
+    assert.equal(
+      second,
+      `${out} is being written by another medner run (pid ${process.pid}); wait for it to finish, or choose another output folder`,
+    );
     assert.equal(first.documents, 6);
     assert.equal(Object.keys(storedInputs(out)).length, 6);
     assert.ok(!existsSync(path.join(out, '.medner', 'lock')), 'released');
@@ -109,7 +131,10 @@ describe('--out-dir: one run at a time', function () {
       writeFileSync(path.join(out, '.medner', 'lock'), JSON.stringify({ pid: owner.pid, host: hostname() }) + '\n');
       const busy = medner(['label', src, '--model', tiny, '--out-dir', out]);
       assert.equal(busy.code, 2);
-      assert.equal(busy.stderr, `medner: ${out} is being written by another medner run (pid ${owner.pid}); wait for it to finish, or choose another output folder\n`);
+      assert.equal(
+        busy.stderr,
+        `medner: ${out} is being written by another medner run (pid ${owner.pid}); wait for it to finish, or choose another output folder\n`,
+      );
       assert.deepEqual(walk(out), ['.medner', '.medner/lock'], 'nothing written');
       const elsewhere = JSON.stringify({ pid: owner.pid, host: 'another-host' }) + '\n';
       writeFileSync(path.join(out, '.medner', 'lock'), elsewhere);
@@ -136,7 +161,11 @@ describe('--out-dir: one run at a time', function () {
     writeFileSync(path.join(out, '.medner', `lock-${dead}`), JSON.stringify({ pid: deadTaker, host: hostname() }));
     const summary = await labelBatch(engine(), [src], options(out));
     assert.equal(summary.documents, 2);
-    assert.deepEqual(readdirSync(path.join(out, '.medner')).filter((f) => f.startsWith('lock')), [], 'lock and claims gone');
+    assert.deepEqual(
+      readdirSync(path.join(out, '.medner')).filter((f) => f.startsWith('lock')),
+      [],
+      'lock and claims gone',
+    );
   });
 });
 
@@ -149,7 +178,14 @@ describe('--out-dir: nothing read or written outside the folder', function () {
     mkdirSync(src);
     const out = path.join(dir, 'out');
     const secret = path.join(dir, 'secret.jsonl');
-    const planted = ['../../secret.jsonl', secret, 'results/../../secret.jsonl', 'results/sub/../../../secret.jsonl', `results/${'A'.repeat(32)}.jsonl`, `results/${'a'.repeat(32)}.jsonl`];
+    const planted = [
+      '../../secret.jsonl',
+      secret,
+      'results/../../secret.jsonl',
+      'results/sub/../../../secret.jsonl',
+      `results/${'A'.repeat(32)}.jsonl`,
+      `results/${'a'.repeat(32)}.jsonl`,
+    ];
     const inputs: Record<string, object> = {};
     planted.forEach((result, i) => {
       const file = path.join(src, `r${i}.txt`);
@@ -165,7 +201,10 @@ describe('--out-dir: nothing read or written outside the folder', function () {
     const summary = await labelBatch(engine(), [src], options(out));
     assert.equal(summary.reused, 0);
     const docs = parseDocuments(readFileSync(path.join(out, 'annotations.jsonl'), 'utf8'));
-    assert.deepEqual(docs.map((d) => d.text), planted.map((_, i) => `第${i}份：病`));
+    assert.deepEqual(
+      docs.map((d) => d.text),
+      planted.map((_, i) => `第${i}份：病`),
+    );
     assert.equal(readFileSync(secret, 'utf8'), secretBefore);
     assert.ok(Object.values(storedInputs(out)).every((e) => /^results\/[0-9a-f]{32}\.jsonl$/.test(e.result)));
   });
@@ -197,8 +236,12 @@ describe('--out-dir: nothing read or written outside the folder', function () {
     const dir = tempDir();
     const src = records(path.join(dir, 'in'), 2);
     const before = walk(dir);
-    await assert.rejects(labelBatch(engine(), [src], options(dir)), { message: `the output folder ${dir} holds the input ${src}: choose an output folder outside the inputs` });
-    await assert.rejects(labelBatch(engine(), [src], options(src)), { message: `the output folder ${src} holds the input ${src}: choose an output folder outside the inputs` });
+    await assert.rejects(labelBatch(engine(), [src], options(dir)), {
+      message: `the output folder ${dir} holds the input ${src}: choose an output folder outside the inputs`,
+    });
+    await assert.rejects(labelBatch(engine(), [src], options(src)), {
+      message: `the output folder ${src} holds the input ${src}: choose an output folder outside the inputs`,
+    });
     const file = path.join(src, 'r000.txt');
     await assert.rejects(labelBatch(engine(), [file], options(src)), /holds the input/);
     assert.deepEqual(walk(dir), before);
@@ -242,7 +285,9 @@ describe('--out-dir: nothing read or written outside the folder', function () {
     cpSync(path.join(out, '.medner'), state, { recursive: true });
     rmSync(path.join(out, '.medner'), { recursive: true });
     symlinkSync(state, path.join(out, '.medner'));
-    await assert.rejects(labelBatch(engine(), [src], options(out)), { message: `cannot write into ${path.join(out, '.medner')}: it is a symbolic link, and MedNER never writes through a link` });
+    await assert.rejects(labelBatch(engine(), [src], options(out)), {
+      message: `cannot write into ${path.join(out, '.medner')}: it is a symbolic link, and MedNER never writes through a link`,
+    });
   });
 });
 
@@ -256,12 +301,22 @@ describe('--out-dir: a journal, linear in the inputs, that survives a kill -9 an
     const manifest = path.join(out, '.medner', 'manifest.json');
     const seen: { inode: number; lines: number }[] = [];
     // chunkChars 1: a batch per input, each one a manifest rewrite before.
-    await labelBatch(engine(runnerWith(() => {
-      seen.push({ inode: statSync(manifest).ino, lines: journalEntries(out) });
-    })), [src], options(out));
+    await labelBatch(
+      engine(
+        runnerWith(() => {
+          seen.push({ inode: statSync(manifest).ino, lines: journalEntries(out) });
+        }),
+      ),
+      [src],
+      options(out),
+    );
     assert.equal(seen.length, 30);
     assert.equal(new Set(seen.map((s) => s.inode)).size, 1, 'the manifest is written once before labelling, not per batch');
-    assert.deepEqual(seen.map((s) => s.lines), seen.map((_, i) => i), 'the journal holds a line per input finished so far');
+    assert.deepEqual(
+      seen.map((s) => s.lines),
+      seen.map((_, i) => i),
+      'the journal holds a line per input finished so far',
+    );
     assert.equal(journalEntries(out), 0, 'folded into the manifest at the end');
     assert.equal(Object.keys(storedInputs(out)).length, 30);
   });
@@ -271,9 +326,18 @@ describe('--out-dir: a journal, linear in the inputs, that survives a kill -9 an
     const src = records(path.join(dir, 'in'), 8);
     const out = path.join(dir, 'out');
     const abort = new AbortController();
-    await assert.rejects(labelBatch(engine(runnerWith((call) => {
-      if (call === 6) abort.abort(new Error('cancelled'));
-    })), [src], options(out, { signal: abort.signal })), /cancelled/);
+    await assert.rejects(
+      labelBatch(
+        engine(
+          runnerWith((call) => {
+            if (call === 6) abort.abort(new Error('cancelled'));
+          }),
+        ),
+        [src],
+        options(out, { signal: abort.signal }),
+      ),
+      /cancelled/,
+    );
     const journal = path.join(out, '.medner', 'journal.jsonl');
     const text = readFileSync(journal, 'utf8');
     assert.equal(journalEntries(out), 5);
@@ -298,9 +362,18 @@ describe('--out-dir: a journal, linear in the inputs, that survives a kill -9 an
     const src = records(path.join(dir, 'in'), 4);
     const out = path.join(dir, 'out');
     const abort = new AbortController();
-    await assert.rejects(labelBatch(engine(runnerWith((call) => {
-      if (call === 3) abort.abort(new Error('cancelled'));
-    })), [src], options(out, { signal: abort.signal })), /cancelled/);
+    await assert.rejects(
+      labelBatch(
+        engine(
+          runnerWith((call) => {
+            if (call === 3) abort.abort(new Error('cancelled'));
+          }),
+        ),
+        [src],
+        options(out, { signal: abort.signal }),
+      ),
+      /cancelled/,
+    );
     assert.equal(journalEntries(out), 2);
     writeFileSync(path.join(out, '.medner', 'manifest.json'), JSON.stringify({ format: 'medner-batch/1', model: 'int8', inputs: {} }));
     assert.equal((await labelBatch(engine(new RuleRunner(), 'int8'), [src], options(out))).reused, 0);
@@ -366,14 +439,24 @@ describe('--out-dir: stale temp files, interrupts and exports that match the inp
     const src = records(path.join(dir, 'in'), 6);
     const out = path.join(dir, 'out');
     const abort = new AbortController();
-    await assert.rejects(labelBatch(engine(), [src], options(out, {
-      signal: abort.signal,
-      exportFiles: (docs) => {
-        abort.abort(new Error('interrupted'));
-        return bratExport(docs);
-      },
-    })), /interrupted/);
-    assert.deepEqual(walk(out).filter((f) => !f.startsWith('.medner')), []);
+    await assert.rejects(
+      labelBatch(
+        engine(),
+        [src],
+        options(out, {
+          signal: abort.signal,
+          exportFiles: (docs) => {
+            abort.abort(new Error('interrupted'));
+            return bratExport(docs);
+          },
+        }),
+      ),
+      /interrupted/,
+    );
+    assert.deepEqual(
+      walk(out).filter((f) => !f.startsWith('.medner')),
+      [],
+    );
     assert.deepEqual(temps(out), []);
     assert.equal((await labelBatch(engine(), [src], options(out))).reused, 6);
   });
@@ -384,7 +467,9 @@ describe('--out-dir: stale temp files, interrupts and exports that match the inp
     const out = path.join(dir, 'out');
     const tiny = writeTinyModel();
     made.push(tiny);
-    const child = spawn(process.execPath, [CLI, 'label', src, '--model', tiny, '--out-dir', out, '--format', 'brat'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'label', src, '--model', tiny, '--out-dir', out, '--format', 'brat'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -414,16 +499,31 @@ describe('--out-dir: stale temp files, interrupts and exports that match the inp
     await labelBatch(engine(), [src], options(out, { exportFiles: (docs) => FORMATS.conll.export(docs) }));
     assert.deepEqual(readdirSync(out).sort(), ['.medner', 'annotations.conll', 'notes.md', 'summary.json', 'summary.md']);
     await labelBatch(engine(), [src], options(out, { exportFiles: bratExport }));
-    assert.deepEqual(walk(out).filter((f) => !f.startsWith('.medner')), [
-      'notes.md', 'r000.ann', 'r000.txt', 'r002.ann', 'r002.txt', 'sub', 'sub/r001.ann', 'sub/r001.txt', 'sub/r003.ann', 'sub/r003.txt', 'summary.json', 'summary.md',
-    ]);
+    assert.deepEqual(
+      walk(out).filter((f) => !f.startsWith('.medner')),
+      [
+        'notes.md',
+        'r000.ann',
+        'r000.txt',
+        'r002.ann',
+        'r002.txt',
+        'sub',
+        'sub/r001.ann',
+        'sub/r001.txt',
+        'sub/r003.ann',
+        'sub/r003.txt',
+        'summary.json',
+        'summary.md',
+      ],
+    );
     writeFileSync(path.join(out, 'sub', 'mine.txt'), 'mine');
     rmSync(path.join(src, 'r000.txt'));
     rmSync(path.join(src, 'sub', 'r001.txt'));
     await labelBatch(engine(), [src], options(out, { exportFiles: bratExport }));
-    assert.deepEqual(walk(out).filter((f) => !f.startsWith('.medner')), [
-      'notes.md', 'r002.ann', 'r002.txt', 'sub', 'sub/mine.txt', 'sub/r003.ann', 'sub/r003.txt', 'summary.json', 'summary.md',
-    ]);
+    assert.deepEqual(
+      walk(out).filter((f) => !f.startsWith('.medner')),
+      ['notes.md', 'r002.ann', 'r002.txt', 'sub', 'sub/mine.txt', 'sub/r003.ann', 'sub/r003.txt', 'summary.json', 'summary.md'],
+    );
     rmSync(path.join(out, 'sub', 'mine.txt'));
     rmSync(path.join(src, 'sub', 'r003.txt'));
     await labelBatch(engine(), [src], options(out, { exportFiles: bratExport }));
@@ -469,14 +569,19 @@ describe('--out-dir: stale temp files, interrupts and exports that match the inp
 
     it('never leaves a brat .txt without its .ann (nor an .ann without its .txt)', async () => {
       const docs = Array.from({ length: 40 }, (_, i) => ({
-        path: `d${String(i).padStart(2, '0')}.txt`, encoding: 'utf-8' as const, text: '病a'.repeat(1500),
+        path: `d${String(i).padStart(2, '0')}.txt`,
+        encoding: 'utf-8' as const,
+        text: '病a'.repeat(1500),
         entities: [],
       }));
       // .ann files as large as their .txt, so the disk can fill at either.
       const files = FORMATS.brat.export(docs).map((f) => (f.relativePath.endsWith('.ann') ? { ...f, content: '#'.repeat(4000) } : f));
       await assert.rejects(writeExportFiles(mnt, files), { code: 'ENOSPC' });
       const names = readdirSync(mnt);
-      assert.deepEqual(names.filter((f) => f.endsWith('.tmp')), []);
+      assert.deepEqual(
+        names.filter((f) => f.endsWith('.tmp')),
+        [],
+      );
       const stems = (ext: string) => names.filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length));
       assert.ok(stems('.txt').length > 0, 'some pairs were written before the disk was full');
       assert.deepEqual(stems('.txt'), stems('.ann'));

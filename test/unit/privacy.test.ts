@@ -12,7 +12,9 @@ const MODULE_USE = new RegExp(String.raw`(?:require\(\s*|from\s+|import\(\s*)['"
 const GLOBAL_USE = /\b(fetch|WebSocket|XMLHttpRequest|EventSource)\s*\(|new\s+(WebSocket|XMLHttpRequest|EventSource)\b/g;
 
 function files(dir: string, ext: RegExp): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => ext.test(f)).map((f) => path.join(dir, f));
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => ext.test(f))
+    .map((f) => path.join(dir, f));
 }
 
 function offences(file: string): string[] {
@@ -87,7 +89,9 @@ describe('privacy: no system call reaches the network', function () {
   it('labels through the CLI (in-process ONNX Runtime) with no network call and nothing written to HOME', async () => {
     const cli = traced([path.join(ROOT, 'dist', 'cli.js'), 'label', '-']);
     // The extension's path: the engine's worker thread, started by a main thread.
-    const worker = traced([path.join(ROOT, 'out', 'test', 'unit', 'probes', 'workerHost.js'), SHIPPED_MODEL], { MEDNER_PROBE_IDLE_S: String(IDLE_S) });
+    const worker = traced([path.join(ROOT, 'out', 'test', 'unit', 'probes', 'workerHost.js'), SHIPPED_MODEL], {
+      MEDNER_PROBE_IDLE_S: String(IDLE_S),
+    });
     // The check itself: ONNX Runtime loaded without MedNER's setting does phone home.
     const bare = traced(['-e', BARE_ORT, SHIPPED_MODEL]);
     const [c, w, b] = await Promise.all([cli, worker, bare]);
@@ -100,7 +104,10 @@ describe('privacy: no system call reaches the network', function () {
     assert.deepEqual(w.calls, [], 'no network system call from the worker path');
     assert.deepEqual(w.home, [], 'nothing written under HOME by the worker path');
     assert.equal(b.status, 0);
-    assert.ok(b.calls.some((l) => /\b(socket|connect|sendto)\(/.test(l)), 'without the setting ONNX Runtime makes network calls: the trace would see them');
+    assert.ok(
+      b.calls.some((l) => /\b(socket|connect|sendto)\(/.test(l)),
+      'without the setting ONNX Runtime makes network calls: the trace would see them',
+    );
     assert.ok(b.home.length > 0, 'without the setting ONNX Runtime writes its telemetry store under HOME');
   });
 });

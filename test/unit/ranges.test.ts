@@ -26,7 +26,10 @@ describe('extension offset boundary', () => {
 
   it('takes a cursor inside a surrogate pair to the character it is in', () => {
     const offsets = new EditorOffsets('a😀b');
-    assert.deepEqual([0, 1, 2, 3, 4].map((u) => offsets.toCodePoint(u)), [0, 1, 1, 2, 3]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((u) => offsets.toCodePoint(u)),
+      [0, 1, 1, 2, 3],
+    );
     assert.equal(offsets.codePointLength, 3);
     assert.deepEqual(offsets.toUtf16({ start: 1, end: 3 }), { start: 1, end: 4 });
   });
@@ -52,18 +55,48 @@ describe('extension offset boundary', () => {
     ];
 
     it('keeps entities before an edit, moves those after, and drops those it touches', () => {
-      assert.deepEqual(shift(placed, [change(3, 1, 'XYZ')]).map((p) => [p.start, p.end]), [[0, 2], [7, 10]]);
-      assert.deepEqual(shift(placed, [change(6, 0, 'X')]).map((p) => [p.start, p.end]), [[0, 2]]);
-      assert.deepEqual(shift(placed, [change(1, 5, '')]).map((p) => [p.start, p.end]), []);
+      assert.deepEqual(
+        shift(placed, [change(3, 1, 'XYZ')]).map((p) => [p.start, p.end]),
+        [
+          [0, 2],
+          [7, 10],
+        ],
+      );
+      assert.deepEqual(
+        shift(placed, [change(6, 0, 'X')]).map((p) => [p.start, p.end]),
+        [[0, 2]],
+      );
+      assert.deepEqual(
+        shift(placed, [change(1, 5, '')]).map((p) => [p.start, p.end]),
+        [],
+      );
     });
 
     it('treats typing right after or right before an entity as outside it', () => {
-      assert.deepEqual(shift(placed, [change(2, 0, 'x')]).map((p) => [p.start, p.end]), [[0, 2], [6, 9]]);
-      assert.deepEqual(shift(placed, [change(5, 0, 'x')]).map((p) => [p.start, p.end]), [[0, 2], [6, 9]]);
+      assert.deepEqual(
+        shift(placed, [change(2, 0, 'x')]).map((p) => [p.start, p.end]),
+        [
+          [0, 2],
+          [6, 9],
+        ],
+      );
+      assert.deepEqual(
+        shift(placed, [change(5, 0, 'x')]).map((p) => [p.start, p.end]),
+        [
+          [0, 2],
+          [6, 9],
+        ],
+      );
     });
 
     it('applies several changes of one event, last position first as VS Code sends them', () => {
-      assert.deepEqual(shift(placed, [change(9, 0, '..'), change(3, 0, '。')]).map((p) => [p.start, p.end]), [[0, 2], [6, 9]]);
+      assert.deepEqual(
+        shift(placed, [change(9, 0, '..'), change(3, 0, '。')]).map((p) => [p.start, p.end]),
+        [
+          [0, 2],
+          [6, 9],
+        ],
+      );
     });
   });
 

@@ -30,7 +30,12 @@ export function referenceWindows(chars: readonly string[], maxLength: number): {
 }
 
 /** Entities of each text, windows of all texts batched together as analyzeMany batches them. */
-export async function referenceAnalyzeMany(meta: ModelMeta, runner: EmissionRunner, texts: readonly string[], batchTokens = DEFAULT_BATCH_TOKENS): Promise<Entity[][]> {
+export async function referenceAnalyzeMany(
+  meta: ModelMeta,
+  runner: EmissionRunner,
+  texts: readonly string[],
+  batchTokens = DEFAULT_BATCH_TOKENS,
+): Promise<Entity[][]> {
   const tokenizer = new Tokenizer(meta.vocab, meta.normalization);
   const k = meta.tags.length;
   const perDoc = texts.map((text) => {
@@ -41,7 +46,11 @@ export async function referenceAnalyzeMany(meta: ModelMeta, runner: EmissionRunn
       .map((w) => ({ w, ids: ids.subarray(w.start, w.end), entities: [] as Entity[] }));
     return { chars, jobs };
   });
-  for (const batch of planBatches(perDoc.flatMap((d) => d.jobs.map((job) => ({ job, chars: d.chars }))), (x) => x.job.ids.length, batchTokens)) {
+  for (const batch of planBatches(
+    perDoc.flatMap((d) => d.jobs.map((job) => ({ job, chars: d.chars }))),
+    (x) => x.job.ids.length,
+    batchTokens,
+  )) {
     const emissions = await runner.run(batch.map((x) => x.job.ids));
     batch.forEach(({ job, chars }, b) => {
       const path = viterbi(emissions[b], job.ids.length, k, meta.crf);
@@ -52,7 +61,13 @@ export async function referenceAnalyzeMany(meta: ModelMeta, runner: EmissionRunn
         if (s.start === s.end) continue;
         const start = job.w.start + s.start;
         const end = job.w.start + s.end;
-        job.entities.push({ start, end, label: s.label as YiduLabel, text: chars.slice(start, end).join(''), score: spanScore(probs, k, path, s) });
+        job.entities.push({
+          start,
+          end,
+          label: s.label as YiduLabel,
+          text: chars.slice(start, end).join(''),
+          score: spanScore(probs, k, path, s),
+        });
       }
     });
   }

@@ -5,17 +5,31 @@ import type { CuratedEntity } from '../../src/core/curation/record';
 import { markdownReport } from '../../src/core/curation/report';
 import { evaluationHtml, parseMessage } from '../../src/extension/evaluationHtml';
 
-const e = (start: number, status: CuratedEntity['status'], score?: number): CuratedEntity => ({ start, end: start + 2, label: '药物', text: 'xx', status, ...(score === undefined ? {} : { score }) });
+const e = (start: number, status: CuratedEntity['status'], score?: number): CuratedEntity => ({
+  start,
+  end: start + 2,
+  label: '药物',
+  text: 'xx',
+  status,
+  ...(score === undefined ? {} : { score }),
+});
 
 describe('review queue and progress', () => {
   const docs = [
     { key: 'b.txt', status: 'in-progress' as const, entities: [e(0, 'predicted', 0.4), e(3, 'accepted', 0.1), e(6, 'predicted', 0.9)] },
-    { key: 'a.txt', status: 'todo' as const, entities: [e(0, 'predicted', 0.4), e(3, 'predicted', 0.2), { ...e(6, 'predicted', 0.01), unanchored: true }] },
+    {
+      key: 'a.txt',
+      status: 'todo' as const,
+      entities: [e(0, 'predicted', 0.4), e(3, 'predicted', 0.2), { ...e(6, 'predicted', 0.01), unanchored: true }],
+    },
     { key: 'c.txt', status: 'done' as const, entities: [e(0, 'predicted', 0.05)] },
   ];
 
   it('orders open predictions least certain first, across documents, skipping done documents', () => {
-    assert.deepEqual(reviewQueue(docs).map((i) => `${i.doc.key}@${i.entity.start}`), ['a.txt@3', 'a.txt@0', 'b.txt@0', 'b.txt@6']);
+    assert.deepEqual(
+      reviewQueue(docs).map((i) => `${i.doc.key}@${i.entity.start}`),
+      ['a.txt@3', 'a.txt@0', 'b.txt@0', 'b.txt@6'],
+    );
     assert.equal(reviewQueue(docs, 2).length, 2);
   });
 
@@ -31,7 +45,12 @@ describe('comparing predictions with gold', () => {
     {
       name: 'd1',
       text,
-      gold: [{ start: 0, end: 2, label: '药物' }, { start: 3, end: 6, label: '疾病和诊断' }, { start: 8, end: 10, label: '手术' }, { start: 12, end: 14, label: '药物' }],
+      gold: [
+        { start: 0, end: 2, label: '药物' },
+        { start: 3, end: 6, label: '疾病和诊断' },
+        { start: 8, end: 10, label: '手术' },
+        { start: 12, end: 14, label: '药物' },
+      ],
       predicted: [
         { start: 0, end: 2, label: '药物', score: 0.95 },
         { start: 3, end: 7, label: '疾病和诊断', score: 0.5 },
@@ -67,7 +86,14 @@ describe('comparing predictions with gold', () => {
 });
 
 describe('the evaluation page', () => {
-  const c = compare([{ name: '<doc>', text: 'abcdef', gold: [{ start: 0, end: 2, label: '药物' }], predicted: [{ start: 0, end: 3, label: '药物', score: 0.7 }] }]);
+  const c = compare([
+    {
+      name: '<doc>',
+      text: 'abcdef',
+      gold: [{ start: 0, end: 2, label: '药物' }],
+      predicted: [{ start: 0, end: 3, label: '药物', score: 0.7 }],
+    },
+  ]);
 
   it('has a strict Content-Security-Policy: nothing remote, script and style by nonce only', () => {
     const html = evaluationHtml(c, { cspSource: 'vscode-webview://x', nonce: 'N0NCE', title: 'T <b>' });
@@ -86,6 +112,15 @@ describe('the evaluation page', () => {
   it('accepts only the two known messages', () => {
     assert.deepEqual(parseMessage({ type: 'openReport' }), { type: 'openReport' });
     assert.deepEqual(parseMessage({ type: 'rerun' }), { type: 'rerun' });
-    for (const bad of [undefined, null, 'openReport', { type: 'open', path: '/etc/passwd' }, { type: 'openReport', path: 'x' }, [], { type: 1 }]) assert.equal(parseMessage(bad), undefined);
+    for (const bad of [
+      undefined,
+      null,
+      'openReport',
+      { type: 'open', path: '/etc/passwd' },
+      { type: 'openReport', path: 'x' },
+      [],
+      { type: 1 },
+    ])
+      assert.equal(parseMessage(bad), undefined);
   });
 });

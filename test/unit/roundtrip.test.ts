@@ -15,8 +15,33 @@ import { YIDU_LABELS } from '../../src/core/labels';
 // ZWJ sequence and a CJK Extension B character), so code points and UTF-16 units differ, and the
 // invisible or look-alike characters of the fault fixtures: zero-width space and joiner, a BOM
 // inside the text, full-width letters and digits.
-const UNITS = ['患', '者', '急', '性', '炎', '，', 'a', 'Z', '7', '<', '"', '\\', ' ', '\t', '\r\n', '\n', '\r', '😀', '𠀀', '\u3000',
-  '👨\u200d⚕️', '\u200b', '\ufeff', 'Ｃ', '１'];
+const UNITS = [
+  '患',
+  '者',
+  '急',
+  '性',
+  '炎',
+  '，',
+  'a',
+  'Z',
+  '7',
+  '<',
+  '"',
+  '\\',
+  ' ',
+  '\t',
+  '\r\n',
+  '\n',
+  '\r',
+  '😀',
+  '𠀀',
+  '\u3000',
+  '👨\u200d⚕️',
+  '\u200b',
+  '\ufeff',
+  'Ｃ',
+  '１',
+];
 
 const docArb = (pathArb: fc.Arbitrary<string>): fc.Arbitrary<DocumentResult> =>
   fc
@@ -61,7 +86,10 @@ function carried(doc: DocumentResult, carries: Carries) {
 function forFormat(name: FormatName, docs: DocumentResult[]): DocumentResult[] {
   if (name !== 'brat') return docs;
   const chars = (d: DocumentResult) => [...d.text];
-  return docs.map((d) => ({ ...d, entities: d.entities.filter((e) => !isLineBreak(chars(d)[e.start]!) && !isLineBreak(chars(d)[e.end - 1]!)) }));
+  return docs.map((d) => ({
+    ...d,
+    entities: d.entities.filter((e) => !isLineBreak(chars(d)[e.start]!) && !isLineBreak(chars(d)[e.end - 1]!)),
+  }));
 }
 
 describe('export -> import is the identity on what each format carries (property)', () => {
@@ -82,7 +110,10 @@ describe('export -> import is the identity on what each format carries (property
     it(`${name} (${what})`, () => {
       // brat file names come from paths: give it clean relative ones, which it keeps (brat.test.ts
       // covers the rest). Elsewhere paths are arbitrary strings.
-      const pathArb = name === 'brat' ? fc.constantFrom('d{i}/note.txt', 'note{i}.txt') : fc.oneof(fc.string(), fc.constantFrom('a/b.txt', '-', '"q"', ' x ', 'a\nb', '-X- -X- O'));
+      const pathArb =
+        name === 'brat'
+          ? fc.constantFrom('d{i}/note.txt', 'note{i}.txt')
+          : fc.oneof(fc.string(), fc.constantFrom('a/b.txt', '-', '"q"', ' x ', 'a\nb', '-X- -X- O'));
       fc.assert(
         fc.property(docsArb(pathArb), fc.constantFrom('chinese' as const, 'english' as const), (generated, labelNames) => {
           const docs = forFormat(name, generated);
@@ -149,10 +180,16 @@ describe('formats that concatenate export a chunk at a time (property)', () => {
 
   it('the others do not, so a folder export holds their documents whole', () => {
     const doc = (p: string): DocumentResult => ({ path: p, encoding: 'utf-8', text: '病', entities: [] });
-    assert.deepEqual(FORMAT_NAMES.filter((n) => !FORMATS[n].concatenates), ['brat', 'labelstudio']);
+    assert.deepEqual(
+      FORMAT_NAMES.filter((n) => !FORMATS[n].concatenates),
+      ['brat', 'labelstudio'],
+    );
     // One JSON array of tasks.
     const [both] = FORMATS.labelstudio.export([doc('x.txt'), doc('y.txt')]);
-    assert.notEqual(both.content, FORMATS.labelstudio.export([doc('x.txt')])[0].content + FORMATS.labelstudio.export([doc('y.txt')])[0].content);
+    assert.notEqual(
+      both.content,
+      FORMATS.labelstudio.export([doc('x.txt')])[0].content + FORMATS.labelstudio.export([doc('y.txt')])[0].content,
+    );
     // File names made unique across all documents: two exports would write x.txt twice.
     const names = FORMATS.brat.export([doc('a/x.txt'), doc('a/x.txt')]).map((f) => f.relativePath);
     assert.equal(new Set(names).size, 4);

@@ -34,8 +34,12 @@ describe('shards', () => {
 describe('shard keys and part trailers', () => {
   it('bounds N and I', () => {
     assert.deepEqual(parseShard(`${MAX_SHARDS}/${MAX_SHARDS}`), { index: MAX_SHARDS - 1, count: MAX_SHARDS });
-    for (const bad of [`1/${MAX_SHARDS + 1}`, '99999999999999999999/99999999999999999999', '1/1e3']) assert.throws(() => parseShard(bad), /--shard must be I\/N with 1 <= I <= N <= 1000000/);
-    assert.throws(() => parseShard('x'.repeat(10_000)), (e: Error) => e.message.length < 400);
+    for (const bad of [`1/${MAX_SHARDS + 1}`, '99999999999999999999/99999999999999999999', '1/1e3'])
+      assert.throws(() => parseShard(bad), /--shard must be I\/N with 1 <= I <= N <= 1000000/);
+    assert.throws(
+      () => parseShard('x'.repeat(10_000)),
+      (e: Error) => e.message.length < 400,
+    );
   });
 
   it('keys a document by its path below the argument it came from, not by where the corpus is mounted', () => {
@@ -61,7 +65,10 @@ describe('shard keys and part trailers', () => {
     const info = { shard: '2/3', inputs: 'i', model: 'm', documents: 4 };
     assert.deepEqual(readPartInfo(JSON.parse(serializePartTrailer(info))), info);
     assert.equal(readPartInfo({ path: 'a.txt' }), undefined);
-    assert.equal(readPartInfo({ medner_part: { ...info, documents: '4' } }), 'part trailer needs "shard", "inputs", "model" and "documents"');
+    assert.equal(
+      readPartInfo({ medner_part: { ...info, documents: '4' } }),
+      'part trailer needs "shard", "inputs", "model" and "documents"',
+    );
     assert.match(readPartInfo({ medner_part: { ...info, shard: '4/3' } }) as string, /^part trailer: "shard" must be I\/N/);
   });
 });

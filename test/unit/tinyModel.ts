@@ -57,8 +57,13 @@ export function writeTinyModel(options: TinyModelOptions = {}, dir = mkdtempSync
     labels: [{ name: '疾病和诊断', alias: 'disease' }],
     tags: TAGS,
     normalization: {
-      unit: 'codepoint', fullwidthAscii: { from: 0xff01, to: 0xff5e, offset: 0xfee0 }, lowercaseAscii: true,
-      whitespace: [9, 10, 11, 12, 13, 32, 12288], spaceToken: '[SPACE]', unknownToken: '[UNK]', padToken: '[PAD]',
+      unit: 'codepoint',
+      fullwidthAscii: { from: 0xff01, to: 0xff5e, offset: 0xfee0 },
+      lowercaseAscii: true,
+      whitespace: [9, 10, 11, 12, 13, 32, 12288],
+      spaceToken: '[SPACE]',
+      unknownToken: '[UNK]',
+      padToken: '[PAD]',
     },
     vocab: [...TINY_VOCAB, ...(options.extraVocab ?? [])],
     crf: { transitions, start: [0, 0, -100], end: [0, 0, 0] },
@@ -82,14 +87,16 @@ function tinyOnnx(emittedTags: number, outputName: string, options: TinyModelOpt
   const FLOAT16 = 10;
   const half = options.emissionsType === 'float16';
   const inputType = options.inputType === 'int32' ? INT32 : INT64;
-  const dims = (...d: (number | string)[]) =>
-    msg(2, concat(d.map((x) => msg(1, typeof x === 'number' ? varintField(1, x) : str(2, x))))); // TensorShapeProto
+  const dims = (...d: (number | string)[]) => msg(2, concat(d.map((x) => msg(1, typeof x === 'number' ? varintField(1, x) : str(2, x))))); // TensorShapeProto
   const valueInfo = (name: string, elemType: number, shape: Buffer) =>
     concat([str(1, name), msg(2, msg(1, concat([varintField(1, elemType), shape])))]); // ValueInfoProto{TypeProto{Tensor}}
   // Only 0 and 5 occur: as IEEE half floats, 0x0000 and 0x4500.
   const raw = half ? Buffer.from(Uint16Array.from(table, (x) => (x === 5 ? 0x4500 : 0)).buffer) : Buffer.from(table.buffer);
   const initializer = concat([
-    varintField(1, TINY_VOCAB.length), varintField(1, emittedTags), varintField(2, half ? FLOAT16 : FLOAT), str(8, 'table'),
+    varintField(1, TINY_VOCAB.length),
+    varintField(1, emittedTags),
+    varintField(2, half ? FLOAT16 : FLOAT),
+    str(8, 'table'),
     bytesField(9, raw),
   ]);
   const gathered = options.flatten ? 'gathered' : outputName;

@@ -4,7 +4,9 @@ import { makeWindows } from '../../src/core/windowing';
 import { referenceWindows } from './reference';
 
 // Lone surrogates count as one code point each, as Array.from and the tokenizer count them.
-const text = fc.array(fc.constantFrom('病', '人', '，', '。', 'a', '\n', '😀', '\ud83d', '\ude00', '\r\n'), { maxLength: 400 }).map((parts) => parts.join(''));
+const text = fc
+  .array(fc.constantFrom('病', '人', '，', '。', 'a', '\n', '😀', '\ud83d', '\ude00', '\r\n'), { maxLength: 400 })
+  .map((parts) => parts.join(''));
 const bounds = (t: string, maxLength: number) => makeWindows(t, maxLength).map(({ start, end }) => ({ start, end }));
 
 describe('makeWindows', () => {
@@ -18,7 +20,10 @@ describe('makeWindows', () => {
 
   it('cuts after the last sentence end, even with a clause end after it', () => {
     const t = '甲'.repeat(20) + '。' + '乙'.repeat(5) + '，' + '丙'.repeat(20);
-    assert.deepEqual(bounds(t, 32), [{ start: 0, end: 21 }, { start: 21, end: 47 }]);
+    assert.deepEqual(bounds(t, 32), [
+      { start: 0, end: 21 },
+      { start: 21, end: 47 },
+    ]);
   });
 
   it('cuts after a clause end when no sentence ends in the last three quarters', () => {
@@ -34,7 +39,15 @@ describe('makeWindows', () => {
   it('cuts as the training pipeline does (window_bounds in models/training/text.py)', () => {
     // Expected bounds printed by: python3 -c "import text; print(text.window_bounds(T, 16))" with T below.
     const t = '主诉：反复咳嗽3年，加重1周。查体：双肺呼吸音粗，可闻及湿啰音；心率88次/分。诊断：慢性支气管炎急性发作';
-    assert.deepEqual(makeWindows(t, 16).map((w) => [w.start, w.end]), [[0, 15], [15, 25], [25, 40], [40, 53]]);
+    assert.deepEqual(
+      makeWindows(t, 16).map((w) => [w.start, w.end]),
+      [
+        [0, 15],
+        [15, 25],
+        [25, 40],
+        [40, 53],
+      ],
+    );
   });
 
   it('partitions the text into windows of at most maxLength, with UTF-16 bounds of the same code points', () => {
@@ -55,6 +68,11 @@ describe('makeWindows', () => {
   });
 
   it('cuts exactly where cutting the text split into code points did (property)', () => {
-    fc.assert(fc.property(text, fc.integer({ min: 2, max: 40 }), (t, maxLength) => assert.deepEqual(bounds(t, maxLength), referenceWindows(Array.from(t), maxLength))), { numRuns: 500 });
+    fc.assert(
+      fc.property(text, fc.integer({ min: 2, max: 40 }), (t, maxLength) =>
+        assert.deepEqual(bounds(t, maxLength), referenceWindows(Array.from(t), maxLength)),
+      ),
+      { numRuns: 500 },
+    );
   });
 });

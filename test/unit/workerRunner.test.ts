@@ -34,7 +34,10 @@ describe('WorkerRunner', function () {
 
   it('reports a broken model as a ModelError', async () => {
     const broken = { ...meta, onnxPath: path.join(ROOT, 'package.json') };
-    await assert.rejects(WorkerRunner.create(broken, {}, SCRIPT), (e: Error) => e instanceof ModelError && /cannot load model/.test(e.message));
+    await assert.rejects(
+      WorkerRunner.create(broken, {}, SCRIPT),
+      (e: Error) => e instanceof ModelError && /cannot load model/.test(e.message),
+    );
   });
 
   it('runs the engine end to end', async () => {

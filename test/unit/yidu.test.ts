@@ -35,7 +35,10 @@ describe('Yidu-S4K format', () => {
 
   it('reports the line of an invalid record', () => {
     const ok = JSON.stringify({ originalText: '发热', entities: [] });
-    assert.throws(() => parseYidu(`${ok}\n\n{"originalText": 1, "entities": []}\n`), /^FormatError: line 3: record: "originalText" must be a string$/);
+    assert.throws(
+      () => parseYidu(`${ok}\n\n{"originalText": 1, "entities": []}\n`),
+      /^FormatError: line 3: record: "originalText" must be a string$/,
+    );
     assert.throws(() => parseYidu(`${ok}\n{oops\n`), /line 2: invalid JSON/);
     assert.throws(() => parseYidu('[1]'), /line 1: record must be a JSON object/);
   });

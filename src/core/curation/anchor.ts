@@ -96,7 +96,10 @@ class Finder {
     // Most entities are where they were expected with their neighbourhood intact: that costs no
     // search, and is looked at even past the limit (one look per entity).
     this.work++;
-    if (text.startsWith(sought.text, hint16) && agreeingBefore(sought.before, text, hint16) + agreeingAfter(sought.after, text, hint16 + sought.text.length) === full) {
+    if (
+      text.startsWith(sought.text, hint16) &&
+      agreeingBefore(sought.before, text, hint16) + agreeingAfter(sought.after, text, hint16 + sought.text.length) === full
+    ) {
       const span = toSpan(hint16);
       if (!taken?.has(`${span.start}:${span.end}`)) return span;
     }
@@ -126,7 +129,12 @@ class Finder {
     const near = scan(hint16 - NEARBY, hint16 + NEARBY);
     if (!near) return null;
     if (near.best >= 0 && near.bestScore === full) return toSpan(near.best);
-    const all = within <= NEARBY ? near : within === Infinity ? this.ranked(sought, positions, hint16, toSpan, near, taken) : scan(hint16 - within, hint16 + within);
+    const all =
+      within <= NEARBY
+        ? near
+        : within === Infinity
+          ? this.ranked(sought, positions, hint16, toSpan, near, taken)
+          : scan(hint16 - within, hint16 + within);
     if (!all) return null;
     if (all.best < 0) return undefined;
     if (all.found > 1 && all.bestScore < Math.min(MIN_CONTEXT, full)) return undefined;
@@ -141,7 +149,14 @@ class Finder {
    * It starts from the best `near` the hint: an occurrence elsewhere that only ties with it is
    * further away, so it need not be looked for.
    */
-  private ranked(sought: Sought, positions: readonly number[], hint16: number, toSpan: (i: number) => Span, near: { best: number; bestScore: number }, taken?: ReadonlySet<string>) {
+  private ranked(
+    sought: Sought,
+    positions: readonly number[],
+    hint16: number,
+    toSpan: (i: number) => Span,
+    near: { best: number; bestScore: number },
+    taken?: ReadonlySet<string>,
+  ) {
     const contexts = this.contextsOf(sought.text, positions);
     if (!contexts) return undefined;
     const after = new Ranking(contexts.after, contexts.byAfter, sought.after);
@@ -359,7 +374,10 @@ export class TextChange {
     if (!this.found.has(key)) {
       this.oldChars ??= codePoints(this.oldText);
       // Past the work limit (a paste over thousands of entities of one term), an entity is flagged, not sought.
-      this.found.set(key, this.newFinder.locate({ text: e.text, ...contextOf(this.oldChars, e) }, hint, undefined, this.reach) ?? undefined);
+      this.found.set(
+        key,
+        this.newFinder.locate({ text: e.text, ...contextOf(this.oldChars, e) }, hint, undefined, this.reach) ?? undefined,
+      );
     }
     const at = this.found.get(key);
     return at && !taken.has(`${at.start}:${at.end}`) ? at : undefined;
@@ -396,7 +414,9 @@ export function applyEdits(
       const at = change.relocate(e, e.start + delta, taken);
       if (at) taken.add(`${at.start}:${at.end}`);
       onRelocated?.(e, at);
-      moved[index] = at ? { ...e, start: at.start, end: at.end } : { ...e, unanchored: true, ...clampTo({ start: e.start + delta, end: e.end + delta }, change.newMap.codePointLength) };
+      moved[index] = at
+        ? { ...e, start: at.start, end: at.end }
+        : { ...e, unanchored: true, ...clampTo({ start: e.start + delta, end: e.end + delta }, change.newMap.codePointLength) };
     }
   }
   return moved.sort(byPosition);

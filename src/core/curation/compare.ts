@@ -120,7 +120,13 @@ export function compare(docs: readonly ComparedDocument[]): Comparison {
     }
   }
   const total = bins.reduce((n, b) => n + b.count, 0);
-  const calibration = bins.map((b) => ({ from: b.from, to: b.to, count: b.count, confidence: b.count ? b.sum / b.count : 0, accuracy: b.count ? b.right / b.count : 0 }));
+  const calibration = bins.map((b) => ({
+    from: b.from,
+    to: b.to,
+    count: b.count,
+    confidence: b.count ? b.sum / b.count : 0,
+    accuracy: b.count ? b.right / b.count : 0,
+  }));
   const ece = total ? calibration.reduce((s, b) => s + (b.count / total) * Math.abs(b.accuracy - b.confidence), 0) : 0;
   return { documents: docs.length, strict, confusion, boundary, calibration, ece, examples };
 }

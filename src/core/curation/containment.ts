@@ -6,7 +6,8 @@ import * as path from 'node:path';
 
 /** Why `key` (a record's document path) is not a plain relative path inside its folder; undefined when it is. */
 export function keyProblem(key: string): string | undefined {
-  if (!key || key.startsWith('/') || key.includes('\\') || key.includes('\0') || /^[A-Za-z]:/.test(key)) return 'is not a relative, /-separated path';
+  if (!key || key.startsWith('/') || key.includes('\\') || key.includes('\0') || /^[A-Za-z]:/.test(key))
+    return 'is not a relative, /-separated path';
   const steps = key.split('/');
   if (steps.some((s) => s === '' || s === '.' || s === '..')) return 'has an empty, "." or ".." step';
   return undefined;

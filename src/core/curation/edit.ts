@@ -55,7 +55,13 @@ export function setLabel(entities: Entities, index: number, label: YiduLabel): C
  * Moves one boundary by one character (`delta` +1 grows, -1 shrinks). The entity never becomes
  * empty, leaves the text, starts or ends on whitespace, or runs into another shown entity.
  */
-export function resize(entities: Entities, index: number, edge: 'start' | 'end', delta: 1 | -1, chars: readonly string[]): CuratedEntity[] | undefined {
+export function resize(
+  entities: Entities,
+  index: number,
+  edge: 'start' | 'end',
+  delta: 1 | -1,
+  chars: readonly string[],
+): CuratedEntity[] | undefined {
   const e = entities[index];
   if (!e || !isVisible(e)) return undefined;
   const start = edge === 'start' ? e.start - delta : e.start;
@@ -64,7 +70,13 @@ export function resize(entities: Entities, index: number, edge: 'start' | 'end',
   if (/\s/u.test(chars[start]) || /\s/u.test(chars[end - 1])) return undefined;
   const span = { start, end };
   if (entities.some((o, i) => i !== index && isVisible(o) && o.status !== 'predicted' && overlaps(o, span))) return undefined;
-  const next: CuratedEntity = { ...e, start, end, text: chars.slice(start, end).join(''), status: e.status === 'manual' ? 'manual' : 'edited' };
+  const next: CuratedEntity = {
+    ...e,
+    start,
+    end,
+    text: chars.slice(start, end).join(''),
+    status: e.status === 'manual' ? 'manual' : 'edited',
+  };
   // Predictions the grown entity now covers are superseded by it.
   const kept = entities.filter((o, i) => i !== index && !(o.status === 'predicted' && overlaps(o, span)));
   return sortEntities([...kept, next]);
@@ -74,14 +86,28 @@ export function resize(entities: Entities, index: number, edge: 'start' | 'end',
  * A person's entity over [start, end): whatever shown entity it overlaps gives way. Marking exactly
  * what the model predicted accepts the prediction (edited when the type differs) and keeps its score.
  */
-export function add(entities: Entities, start: number, end: number, label: YiduLabel, chars: readonly string[]): CuratedEntity[] | undefined {
+export function add(
+  entities: Entities,
+  start: number,
+  end: number,
+  label: YiduLabel,
+  chars: readonly string[],
+): CuratedEntity[] | undefined {
   if (start < 0 || end > chars.length || start >= end) return undefined;
   const span = { start, end };
   const same = entities.find((e) => e.start === start && e.end === end && !e.unanchored);
   if (same && isVisible(same) && same.label === label && same.status !== 'predicted') return undefined;
-  const status: EntityStatus = !same || same.status === 'manual' ? 'manual' : same.label === label && same.status !== 'edited' ? 'accepted' : 'edited';
+  const status: EntityStatus =
+    !same || same.status === 'manual' ? 'manual' : same.label === label && same.status !== 'edited' ? 'accepted' : 'edited';
   const kept = entities.filter((e) => e !== same && !(isVisible(e) && overlaps(e, span)));
-  const next: CuratedEntity = { start, end, label, text: chars.slice(start, end).join(''), status, ...(same?.score === undefined ? {} : { score: same.score }) };
+  const next: CuratedEntity = {
+    start,
+    end,
+    label,
+    text: chars.slice(start, end).join(''),
+    status,
+    ...(same?.score === undefined ? {} : { score: same.score }),
+  };
   return sortEntities([...kept, next]);
 }
 
@@ -99,7 +125,10 @@ export function mergePredictions(entities: Entities, predictions: readonly Entit
   const curated = entities.filter((e) => e.status !== 'predicted');
   const decided = curated.filter((e) => !e.unanchored);
   const fresh = predictions
-    .filter((p) => !decided.some((e) => (e.status === 'rejected' ? e.start === p.start && e.end === p.end && e.label === p.label : overlaps(e, p))))
+    .filter(
+      (p) =>
+        !decided.some((e) => (e.status === 'rejected' ? e.start === p.start && e.end === p.end && e.label === p.label : overlaps(e, p))),
+    )
     .map((p): CuratedEntity => ({ start: p.start, end: p.end, label: p.label, text: p.text, status: 'predicted', score: p.score }));
   return sortEntities([...curated, ...fresh]);
 }

@@ -24,7 +24,9 @@ export function reviewQueue<D extends DocumentEntities>(docs: readonly D[], limi
     if (doc.status === 'done') continue;
     for (const entity of doc.entities) if (entity.status === 'predicted' && !entity.unanchored) items.push({ doc, entity });
   }
-  items.sort((a, b) => (a.entity.score ?? 1) - (b.entity.score ?? 1) || compareKeys(a.doc.key, b.doc.key) || a.entity.start - b.entity.start);
+  items.sort(
+    (a, b) => (a.entity.score ?? 1) - (b.entity.score ?? 1) || compareKeys(a.doc.key, b.doc.key) || a.entity.start - b.entity.start,
+  );
   return items.slice(0, limit);
 }
 

@@ -68,14 +68,28 @@ export function toStored(entities: readonly CuratedEntity[], chars: readonly str
 
 /** Pretty-printed, one entity a line: readable, and a change to one entity is a one-line diff. */
 export function serializeRecord(record: CurationRecord): string {
-  const head = JSON.stringify({ format: 'medner-curation', version: 1, path: record.path, sha256: record.sha256, status: record.status }, null, 2);
+  const head = JSON.stringify(
+    { format: 'medner-curation', version: 1, path: record.path, sha256: record.sha256, status: record.status },
+    null,
+    2,
+  );
   const lines = record.entities.map((e) => '    ' + JSON.stringify(storedFields(e)));
   return `${head.slice(0, -2)},\n  "entities": [${lines.length ? '\n' + lines.join(',\n') + '\n  ' : ''}]\n}\n`;
 }
 
 function storedFields(e: StoredEntity): object {
   const { start, end, label, text, status, score, unanchored, before, after } = e;
-  return { start, end, label, text, status, ...(score === undefined ? {} : { score }), ...(unanchored ? { unanchored } : {}), before, after };
+  return {
+    start,
+    end,
+    label,
+    text,
+    status,
+    ...(score === undefined ? {} : { score }),
+    ...(unanchored ? { unanchored } : {}),
+    before,
+    after,
+  };
 }
 
 export function parseRecord(content: string, where: string): CurationRecord {
@@ -98,9 +112,11 @@ export function parseRecord(content: string, where: string): CurationRecord {
     const at = `entity ${i}`;
     if (!e || typeof e !== 'object') fail(`${at}: not an object`);
     const { start, end, label, text, status, score, unanchored, before, after } = e;
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || (start as number) < 0 || (end as number) <= (start as number)) fail(`${at}: bad offsets`);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || (start as number) < 0 || (end as number) <= (start as number))
+      fail(`${at}: bad offsets`);
     if (typeof label !== 'string' || !isYiduLabel(label)) fail(`${at}: unknown type ${String(label)}`);
-    if (typeof text !== 'string' || typeof before !== 'string' || typeof after !== 'string') fail(`${at}: text, before and after must be strings`);
+    if (typeof text !== 'string' || typeof before !== 'string' || typeof after !== 'string')
+      fail(`${at}: text, before and after must be strings`);
     if (!(ENTITY_STATUSES as readonly unknown[]).includes(status)) fail(`${at}: unknown status ${String(status)}`);
     if (score !== undefined && (typeof score !== 'number' || score < 0 || score > 1)) fail(`${at}: score must be in [0, 1]`);
     return {

@@ -95,7 +95,10 @@ export class CurationSession {
     const relocated = new Map<string, { start: number; end: number } | null>();
     this.entities = applyEdits(this.entities, change, (e, at) => relocated.set(key(e), at ?? null));
     if (!this.undoStack.length && !this.redoStack.length) return;
-    const pending: PendingChange = { shifts: change.edits.map((e) => ({ start: e.start, end: e.end, length: countCodePoints(e.text) })), relocated };
+    const pending: PendingChange = {
+      shifts: change.edits.map((e) => ({ start: e.start, end: e.end, length: countCodePoints(e.text) })),
+      relocated,
+    };
     for (const s of [...this.undoStack, ...this.redoStack]) s.pending.push(pending);
   }
 }

@@ -101,7 +101,8 @@ export function parseBrat(text: string, ann: string, options: BratImportOptions 
     if (!line.startsWith('T')) return; // R, E, A, M, N, #, * lines and blank lines
     const where = `${file}:${index + 1}`;
     const m = T_LINE.exec(line);
-    if (!m) throw new ImportError(where, `malformed text-bound annotation (want "T<n>\\t<TYPE> <start> <end>\\t<mention>"): ${quote(line)}`);
+    if (!m)
+      throw new ImportError(where, `malformed text-bound annotation (want "T<n>\\t<TYPE> <start> <end>\\t<mention>"): ${quote(line)}`);
     const [, id, type, offsetText, mention] = m as unknown as [string, string, string, string, string];
     if (offsetText.trim() === '') throw new ImportError(where, `${id}: no offsets`);
     const fragments = offsetText

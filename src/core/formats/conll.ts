@@ -80,11 +80,15 @@ function unescapeToken(token: string, where: string): string {
 }
 
 function encodePath(path: string): string {
-  const plain = path !== '' && !path.startsWith('"') && !path.startsWith('-X-') && path.trim() === path && !/[\p{Cc}\u2028\u2029]/u.test(path);
+  const plain =
+    path !== '' && !path.startsWith('"') && !path.startsWith('-X-') && path.trim() === path && !/[\p{Cc}\u2028\u2029]/u.test(path);
   return plain ? path : JSON.stringify(path);
 }
 
-export function serializeConll(docs: readonly { path: string; text: string; entities: readonly Entity[] }[], options: ConllExportOptions = {}): string {
+export function serializeConll(
+  docs: readonly { path: string; text: string; entities: readonly Entity[] }[],
+  options: ConllExportOptions = {},
+): string {
   const out: string[] = [];
   for (const doc of docs) {
     const chars = codePoints(doc.text);
@@ -92,7 +96,9 @@ export function serializeConll(docs: readonly { path: string; text: string; enti
     let covered = 0;
     for (const e of [...doc.entities].sort((a, b) => a.start - b.start || a.end - b.end)) {
       if (e.start < covered) {
-        throw new ExportError(`conll: ${doc.path}: entities overlap at ${e.start}..${e.end} ${quote(e.text)}; CoNLL tags cannot carry overlapping entities`);
+        throw new ExportError(
+          `conll: ${doc.path}: entities overlap at ${e.start}..${e.end} ${quote(e.text)}; CoNLL tags cannot carry overlapping entities`,
+        );
       }
       const name = labelName(e.label, options.labelNames);
       tags[e.start] = `B-${name}`;

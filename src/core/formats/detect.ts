@@ -8,12 +8,15 @@ import type { DocumentResult } from './jsonl';
 import { FormatError, readJsonLines } from './lines';
 import { type FormatFile, type FormatName, FORMATS, type ImportOptions } from './registry';
 
-const NOT_A_FORMAT = 'not a format MedNER reads (jsonl, yidu, conll, doccano, labelstudio, or a brat folder); name it with --gold-format/--pred-format';
+const NOT_A_FORMAT =
+  'not a format MedNER reads (jsonl, yidu, conll, doccano, labelstudio, or a brat folder); name it with --gold-format/--pred-format';
 
 /** Errors name the files as the caller gave them (`target/12.ann:3: ...`), never open a FIFO or device, and fit on a line. */
 export async function readAnnotations(target: string, format?: FormatName, options: ImportOptions = {}): Promise<DocumentResult[]> {
   const stat = await fs.stat(target).catch((err: unknown) => {
-    throw new Error(`${clip(target)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`);
+    throw new Error(
+      `${clip(target)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`,
+    );
   });
   if (stat.isDirectory()) {
     if (format && format !== 'brat') throw new Error(`${clip(target)} is a folder: only brat annotations come as a folder`);
@@ -25,12 +28,18 @@ export async function readAnnotations(target: string, format?: FormatName, optio
       .sort();
     for (const rel of names) files.push(await readFormatFile(path.join(target, rel), rel.split(path.sep).join('/')));
     const known = new Set(files.map((f) => f.relativePath));
-    return placed(() => FORMATS.brat.import(files, options), (rel) => (known.has(rel) ? path.join(target, rel) : undefined));
+    return placed(
+      () => FORMATS.brat.import(files, options),
+      (rel) => (known.has(rel) ? path.join(target, rel) : undefined),
+    );
   }
   if (!stat.isFile()) throw new Error(`${clip(target)}: not a regular file or folder (a FIFO, socket or device is never read)`);
   const base = path.basename(target);
   const file = await readFormatFile(target, base);
-  return placed(() => FORMATS[format ?? detectFormat(file)].import([file], options), (rel) => (rel === base ? target : undefined));
+  return placed(
+    () => FORMATS[format ?? detectFormat(file)].import([file], options),
+    (rel) => (rel === base ? target : undefined),
+  );
 }
 
 /** Runs an import whose errors start with a file's relative path, and names that file as the user knows it. */

@@ -20,7 +20,16 @@ import type { Encoding } from '../decode';
 import type { Entity } from './jsonl';
 import { codePoints, OffsetMap } from '../offsets';
 import { expectObject, FormatError, readJsonLines } from './lines';
-import { entity, type ImportedDocument, isEncoding, labelName, type LabelNames, type LabelResolveOptions, resolveLabel, sortEntities } from './shared';
+import {
+  entity,
+  type ImportedDocument,
+  isEncoding,
+  labelName,
+  type LabelNames,
+  type LabelResolveOptions,
+  resolveLabel,
+  sortEntities,
+} from './shared';
 
 export type OffsetUnit = 'utf16' | 'codepoint';
 
@@ -84,7 +93,10 @@ export function parseDoccano(content: string, options: DoccanoImportOptions = {}
       const [s, e] = [start as number, end as number];
       const length = utf16 ? map.utf16Length : map.codePointLength;
       if (s < 0 || s >= e || e > length) {
-        throw new FormatError(line, `${what}: span ${s}..${e} is empty or outside the text (length ${length} ${utf16 ? 'UTF-16 units' : 'code points'})`);
+        throw new FormatError(
+          line,
+          `${what}: span ${s}..${e} is empty or outside the text (length ${length} ${utf16 ? 'UTF-16 units' : 'code points'})`,
+        );
       }
       let cs = s;
       let ce = e;
@@ -93,7 +105,10 @@ export function parseDoccano(content: string, options: DoccanoImportOptions = {}
           cs = map.toCodePoint(s);
           ce = map.toCodePoint(e);
         } catch {
-          throw new FormatError(line, `${what}: span ${s}..${e} splits a character in two (UTF-16 offsets); were they code points? pass offsets: 'codepoint'`);
+          throw new FormatError(
+            line,
+            `${what}: span ${s}..${e} splits a character in two (UTF-16 offsets); were they code points? pass offsets: 'codepoint'`,
+          );
         }
       }
       let label;

@@ -45,7 +45,7 @@ export function* serializeDocumentPieces(doc: DocumentResult, suffix = ''): Gene
   }
   let out = `{"path":${JSON.stringify(doc.path)},"encoding":${JSON.stringify(doc.encoding)},"text":"`;
   const { text } = doc;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     // Not between the halves of a surrogate pair: JSON.stringify would escape each as a lone one.
     const j = cutAtOrBefore(text, Math.min(i + PIECE_CHARS, text.length));
     out += JSON.stringify(text.slice(i, j)).slice(1, -1);

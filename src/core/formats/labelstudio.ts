@@ -140,7 +140,8 @@ export function parseLabelStudio(content: string, options: LabelStudioImportOpti
         if (label !== undefined) resolved.add(label);
       }
       if (resolved.size === 0) return;
-      if (resolved.size > 1) throw new ImportError(where, `one span with several types (${[...resolved].join(', ')}); MedNER entities have one`);
+      if (resolved.size > 1)
+        throw new ImportError(where, `one span with several types (${[...resolved].join(', ')}); MedNER entities have one`);
       const actual = chars.slice(s, e).join('');
       if (typeof v['text'] === 'string' && v['text'] !== actual) {
         throw new ImportError(where, `value.text ${quote(v['text'])} differs from the task's ${quote(actual)} at ${start}..${end}`);
@@ -175,7 +176,8 @@ function pickResults(task: Record<string, unknown>, source: 'auto' | 'annotation
 function isSpan(r: Record<string, unknown>, where: string): boolean {
   const type = r['type'];
   if (type === 'labels') return true;
-  if (typeof type === 'string' && /labels$/i.test(type)) throw new ImportError(where, `result type ${quote(type)} is not read: only "labels" spans over a Text are entities`);
+  if (typeof type === 'string' && /labels$/i.test(type))
+    throw new ImportError(where, `result type ${quote(type)} is not read: only "labels" spans over a Text are entities`);
   if (type !== undefined) return false;
   const value = r['value'];
   return typeof value === 'object' && value !== null && ['start', 'end', 'labels'].some((k) => k in value);
@@ -183,7 +185,8 @@ function isSpan(r: Record<string, unknown>, where: string): boolean {
 
 function offset(value: Record<string, unknown>, key: 'start' | 'end', where: string): number {
   const v = value[key];
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ImportError(where, `"value.${key}" must be an integer offset, got ${quote(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new ImportError(where, `"value.${key}" must be an integer offset, got ${quote(v)}`);
   return v;
 }
 

@@ -59,7 +59,11 @@ export interface AnnotationFormat {
 /** Import of a format whose parser reads one file's content; a document's own encoding wins over its file's. */
 function perFile(parse: (content: string, options: ImportOptions & { file: string }) => ImportedDocument[]) {
   return (files: readonly FormatFile[], options: ImportOptions = {}): DocumentResult[] =>
-    files.flatMap((f) => withFile(f, () => parse(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: d.encoding ?? f.encoding ?? 'utf-8' }))));
+    files.flatMap((f) =>
+      withFile(f, () =>
+        parse(f.content, { ...options, file: f.relativePath }).map((d) => ({ ...d, encoding: d.encoding ?? f.encoding ?? 'utf-8' })),
+      ),
+    );
 }
 
 function single(ext: string, write: (docs: readonly DocumentResult[], options: ExportOptions) => string) {
