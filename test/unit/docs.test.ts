@@ -33,7 +33,9 @@ function proseLines(markdown: string): string[] {
 }
 
 function linksOf(file: string, markdown: string): Link[] {
-  return proseLines(markdown).flatMap((text, i) => [...text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => ({ file, line: i + 1, target: m[1] })));
+  return proseLines(markdown).flatMap((text, i) =>
+    [...text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => ({ file, line: i + 1, target: m[1] })),
+  );
 }
 
 /** GitHub's heading anchors: lower case, punctuation dropped (not hyphens), spaces become hyphens. */
@@ -77,7 +79,15 @@ function brokenReason(root: string, link: Link): string | undefined {
 describe('docs: every relative link resolves', () => {
   it('covers the README, CONTRIBUTING, the changelog, the model card and every page of docs/', () => {
     const files = documents();
-    for (const f of ['README.md', 'CONTRIBUTING.md', 'docs/cli.md', 'docs/formats.md', 'docs/scale-out.md', 'docs/performance.md', 'docs/curation.md']) {
+    for (const f of [
+      'README.md',
+      'CONTRIBUTING.md',
+      'docs/cli.md',
+      'docs/formats.md',
+      'docs/scale-out.md',
+      'docs/performance.md',
+      'docs/curation.md',
+    ]) {
       assert.ok(files.includes(f), `${f} is checked`);
     }
   });
