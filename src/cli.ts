@@ -3,6 +3,7 @@ import { constants, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { clip } from './core/clip';
+import { collectGarbagePeriodically } from './heap';
 import { type AtomicStream, openAtomic, writeFileAtomic } from './core/atomic';
 import { NerEngine } from './core/engine';
 import { evaluate, formatEvalTable } from './core/eval';
@@ -207,6 +208,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   if (outDir !== undefined) {
     // From before the model loads: an interrupt in any phase stops the run with status 2.
     const interrupt = onInterrupt('interrupted: finished results are kept; rerun to resume');
+    const stopCollecting = collectGarbagePeriodically();
     try {
       const engine = await NerEngine.load(modelDir, { threads, precision });
       try {
@@ -226,6 +228,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
         await engine.dispose();
       }
     } finally {
+      stopCollecting();
       interrupt.dispose();
     }
   }
