@@ -86,6 +86,16 @@ export async function appendDurable(target: string, data: string): Promise<void>
 /** 0 where the platform has no O_NOFOLLOW (Windows), whose links MedNER does not meet in practice. */
 export const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
+/** A state file's text; a link in its place is refused (ELOOP), never followed. */
+export async function readNoFollow(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | NOFOLLOW);
+  try {
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 const TEMP = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 /**

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { mkdirNoFollow, removeStaleTemps, writeError, writeFileAtomic } from './atomic';
-import { BatchState, readNoFollow, type StateEntry } from './batchState';
+import { mkdirNoFollow, readNoFollow, removeStaleTemps, writeError, writeFileAtomic } from './atomic';
+import { BatchState, type StateEntry } from './batchState';
 import type { NerEngine } from './engine';
 import { exportFolders, writeExportFiles, writeExportStream } from './exportWriter';
 import type { FormatFile } from './formats/registry';

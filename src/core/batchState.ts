@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { appendDurable, mkdirNoFollow, NOFOLLOW, openAtomic, writeFileAtomic } from './atomic';
+import { appendDurable, mkdirNoFollow, openAtomic, readNoFollow, writeFileAtomic } from './atomic';
 
 export interface StateEntry {
   size: number;
@@ -198,15 +198,5 @@ function parseJson(line: string): unknown {
     return JSON.parse(line);
   } catch {
     return undefined;
-  }
-}
-
-/** A state file's text; a link in its place is refused (ELOOP), never followed. */
-export async function readNoFollow(file: string): Promise<string> {
-  const handle = await fs.open(file, fs.constants.O_RDONLY | NOFOLLOW);
-  try {
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { mkdirNoFollow, NOFOLLOW, openAtomic, writeFileAtomic, writeFilesAtomic } from './atomic';
+import { mkdirNoFollow, openAtomic, readNoFollow, writeFileAtomic, writeFilesAtomic } from './atomic';
 import { decodeBuffer } from './decode';
 import { encodeText } from './encode';
 import type { FormatFile } from './formats/registry';
@@ -116,8 +116,7 @@ async function exporting(
 /** The files an export with this record wrote (or was writing when stopped); nothing outside its folder. */
 export async function exportRecord(record: string): Promise<string[]> {
   try {
-    const handle = await fs.open(record, fs.constants.O_RDONLY | NOFOLLOW);
-    const parsed = JSON.parse(await handle.readFile('utf8').finally(() => handle.close())) as { files?: unknown };
+    const parsed = JSON.parse(await readNoFollow(record)) as { files?: unknown };
     return Array.isArray(parsed.files) ? parsed.files.filter((f): f is string => typeof f === 'string' && isContained(f)) : [];
   } catch {
     // none yet, or unreadable: nothing known to remove

@@ -8,7 +8,7 @@ import { unlinkSync } from 'node:fs';
 import { open, readdir, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { NOFOLLOW, processAlive, writeError } from './atomic';
+import { processAlive, readNoFollow, writeError } from './atomic';
 
 interface Owner {
   pid: number;
@@ -82,12 +82,7 @@ async function create(file: string): Promise<boolean> {
 
 async function readOwner(file: string): Promise<Seen> {
   try {
-    const handle = await open(file, NOFOLLOW);
-    try {
-      return ownerIn(await handle.readFile('utf8')) ?? 'unknown';
-    } finally {
-      await handle.close();
-    }
+    return ownerIn(await readNoFollow(file)) ?? 'unknown';
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'unknown';
   }

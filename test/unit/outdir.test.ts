@@ -84,6 +84,15 @@ function runnerWith(during: (call: number) => void | Promise<void>): RuleRunner 
   return runner;
 }
 
+/** Labels `src` into `out` and cancels the run as the engine's call number `call` starts. */
+async function cancelledAt(out: string, src: string, call: number): Promise<void> {
+  const abort = new AbortController();
+  const runner = runnerWith((n) => {
+    if (n === call) abort.abort(new Error('cancelled'));
+  });
+  await assert.rejects(labelBatch(engine(runner), [src], options(out, { signal: abort.signal })), /cancelled/);
+}
+
 /** The pid of a process that has run and exited. */
 function deadPid(): number {
   const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
@@ -325,19 +334,7 @@ describe('--out-dir: a journal, linear in the inputs, that survives a kill -9 an
     const dir = tempDir();
     const src = records(path.join(dir, 'in'), 8);
     const out = path.join(dir, 'out');
-    const abort = new AbortController();
-    await assert.rejects(
-      labelBatch(
-        engine(
-          runnerWith((call) => {
-            if (call === 6) abort.abort(new Error('cancelled'));
-          }),
-        ),
-        [src],
-        options(out, { signal: abort.signal }),
-      ),
-      /cancelled/,
-    );
+    await cancelledAt(out, src, 6);
     const journal = path.join(out, '.medner', 'journal.jsonl');
     const text = readFileSync(journal, 'utf8');
     assert.equal(journalEntries(out), 5);
@@ -361,19 +358,7 @@ describe('--out-dir: a journal, linear in the inputs, that survives a kill -9 an
     const dir = tempDir();
     const src = records(path.join(dir, 'in'), 4);
     const out = path.join(dir, 'out');
-    const abort = new AbortController();
-    await assert.rejects(
-      labelBatch(
-        engine(
-          runnerWith((call) => {
-            if (call === 3) abort.abort(new Error('cancelled'));
-          }),
-        ),
-        [src],
-        options(out, { signal: abort.signal }),
-      ),
-      /cancelled/,
-    );
+    await cancelledAt(out, src, 3);
     assert.equal(journalEntries(out), 2);
     writeFileSync(path.join(out, '.medner', 'manifest.json'), JSON.stringify({ format: 'medner-batch/1', model: 'int8', inputs: {} }));
     assert.equal((await labelBatch(engine(new RuleRunner(), 'int8'), [src], options(out))).reused, 0);
