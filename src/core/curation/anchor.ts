@@ -3,7 +3,7 @@
 // changed on disk, are looked for again by their text and the characters around it. What cannot be
 // found is flagged `unanchored`, never dropped: it may be a person's work.
 import { codePoints, countCodePoints, OffsetMap } from '../offsets';
-import { byPosition, CONTEXT_CHARS, type CuratedEntity, type StoredEntity } from './record';
+import { byPosition, CONTEXT_CHARS, type CuratedEntity, type EarlierPlace, hashText, type StoredEntity } from './record';
 
 /** Context characters (of 2 x CONTEXT_CHARS) that must agree for a term that occurs more than once. */
 const MIN_CONTEXT = 4;
@@ -346,13 +346,26 @@ export class TextChange {
   private finder?: Finder;
   private readonly found = new Map<string, { start: number; end: number } | undefined>();
 
+  private ids: { old?: string; new?: string };
+
   constructor(
     readonly oldText: string,
     readonly newText: string,
     edits: readonly TextEdit[],
+    /** The texts' hashes, when the caller already has them. */
+    ids: { old?: string; new?: string } = {},
   ) {
     this.edits = [...edits].sort((a, b) => a.start - b.start);
     this.reach = NEARBY + edits.reduce((n, e) => n + e.text.length + (e.end - e.start), 0);
+    this.ids = { ...ids };
+  }
+
+  get oldId(): string {
+    return (this.ids.old ??= hashText(this.oldText));
+  }
+
+  get newId(): string {
+    return (this.ids.new ??= hashText(this.newText));
   }
 
   get newMap(): OffsetMap {
@@ -386,13 +399,15 @@ export class TextChange {
 
 /**
  * The entities after a change. Untouched entities shift; touched ones are sought near where they
- * were (an edit does not carry text far); what is not found is flagged unanchored.
+ * were (an edit does not carry text far); what is not found is flagged unanchored. A touched entity
+ * remembers where it was, so that a change back to that text (Undo, Redo) puts it back exactly.
  */
 export function applyEdits(
   entities: readonly CuratedEntity[],
   change: TextChange,
   onRelocated?: (entity: CuratedEntity, at: { start: number; end: number } | undefined) => void,
 ): CuratedEntity[] {
+  const length = change.newMap.codePointLength;
   const touched: { index: number; delta: number }[] = [];
   const moved = entities.map((e, index) => {
     let delta = 0;
@@ -401,8 +416,9 @@ export function applyEdits(
       if (edit.end <= e.start) delta += countCodePoints(edit.text) - (edit.end - edit.start);
       else if (edit.start < e.end) hit = true;
     }
-    // An unanchored entity only moves along: a person decides where it belongs.
+    // An unanchored entity only moves along (inside the text): a person decides where it belongs.
     if (hit && !e.unanchored) touched.push({ index, delta });
+    if (e.unanchored) return placedUnanchored(e, { start: e.start + delta, end: e.end + delta }, length);
     return delta === 0 ? e : { ...e, start: e.start + delta, end: e.end + delta };
   });
   if (touched.length) {
@@ -414,12 +430,45 @@ export function applyEdits(
       const at = change.relocate(e, e.start + delta, taken);
       if (at) taken.add(`${at.start}:${at.end}`);
       onRelocated?.(e, at);
+      const remembered = remember(e, change.oldId);
       moved[index] = at
-        ? { ...e, start: at.start, end: at.end }
-        : { ...e, unanchored: true, ...clampTo({ start: e.start + delta, end: e.end + delta }, change.newMap.codePointLength) };
+        ? { ...remembered, start: at.start, end: at.end }
+        : placedUnanchored({ ...remembered, unanchored: true }, { start: e.start + delta, end: e.end + delta }, length);
     }
   }
-  return moved.sort(byPosition);
+  return restoreEarlier(moved, () => change.newId).sort(byPosition);
+}
+
+/** At most this many earlier places are kept per entity: the texts of the last edits that touched it. */
+const EARLIER_LIMIT = 16;
+
+/** The entity, noting its place in the text `textId` (the one an edit is about to change). */
+export function remember(e: CuratedEntity, textId: string): CuratedEntity {
+  const place: EarlierPlace = { textId, start: e.start, end: e.end, text: e.text };
+  const earlier = [...(e.earlier ?? []).filter((p) => p.textId !== textId), place].slice(-EARLIER_LIMIT);
+  return { ...e, earlier };
+}
+
+/**
+ * Entities that were in the text `textId()` before an edit moved them out, with that text and
+ * still their own, go back exactly where they were there (a text Undo or Redo).
+ */
+export function restoreEarlier(entities: CuratedEntity[], textId: () => string): CuratedEntity[] {
+  if (!entities.some((e) => e.earlier)) return entities;
+  const id = textId();
+  return entities.map((e) => {
+    const back = e.earlier?.find((p) => p.textId === id && p.text === e.text);
+    if (!back || (back.start === e.start && back.end === e.end && !e.unanchored)) return e;
+    const restored: CuratedEntity = { ...e, start: back.start, end: back.end };
+    delete restored.unanchored;
+    return restored;
+  });
+}
+
+/** Where an unanchored entity is kept: `span` (its old offsets, moved along), inside the text. */
+export function placedUnanchored(e: CuratedEntity, span: { start: number; end: number }, length: number): CuratedEntity {
+  const kept = clampTo(span, length);
+  return kept.start === e.start && kept.end === e.end ? e : { ...e, ...kept };
 }
 
 function contextOf(chars: readonly string[], e: CuratedEntity): { before: string; after: string } {

@@ -20,6 +20,20 @@ export interface CuratedEntity {
   score?: number;
   /** Its text could not be found again after the document changed: kept for a person to resolve. */
   unanchored?: boolean;
+  /**
+   * Where it was in earlier texts of the document that an edit moved it out of (in memory only, never
+   * stored): when Undo brings such a text back, the entity goes back exactly where it was.
+   */
+  earlier?: readonly EarlierPlace[];
+}
+
+/** An entity's place in one earlier text of its document, named by the text's hash. */
+export interface EarlierPlace {
+  textId: string;
+  start: number;
+  end: number;
+  /** Its text then: a place is only taken back by an entity that still has it. */
+  text: string;
 }
 
 /** Characters of context kept each side of an entity: enough to tell repeated terms apart. */
@@ -59,7 +73,7 @@ export function hashText(text: string): string {
 }
 
 export function toStored(entities: readonly CuratedEntity[], chars: readonly string[]): StoredEntity[] {
-  return entities.map((e) => ({
+  return entities.map(({ earlier: _, ...e }) => ({
     ...e,
     before: chars.slice(Math.max(0, e.start - CONTEXT_CHARS), e.start).join(''),
     after: chars.slice(e.end, e.end + CONTEXT_CHARS).join(''),

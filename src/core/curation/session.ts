@@ -4,9 +4,9 @@
 // applies them when it is restored, so typing costs the same however long the history.
 import type { Entity } from '../engine';
 import { countCodePoints } from '../offsets';
-import { applyEdits, TextChange, type TextEdit } from './anchor';
+import { applyEdits, placedUnanchored, remember, restoreEarlier, TextChange, type TextEdit } from './anchor';
 import { mergePredictions } from './edit';
-import { byPosition, type CuratedEntity, type DocumentStatus } from './record';
+import { byPosition, type CuratedEntity, type DocumentStatus, hashText } from './record';
 
 /** Code points [start, end) replaced by `length` of them. */
 interface Shift {
@@ -15,10 +15,16 @@ interface Shift {
   length: number;
 }
 
-/** One text change as a snapshot needs it: the shifts, and where each entity it touched went (null: nowhere). */
+/**
+ * One text change as a snapshot needs it: the shifts, where each entity it touched went (null:
+ * nowhere), the hashes of the texts before and after, and the length after (code points).
+ */
 interface PendingChange {
   shifts: Shift[];
   relocated: Map<string, { start: number; end: number } | null>;
+  oldId: string;
+  newId: string;
+  length: number;
 }
 
 interface Snapshot {
@@ -34,6 +40,8 @@ const HISTORY_LIMIT = 500;
 export class CurationSession {
   private undoStack: Snapshot[] = [];
   private redoStack: Snapshot[] = [];
+  /** The document's text as of the last change, and its hash. */
+  private text?: { value: string; id: string };
 
   constructor(
     public entities: readonly CuratedEntity[],
@@ -91,13 +99,20 @@ export class CurationSession {
 
   /** The document's text changed: the entities, and every snapshot, follow it. */
   applyTextEdits(oldText: string, newText: string, edits: readonly TextEdit[]): void {
-    const change = new TextChange(oldText, newText, edits);
+    // The hash of each text names it: a change back to an earlier text (Undo) is known by it.
+    const oldId = this.text?.value === oldText ? this.text.id : hashText(oldText);
+    const newId = hashText(newText);
+    this.text = { value: newText, id: newId };
+    const change = new TextChange(oldText, newText, edits, { old: oldId, new: newId });
     const relocated = new Map<string, { start: number; end: number } | null>();
     this.entities = applyEdits(this.entities, change, (e, at) => relocated.set(key(e), at ?? null));
     if (!this.undoStack.length && !this.redoStack.length) return;
     const pending: PendingChange = {
       shifts: change.edits.map((e) => ({ start: e.start, end: e.end, length: countCodePoints(e.text) })),
       relocated,
+      oldId,
+      newId,
+      length: change.newMap.codePointLength,
     };
     for (const s of [...this.undoStack, ...this.redoStack]) s.pending.push(pending);
   }
@@ -108,36 +123,32 @@ function key(e: CuratedEntity): string {
 }
 
 /**
- * The snapshot's entities with its pending changes applied: shifted, or moved where the same entity
- * of the session went; one the session did not hold then (since removed) is flagged unanchored.
+ * The snapshot's entities with its pending changes applied as they were to the session's: shifted,
+ * or moved where the same entity of the session went; one the session did not hold then (since
+ * removed) is flagged unanchored. Like the session's, they go back where they were when a change
+ * brings back a text they were in.
  */
 function settle(s: Snapshot): readonly CuratedEntity[] {
   if (!s.pending.length) return s.entities;
-  const settled = s.entities.map((e) => {
-    let { start, end } = e;
-    let unanchored = !!e.unanchored;
-    for (const change of s.pending) {
+  let entities = [...s.entities];
+  for (const change of s.pending) {
+    entities = entities.map((e) => {
       let delta = 0;
       let hit = false;
       for (const b of change.shifts) {
-        if (b.end <= start) delta += b.length - (b.end - b.start);
-        else if (b.start < end) hit = true;
+        if (b.end <= e.start) delta += b.length - (b.end - b.start);
+        else if (b.start < e.end) hit = true;
       }
-      if (hit && !unanchored) {
-        const at = change.relocated.get(`${start}:${end}:${e.text}`);
-        if (at) {
-          ({ start, end } = at);
-          continue;
-        }
-        unanchored = true;
-      }
-      start += delta;
-      end += delta;
-    }
-    if (start === e.start && end === e.end && unanchored === !!e.unanchored) return e;
-    return { ...e, start, end, ...(unanchored ? { unanchored: true } : {}) };
-  });
-  s.entities = settled.sort(byPosition);
+      const shifted = { start: e.start + delta, end: e.end + delta };
+      if (e.unanchored) return placedUnanchored(e, shifted, change.length);
+      if (!hit) return delta === 0 ? e : { ...e, ...shifted };
+      const at = change.relocated.get(key(e));
+      const remembered = remember(e, change.oldId);
+      return at ? { ...remembered, ...at } : placedUnanchored({ ...remembered, unanchored: true }, shifted, change.length);
+    });
+    entities = restoreEarlier(entities, () => change.newId);
+  }
+  s.entities = entities.sort(byPosition);
   s.pending = [];
   return s.entities;
 }

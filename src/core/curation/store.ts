@@ -140,8 +140,9 @@ export function placeRecord(record: CurationRecord, text: string, file: string):
 function checkOffsets(record: CurationRecord, chars: readonly string[], file: string): void {
   for (const [i, e] of record.entities.entries()) {
     const what = `${file}: entity ${i} (${JSON.stringify(clip(e.text))} at ${e.start}–${e.end})`;
-    if (e.end > chars.length) throw new Error(`${what} ends past the document's ${chars.length} characters; record refused`);
-    // An unanchored entity keeps clamped offsets and its own text: only its offsets are checked.
+    // An unanchored entity keeps clamped offsets (one character past an empty text) and its own text: only its offsets are checked.
+    if (e.end > Math.max(chars.length, e.unanchored ? 1 : 0))
+      throw new Error(`${what} ends past the document's ${chars.length} characters; record refused`);
     if (e.unanchored) continue;
     const there = chars.slice(e.start, e.end).join('');
     if (there !== e.text) throw new Error(`${what}: the document has ${JSON.stringify(clip(there))} there; record refused`);
