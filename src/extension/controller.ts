@@ -13,6 +13,7 @@ import { EntityHover } from './hover';
 import { Legend } from './legend';
 import { ModelHost } from './modelHost';
 import type { Placed } from './ranges';
+import { ReviewMode } from './reviewMode';
 import { StatusItem } from './status';
 
 export class Controller implements vscode.Disposable {
@@ -26,6 +27,8 @@ export class Controller implements vscode.Disposable {
   readonly curation: Curation;
   readonly entitiesView: EntitiesView;
   readonly evaluation: EvaluationPanel;
+  readonly review: ReviewMode;
+  readonly hover: EntityHover;
   private readonly status: StatusItem;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly shippedModel: string;
@@ -45,10 +48,12 @@ export class Controller implements vscode.Disposable {
     this.legend = new Legend((doc) => this.placed(doc), current);
     this.entitiesView = new EntitiesView(this.curation);
     this.evaluation = new EvaluationPanel(log);
+    this.review = new ReviewMode(log);
+    this.hover = new EntityHover((doc) => this.curation.shown(doc, this.config.showRejected), current);
     this.status = new StatusItem(this.model, current);
     this.disposables.push(
       // Every document: one analysed on request need not match the automatic selector.
-      vscode.languages.registerHoverProvider('*', new EntityHover((doc) => this.curation.shown(doc, this.config.showRejected), current)),
+      vscode.languages.registerHoverProvider('*', this.hover),
       vscode.languages.registerCodeActionsProvider('*', new CurationActions(this.curation), CurationActions.metadata),
       this.model,
       this.analyzer,
@@ -57,6 +62,7 @@ export class Controller implements vscode.Disposable {
       this.legend,
       this.entitiesView,
       this.evaluation,
+      this.review,
       this.status,
       vscode.window.registerTreeDataProvider('medner.legend', this.legend),
       this.analyzer.onDidChange((uri) => this.curation.onPredictions(uri)),

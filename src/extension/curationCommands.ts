@@ -12,6 +12,7 @@ import { codePoints } from '../core/offsets';
 import { isShown } from './config';
 import type { Controller } from './controller';
 import { alias } from './entityTypes';
+import { HOVER } from './hover';
 import { EditorOffsets } from './ranges';
 
 interface Target {
@@ -26,7 +27,7 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
   const reg = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
   const decide =
     (name: string, run: (entities: readonly CuratedEntity[], index: number) => CuratedEntity[] | undefined, advance: boolean) =>
-    async (uri?: string, start?: number) => {
+    async (uri?: string, start?: number, via?: string) => {
       const t = await target(c, uri, start);
       if (!t) return false;
       // A rejected entity is not "at" any offset, but a hover link may still name it.
@@ -44,6 +45,7 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
       const after = findAfter(t.session, before) ?? before;
       if (advance && c.config.advance) moveTo(c, t.editor, (e, from) => e.status === 'predicted' && e.start >= from, after.end);
       else select(t.editor, t.offsets, after);
+      if (via === HOVER) await refreshHover();
       return true;
     };
 
@@ -56,10 +58,10 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
       'medner.reject',
       decide('reject', (e, i) => reject(e, i), true),
     ),
-    reg('medner.changeType', async (first?: string, start?: number, label?: string) => {
+    reg('medner.changeType', async (first?: string, start?: number, label?: string | null, via?: string) => {
       // From a keybinding the only argument is the type; from a hover link, the document and entity.
       const direct = first !== undefined ? parseLabel(first) : undefined;
-      const chosen = direct ?? (label !== undefined ? parseLabel(label) : undefined) ?? (await pickType('Change the type to…'));
+      const chosen = direct ?? (label != null ? parseLabel(label) : undefined) ?? (await pickType('Change the type to…'));
       if (!chosen) return false;
       const t = await target(c, direct ? undefined : first, start);
       if (!t) return false;
@@ -71,6 +73,7 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
       const before = t.session.entities[index];
       if (!c.curation.step(t.editor.document, (s) => s.apply((e) => setLabel(e, index, chosen)))) return false;
       select(t.editor, t.offsets, findAfter(t.session, before) ?? before);
+      if (via === HOVER) await refreshHover();
       return true;
     }),
     reg('medner.growStart', () => resizeAt(c, 'start', 1)),
@@ -132,6 +135,16 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
   ];
 }
 
+/**
+ * A hover a step was taken from would go on showing the entity as it was (“predicted”, with an
+ * Accept link): it is closed and shown afresh at the cursor, on the entity the step left selected.
+ */
+async function refreshHover(): Promise<void> {
+  // A VS Code without the command keeps the old hover: the next one is fresh all the same.
+  await vscode.commands.executeCommand('editor.action.hideHover').then(undefined, () => undefined);
+  await vscode.commands.executeCommand('editor.action.showHover');
+}
+
 /** The document, session and offset a command acts on: a named entity's, else the active editor's cursor. */
 async function target(c: Controller, uri?: string, start?: number): Promise<Target | undefined> {
   let editor = vscode.window.activeTextEditor;
@@ -145,6 +158,8 @@ async function target(c: Controller, uri?: string, start?: number): Promise<Targ
     void vscode.window.showInformationMessage('MedNER: open a document to curate.');
     return undefined;
   }
+  // Curating: the text is read-only from now on, so a stray key cannot replace the entity a step selected.
+  await c.review.enter(editor);
   const { ready } = c.curation.open(editor.document);
   await ready;
   const session = c.curation.get(editor.document.uri)!;
@@ -162,11 +177,12 @@ function findAfter(session: CurationSession, before: CuratedEntity): CuratedEnti
   );
 }
 
+/** Selects the entity, the cursor at its start: where the hover is shown from the keyboard. */
 function select(editor: vscode.TextEditor, offsets: EditorOffsets, e: CuratedEntity): void {
   const doc = editor.document;
   const { start, end } = offsets.toUtf16(e);
   const range = new vscode.Range(doc.positionAt(start), doc.positionAt(end));
-  editor.selection = new vscode.Selection(range.start, range.end);
+  editor.selection = new vscode.Selection(range.end, range.start);
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
 

@@ -126,7 +126,7 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
         item.command = {
           command: 'medner.revealEntity',
           title: 'Go to entity',
-          arguments: [node.uri.toString(), entity.start, entity.text],
+          arguments: [node.uri.toString(), entity.start, entity.text, !!entity.unanchored],
         };
         item.contextValue = entity.unanchored ? 'entity.unanchored' : 'entity';
         return item;

@@ -16,8 +16,8 @@ export interface PrepareSummary {
 
 export function registerReviewCommands(c: Controller): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('medner.revealEntity', (uri: string, start: number, text: string) =>
-      revealEntity(c, vscode.Uri.parse(uri), start, text),
+    vscode.commands.registerCommand('medner.revealEntity', (uri: string, start: number, text: string, unanchored?: boolean) =>
+      revealEntity(c, vscode.Uri.parse(uri), start, text, unanchored),
     ),
     vscode.commands.registerCommand(
       'medner.removeUnanchored',
@@ -30,14 +30,24 @@ export function registerReviewCommands(c: Controller): vscode.Disposable[] {
   ];
 }
 
-/** Opens the document and selects the entity: the one at `start` with that text, else the nearest with that text (the file may have changed). */
-async function revealEntity(c: Controller, uri: vscode.Uri, start: number, text: string): Promise<boolean> {
+/**
+ * Opens the document and selects the entity: the one at `start` with that text, else the nearest with
+ * that text (the file may have changed). An entity not found again after the document changed is
+ * explained instead, when the item named it (`unanchored`) or nothing with its text is left: an
+ * unanchored entity that shares its place with one on the text does not hide that one.
+ */
+async function revealEntity(c: Controller, uri: vscode.Uri, start: number, text: string, unanchored = false): Promise<boolean> {
   const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  await c.review.enter(editor);
   const { ready } = c.curation.open(editor.document);
   await ready;
   const entities = c.curation.get(uri)?.entities ?? [];
   const lost = entities.find((e) => e.unanchored && e.start === start && e.text === text);
-  if (lost) {
+  const candidates = entities.filter((e) => e.text === text && !e.unanchored);
+  const entity = unanchored
+    ? undefined
+    : (candidates.find((e) => e.start === start) ?? candidates.sort((a, b) => Math.abs(a.start - start) - Math.abs(b.start - start))[0]);
+  if (!entity && lost) {
     const where = vscode.workspace.asRelativePath(uri);
     const choice = await vscode.window.showWarningMessage(
       `MedNER: “${text}” (${lost.label}, ${lost.status}) was not found again after ${where} changed. To keep it, select its text and Add Entity (Ctrl+Alt+M E); then remove this one.`,
@@ -46,9 +56,6 @@ async function revealEntity(c: Controller, uri: vscode.Uri, start: number, text:
     if (choice) await removeUnanchored(c, uri, start, text);
     return false;
   }
-  const candidates = entities.filter((e) => e.text === text && !e.unanchored);
-  const entity =
-    candidates.find((e) => e.start === start) ?? candidates.sort((a, b) => Math.abs(a.start - start) - Math.abs(b.start - start))[0];
   if (!entity) {
     vscode.window.setStatusBarMessage(`MedNER: “${text}” is no longer in ${vscode.workspace.asRelativePath(uri)}`, 4000);
     return false;

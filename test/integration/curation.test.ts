@@ -210,6 +210,8 @@ describe('MedNER curation', function () {
       const accepted = entities(c, uri);
       const victim = accepted[2];
       const map = new OffsetMap(doc.getText());
+      // Curating made the text read-only: editing it is a deliberate step.
+      assert.equal(await vscode.commands.executeCommand('medner.stopReview'), true);
       await editor.edit((b) => {
         b.insert(doc.positionAt(0), '入院记录：');
         // Replace the victim's first character: its text is no longer in the document.
