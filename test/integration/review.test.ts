@@ -101,6 +101,12 @@ describe('MedNER review', function () {
     const before = doc.getText();
     await vscode.commands.executeCommand('type', { text: 'x' });
     assert.equal(doc.getText(), before);
+    // And so does Start Review, without a curation step.
+    assert.equal(await vscode.commands.executeCommand('medner.stopReview'), true);
+    assert.equal(await vscode.commands.executeCommand('medner.startReview'), true);
+    assert.ok(c.review.isReviewing(uri));
+    await vscode.commands.executeCommand('type', { text: 'x' });
+    assert.equal(doc.getText(), before);
   });
 
   for (const decision of ['accept', 'changeType'] as const) {
