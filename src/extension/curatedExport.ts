@@ -56,13 +56,7 @@ export async function exportCurated(c: Controller, preset: CuratedExportPreset =
     gold.map((g) => g.doc),
     { labelNames: choice.labelNames, baseName: 'curated' },
   );
-  // Each document's own bytes for brat's .txt, as long as the editor holds what is on disk.
-  const sources = gold.map((g) =>
-    g.uri.scheme === 'file' && !vscode.workspace.textDocuments.some((d) => d.uri.toString() === g.uri.toString() && d.isDirty)
-      ? g.uri.fsPath
-      : undefined,
-  );
-  const written = await writeExportFiles(target, files, sources);
+  const written = await writeExportFiles(target, files);
   const entities = gold.reduce((n, g) => n + g.doc.entities.length, 0);
   c.log.info(`exported ${gold.length} curated documents (${entities} entities) as ${choice.format} to ${target}`);
   vscode.window.setStatusBarMessage(`MedNER: exported ${gold.length} documents, ${entities} entities`, 4000);

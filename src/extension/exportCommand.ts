@@ -51,8 +51,7 @@ export async function exportAnnotations(c: Controller, preset: ExportPreset = {}
   }
   const dir = perDocument ? target : path.dirname(target);
   const renamed = perDocument ? files : [{ ...files[0], relativePath: path.basename(target) }];
-  // The source bytes keep brat's .txt byte-identical, but only while the editor holds what is on disk.
-  const written = await writeExportFiles(dir, renamed, [onDisk && !doc.isDirty ? docPath : undefined]);
+  const written = await writeExportFiles(dir, renamed);
   vscode.window.setStatusBarMessage(`MedNER: exported ${entities.length} entities to ${written.join(', ')}`, 4000);
   return written.map((w) => path.join(dir, w));
 }

@@ -17,7 +17,7 @@ const ENTITIES: Entity[] = [
 const ANN = ['T1\t疾病和诊断 0 3\t胆囊炎', 'T2\t解剖部位 4 5;7 10\t伴 𠀀腹痛', 'T3\t药物 12 16\t头孢曲松', ''].join('\n');
 
 describe('brat standoff format', () => {
-  it('writes the text unchanged and one T line per entity, offsets in code points, line breaks as fragments', () => {
+  it('writes the text itself and one T line per entity, offsets in code points, line breaks as fragments', () => {
     const { txt, ann } = serializeBrat({ text: TEXT, entities: ENTITIES });
     assert.equal(txt, TEXT);
     assert.equal(ann, ANN);
@@ -60,16 +60,60 @@ describe('brat standoff format', () => {
     assert.deepEqual(parseBrat(text, ann), doc.entities);
   });
 
-  it('refuses to export an entity that starts or ends with a line break', () => {
-    const bad = (start: number, end: number): Entity => ({
+  it('writes an entity that starts or ends with line breaks without them, skips one of only line breaks, and warns of each', () => {
+    const at = (text: string, start: number, end: number): Entity => ({
       start,
       end,
-      label: '药物',
-      text: [...TEXT].slice(start, end).join(''),
+      label: '手术',
+      text: [...text].slice(start, end).join(''),
       score: 1,
     });
-    assert.throws(() => serializeBrat({ text: TEXT, entities: [bad(5, 8)] }), /starts or ends with a line break/);
-    assert.throws(() => serializeBrat({ text: TEXT, entities: [bad(4, 6)] }), /starts or ends with a line break/);
+    // The entity that stopped a whole export: U+001E (a splitlines() break) before 毕II式远端胃.
+    const text = '行\u001e毕II式远端胃\r\n切除术';
+    const warnings: string[] = [];
+    const { ann } = serializeBrat(
+      { path: 'op.txt', text, entities: [at(text, 1, 9), at(text, 9, 11), at(text, 2, 14)] },
+      { onWarning: (m) => warnings.push(m) },
+    );
+    assert.equal(ann, 'T1\t手术 2 9\t毕II式远端胃\nT2\t手术 2 9;11 14\t毕II式远端胃 切除术\n');
+    assert.deepEqual(warnings, [
+      'brat: op.txt: entity 1..9 "\\u001e毕II式远端胃" starts or ends with a line break, which a brat mention cannot hold: written as 2..9',
+      'brat: op.txt: entity 9..11 "\\r\\n" is only line breaks, which a brat mention cannot hold: skipped',
+    ]);
+    assert.deepEqual(parseBrat(text, ann), [
+      { ...at(text, 2, 9), score: 1 },
+      { ...at(text, 2, 14), score: 1 },
+    ]);
+  });
+
+  it('exports the other documents whole when one holds entities brat cannot show', () => {
+    const good: DocumentResult = { path: 'a.txt', encoding: 'utf-8', text: '胆囊炎', entities: [ENTITIES[0]!] };
+    const bad: DocumentResult = {
+      path: 'b.txt',
+      encoding: 'utf-8',
+      text: '\u001c\n',
+      entities: [{ start: 0, end: 2, label: '药物', text: '\u001c\n', score: 0.5 }],
+    };
+    const warnings: string[] = [];
+    const files = FORMATS.brat.export([bad, good], { onWarning: (m) => warnings.push(m) });
+    assert.deepEqual(
+      files.map((f) => [f.relativePath, f.content]),
+      [
+        ['b.txt', '\u001c\n'],
+        ['b.ann', ''],
+        ['a.txt', '胆囊炎'],
+        ['a.ann', 'T1\t疾病和诊断 0 3\t胆囊炎\n'],
+      ],
+    );
+    assert.equal(warnings.length, 1);
+  });
+
+  it('joins the fragments brat\'s own annotator writes for a selection across lines (split at \\n, blanks stripped)', () => {
+    // server/src/annotator.py splits "腹痛 \r\n 伴" at each \n and strips each piece: 0 2;6 7.
+    const text = '腹痛 \r\n 伴呕吐';
+    assert.deepEqual(parseBrat(text, 'T1\tDisease 0 2;6 7\t腹痛 伴\n'), [
+      { start: 0, end: 7, label: '疾病和诊断', text: '腹痛 \r\n 伴', score: 1 },
+    ]);
   });
 
   it('reports mismatches and malformed lines with the file and line', () => {
@@ -99,7 +143,7 @@ describe('brat standoff format', () => {
     ]);
   });
 
-  it('pairs .txt and .ann by name in the registry, keeping the .txt encoding', () => {
+  it('pairs .txt, .ann and .medner.json by name in the registry: UTF-8 text, the source encoding and path beside it', () => {
     const doc: DocumentResult = {
       path: 'notes\\01.txt',
       encoding: 'gb18030',
@@ -108,20 +152,34 @@ describe('brat standoff format', () => {
     };
     const files = FORMATS.brat.export([doc, { ...doc, path: 'notes/01.md', text: '', entities: [] }]);
     assert.deepEqual(
-      files.map((f) => [f.relativePath, f.encoding]),
+      files.map((f) => [f.relativePath, f.encoding, f.document]),
       [
-        ['notes/01.txt', 'gb18030'],
-        ['notes/01.ann', undefined],
-        ['notes/01-2.txt', 'gb18030'],
-        ['notes/01-2.ann', undefined],
+        ['notes/01.txt', undefined, 0],
+        ['notes/01.ann', undefined, 0],
+        ['notes/01.medner.json', undefined, 0],
+        ['notes/01-2.txt', undefined, 1],
+        ['notes/01-2.ann', undefined, 1],
+        ['notes/01-2.medner.json', undefined, 1],
       ],
     );
+    assert.equal(files[2]!.content, '{"path":"notes\\\\01.txt","encoding":"gb18030"}\n');
     const back = FORMATS.brat.import([...files, { relativePath: 'annotation.conf', content: '[entities]' }]);
-    assert.deepEqual(back[0], { ...doc, path: 'notes/01.txt', entities: ENTITIES });
-    assert.deepEqual(back[1], { path: 'notes/01-2.txt', encoding: 'gb18030', text: '', entities: [] });
-    // Without an encoding from the caller a .txt is UTF-8.
+    assert.deepEqual(back[0], { ...doc, entities: ENTITIES });
+    assert.deepEqual(back[1], { path: 'notes/01.md', encoding: 'gb18030', text: '', entities: [] });
+    // A UTF-8 document whose path is its file's needs no .medner.json; without one a .txt is UTF-8.
+    assert.deepEqual(
+      FORMATS.brat.export([{ path: 'a.txt', encoding: 'utf-8', text: 'x', entities: [] }]).map((f) => f.relativePath),
+      ['a.txt', 'a.ann'],
+    );
     assert.equal(FORMATS.brat.import([{ relativePath: 'a.txt', content: 'x' }])[0]!.encoding, 'utf-8');
     assert.throws(() => FORMATS.brat.import([{ relativePath: 'x.ann', content: '' }]), /x\.ann: no x\.txt beside it/);
+    // A record's id names the files and comes back.
+    const record = FORMATS.brat.export([{ path: 'r.csv:2', id: 'A/7', encoding: 'utf-8', text: 'x', entities: [] }]);
+    assert.deepEqual(
+      record.map((f) => f.relativePath),
+      ['A/7.txt', 'A/7.ann', 'A/7.medner.json'],
+    );
+    assert.equal(FORMATS.brat.import(record)[0]!.id, 'A/7');
   });
 
   describe('on the Tianchi drug corpus (real brat files)', function () {

@@ -56,7 +56,7 @@ describe('Label Studio JSON tasks', () => {
     assert.deepEqual(parseLabelStudio(serializeLabelStudio([DOC], { offsets: 'utf16' }), { offsets: 'utf16' }), [DOC]);
   });
 
-  it('reads completed tasks: the first annotation not cancelled, else the prediction; other result types skipped', () => {
+  it('reads completed tasks: the annotation not cancelled, else the prediction; other result types skipped', () => {
     const task = {
       id: 41,
       data: { text: DOC.text },
@@ -75,6 +75,7 @@ describe('Label Studio JSON tasks', () => {
     const [fromAnnotation] = parseLabelStudio(JSON.stringify([task]), { file: 'export.json' });
     assert.deepEqual(fromAnnotation, {
       path: 'export.json#41',
+      id: 41,
       encoding: undefined,
       text: DOC.text,
       entities: [{ start: 7, end: 8, label: '药物', text: '药', score: 1 }],

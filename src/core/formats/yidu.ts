@@ -12,6 +12,8 @@ export interface YiduEntity {
 }
 
 export interface YiduRecord {
+  /** Written as the record's "id" when present (a labelled input record's own). */
+  id?: string | number;
   text: string;
   entities: YiduEntity[];
 }
@@ -21,11 +23,16 @@ export interface ParsedYiduRecord extends YiduRecord {
   line: number;
 }
 
-export function parseYidu(content: string): ParsedYiduRecord[] {
+/**
+ * @param textOnly records without "entities" are read too, with none: CCKS releases its test
+ *   texts so, and they are what is labelled. Annotations (gold for eval) must have the field.
+ */
+export function parseYidu(content: string, textOnly = false): ParsedYiduRecord[] {
   return readJsonLines(content).map(({ line, value }) => {
     const obj = expectObject(value, line, 'record');
     const text = expectString(obj, 'originalText', line, 'record');
     const length = codePoints(text).length;
+    if (textOnly && obj['entities'] === undefined) return { line, text, entities: [] };
     const entities = expectArray(obj, 'entities', line, 'record').map((raw, i) => {
       const what = `entity ${i}`;
       const e = expectObject(raw, line, what);
@@ -46,6 +53,7 @@ export function serializeYidu(records: readonly YiduRecord[]): string {
     .map(
       (r) =>
         JSON.stringify({
+          id: r.id,
           originalText: r.text,
           entities: r.entities.map((e) => ({ label_type: e.label, start_pos: e.start, end_pos: e.end, overlap: 0 })),
         }) + '\n',
