@@ -1,10 +1,15 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { writeExportFiles } from '../../src/core/exportWriter';
 import { parseBrat, serializeBrat } from '../../src/core/formats/brat';
+import { readAnnotations } from '../../src/core/formats/detect';
+import { loadFile } from '../../src/core/inputs';
 import type { DocumentResult, Entity } from '../../src/core/formats/jsonl';
 import { FORMATS } from '../../src/core/formats/registry';
 import type { YiduLabel } from '../../src/core/labels';
+import { bratReadCollection } from './bratServer';
 import { ROOT } from './support';
 
 // 胆0 囊1 炎2 😀3 伴4 \r5 \n6 𠀀7 腹8 痛9 ，10 予11 头12 孢13 曲14 松15
@@ -108,7 +113,7 @@ describe('brat standoff format', () => {
     assert.equal(warnings.length, 1);
   });
 
-  it('joins the fragments brat\'s own annotator writes for a selection across lines (split at \\n, blanks stripped)', () => {
+  it("joins the fragments brat's own annotator writes for a selection across lines (split at \\n, blanks stripped)", () => {
     // server/src/annotator.py splits "腹痛 \r\n 伴" at each \n and strips each piece: 0 2;6 7.
     const text = '腹痛 \r\n 伴呕吐';
     assert.deepEqual(parseBrat(text, 'T1\tDisease 0 2;6 7\t腹痛 伴\n'), [
@@ -252,5 +257,82 @@ describe('brat standoff format', () => {
       const files = FORMATS.brat.export(docs, { labelNames: 'english' });
       assert.deepEqual(FORMATS.brat.import(files), docs);
     });
+  });
+});
+
+describe('brat folders as brat itself reads them', () => {
+  // 患者行肝切除术。 in GB18030 bytes (Node has no GB18030 encoder).
+  const GB18030 = Buffer.from([0xbb, 0xbc, 0xd5, 0xdf, 0xd0, 0xd0, 0xb8, 0xce, 0xc7, 0xd0, 0xb3, 0xfd, 0xca, 0xf5, 0xa1, 0xa3]);
+  const TEXT16 = '😀患者行肝\r\n切除术。';
+  const sources: [string, Buffer][] = [
+    ['gb18030.txt', GB18030],
+    ['utf16le.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(TEXT16, 'utf16le')])],
+    ['utf16be.txt', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(TEXT16, 'utf16le').swap16()])],
+    ['bom.txt', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('患者行肝切除术。', 'utf8')])],
+    ['crlf.txt', Buffer.from('患者\r\n行肝\r\n切除术。\r\n', 'utf8')],
+  ];
+
+  it('opens exports of GB18030, UTF-16, BOM and CRLF sources with every entity on its text; the encodings come back', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'medner-brat-'));
+    try {
+      const docs: DocumentResult[] = [];
+      for (const [name, bytes] of sources) {
+        writeFileSync(path.join(dir, name), bytes);
+        const loaded = await loadFile(path.join(dir, name));
+        assert.ok('docs' in loaded, name);
+        const { text, encoding } = loaded.docs[0]!;
+        const chars = [...text];
+        const at = (s: string, label: YiduLabel): Entity => {
+          const start = [...text.slice(0, text.indexOf(s))].length;
+          return { start, end: start + [...s].length, label, text: s, score: 0.9 };
+        };
+        // 行肝\r\n切除术 crosses a line break where the source has one: brat shows it as two fragments.
+        const operation = text.includes('肝\r\n切') ? at('行肝\r\n切除术', '手术') : at('行肝切除术', '手术');
+        docs.push({ path: name, encoding, text, entities: [at('肝', '解剖部位'), operation].filter((e) => e.end <= chars.length) });
+      }
+      assert.deepEqual(
+        docs.map((d) => d.encoding),
+        ['gb18030', 'utf-16le', 'utf-16be', 'utf-8-bom', 'utf-8'],
+      );
+      const out = path.join(dir, 'brat');
+      await writeExportFiles(out, FORMATS.brat.export(docs));
+      const shown = bratReadCollection(out);
+      for (const doc of docs) {
+        const base = doc.path.slice(0, -4);
+        const brat = shown.get(base)!;
+        assert.equal(brat.text, doc.text, `${base}: brat reads the text MedNER labelled`);
+        assert.deepEqual(
+          brat.spans.map((s) => s.texts.join('')),
+          doc.entities.map((e) => e.text.replace(/\r\n/g, '')),
+          base,
+        );
+      }
+      const back = await readAnnotations(out, 'brat');
+      const byPath = (a: DocumentResult, b: DocumentResult) => a.path.localeCompare(b.path);
+      assert.deepEqual(
+        back.sort(byPath).map((d) => [d.path, d.encoding, d.text]),
+        [...docs].sort(byPath).map((d) => [d.path, d.encoding, d.text]),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a text's own leading U+FEFF as character 0, as brat does, and reads it back", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'medner-brat-'));
+    try {
+      const text = '\uFEFF肝';
+      const doc: DocumentResult = {
+        path: 'z.txt',
+        encoding: 'utf-8',
+        text,
+        entities: [{ start: 1, end: 2, label: '解剖部位', text: '肝', score: 1 }],
+      };
+      await writeExportFiles(dir, FORMATS.brat.export([doc]));
+      assert.deepEqual(bratReadCollection(dir).get('z')!.spans[0]!.texts, ['肝']);
+      assert.deepEqual(await readAnnotations(dir, 'brat'), [{ ...doc }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
