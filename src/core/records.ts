@@ -43,11 +43,13 @@ export function readRecords(content: string, format: RecordFormat, options: Reco
 }
 
 function yidu(content: string, options: RecordOptions): InputRecord[] {
-  const records = parseYidu(content, true);
-  if (options.idField === undefined) return records.map((r) => ({ line: r.line, text: r.text }));
-  // parseYidu keeps only text and entities: the id is read from the same lines again.
-  const ids = new Map(readJsonLines(content).map(({ line, value }) => [line, (value as Record<string, unknown>)[options.idField!]]));
-  return records.map((r) => ({ line: r.line, text: r.text, id: requiredId(ids.get(r.line), options.idField!, r.line) }));
+  const idField = options.idField ?? 'id';
+  const ids = options.idField === undefined ? undefined : new Map(readJsonLines(content).map(({ line, value }) => [line, value]));
+  return parseYidu(content, true).map((r) => {
+    // parseYidu reads "id" only: another id field is read from the same lines again.
+    const id = ids ? requiredId((ids.get(r.line) as Record<string, unknown>)[idField], idField, r.line) : r.id;
+    return id === undefined ? { line: r.line, text: r.text } : { line: r.line, text: r.text, id };
+  });
 }
 
 function jsonLines(content: string, options: RecordOptions): InputRecord[] {

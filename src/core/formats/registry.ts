@@ -107,12 +107,14 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
         withFile(f, () =>
           parseYidu(f.content).map((r) => {
             const chars = codePoints(r.text);
-            return {
+            const doc: DocumentResult = {
               path: `${f.relativePath}:${r.line}`,
               encoding: f.encoding ?? 'utf-8',
               text: r.text,
               entities: r.entities.map((e) => entity(chars, e.start, e.end, e.label, 1)),
             };
+            if (r.id !== undefined) doc.id = r.id;
+            return doc;
           }),
         ),
       ),

@@ -3,6 +3,7 @@
 import { quote } from '../clip';
 import { isYiduLabel, type YiduLabel } from '../labels';
 import { codePoints } from '../offsets';
+import { documentId } from './jsonl';
 import { checkRange, expectArray, expectInteger, expectObject, expectString, FormatError, readJsonLines } from './lines';
 
 export interface YiduEntity {
@@ -12,7 +13,7 @@ export interface YiduEntity {
 }
 
 export interface YiduRecord {
-  /** Written as the record's "id" when present (a labelled input record's own). */
+  /** The record's "id", read and written when present (a labelled input record's own). */
   id?: string | number;
   text: string;
   entities: YiduEntity[];
@@ -32,7 +33,8 @@ export function parseYidu(content: string, textOnly = false): ParsedYiduRecord[]
     const obj = expectObject(value, line, 'record');
     const text = expectString(obj, 'originalText', line, 'record');
     const length = codePoints(text).length;
-    if (textOnly && obj['entities'] === undefined) return { line, text, entities: [] };
+    const id = obj['id'] === undefined ? {} : { id: documentId(obj['id'], line, 'record') };
+    if (textOnly && obj['entities'] === undefined) return { line, ...id, text, entities: [] };
     const entities = expectArray(obj, 'entities', line, 'record').map((raw, i) => {
       const what = `entity ${i}`;
       const e = expectObject(raw, line, what);
@@ -43,7 +45,7 @@ export function parseYidu(content: string, textOnly = false): ParsedYiduRecord[]
       checkRange(start, end, length, line, what);
       return { start, end, label };
     });
-    return { line, text, entities };
+    return { line, ...id, text, entities };
   });
 }
 
