@@ -19,11 +19,12 @@ export function isLineBreak(ch: string): boolean {
   return LINE_BREAKS.has(ch);
 }
 
-/** Python's str.isspace() (the line breaks, U+001F, and the Unicode spaces) plus JavaScript's \s (which adds U+FEFF). */
-const BLANK = /^[\s\x1c-\x1f\x85]$/u;
+/** What Python's str.isspace() adds to JavaScript's \s: U+001C..U+001F and U+0085. */
+const PYTHON_SPACES = new Set(['\x1c', '\x1d', '\x1e', '\x1f', '\x85']);
 
+/** Python's str.isspace() plus JavaScript's \s (which adds U+FEFF). */
 export function isBlank(ch: string): boolean {
-  return BLANK.test(ch);
+  return /^\s$/u.test(ch) || PYTHON_SPACES.has(ch);
 }
 
 /** Control characters (Cc), and lone surrogates, which no text format can write as themselves. */

@@ -15,7 +15,21 @@ export interface BratShown {
 
 const STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // Python's str.splitlines() boundaries (CRLF is one).
-const LINES = /[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])|[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+$/gu;
+const BREAKS = new Set([...'\n\r\v\f\u2028\u2029', ...[0x1c, 0x1d, 0x1e, 0x85].map((c) => String.fromCharCode(c))]);
+
+/** str.splitlines(keepends=True). */
+function splitlines(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (!BREAKS.has(text[i]!)) continue;
+    if (text[i] === '\r' && text[i + 1] === '\n') i++;
+    out.push(text.slice(start, i + 1));
+    start = i + 1;
+  }
+  if (start < text.length) out.push(text.slice(start));
+  return out;
+}
 
 export function bratReadCollection(dir: string): Map<string, BratShown> {
   const out = new Map<string, BratShown>();
@@ -32,7 +46,7 @@ export function bratReadCollection(dir: string): Map<string, BratShown> {
     const chars = [...text];
     const ann = STRICT.decode(readFileSync(path.join(dir, `${base}.ann`)));
     const spans: BratShown['spans'] = [];
-    for (const line of ann.match(LINES) ?? []) {
+    for (const line of splitlines(ann)) {
       const tab = line.indexOf('\t');
       if (tab < 0) throw new Error(`${base}.ann: Unable to parse the following line(s): ${JSON.stringify(line)}`);
       const id = line.slice(0, tab);

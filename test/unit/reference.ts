@@ -29,8 +29,8 @@ export function referenceWindows(chars: readonly string[], maxLength: number): {
   return out;
 }
 
-// Python's str.isspace(), JavaScript's \s, controls and lone surrogates: never an entity's edge.
-const EDGE = /^[\s\x1c-\x1f\x85\p{Cc}\p{Cs}]$/u;
+// JavaScript's \s, controls (which hold the rest of Python's str.isspace()) and lone surrogates: never an entity's edge.
+const EDGE = /^[\s\p{Cc}\p{Cs}]$/u;
 
 /** Entities of each text, windows of all texts batched together as analyzeMany batches them. */
 export async function referenceAnalyzeMany(

@@ -81,7 +81,8 @@ function carried(doc: DocumentResult, carries: Carries) {
 }
 
 // Python's str.splitlines() boundaries, which brat's server splits an .ann at.
-const BREAK = /^[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]$/u;
+const BREAKS = new Set([...'\n\r\v\f\u2028\u2029', ...[0x1c, 0x1d, 0x1e, 0x85].map((c) => String.fromCharCode(c))]);
+const BREAK = { test: (ch: string) => BREAKS.has(ch) };
 
 // What each format holds of the documents: a brat mention cannot start or end with a line break,
 // so brat writes such an entity without them, and skips one of nothing else; doccano cannot hold
