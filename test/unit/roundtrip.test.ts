@@ -51,8 +51,10 @@ const docArb = (pathArb: fc.Arbitrary<string>): fc.Arbitrary<DocumentResult> =>
       cuts: fc.array(fc.nat(), { maxLength: 12 }),
       labels: fc.array(fc.constantFrom(...YIDU_LABELS), { minLength: 6, maxLength: 6 }),
       scores: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }),
+      // A record's id (a CSV cell, a JSON or task id), carried by every format.
+      id: fc.option(fc.oneof(fc.string(), fc.integer()), { nil: undefined }),
     })
-    .map(({ path, encoding, units, cuts, labels, scores }) => {
+    .map(({ path, encoding, units, cuts, labels, scores, id }) => {
       const text = units.join('');
       const chars = [...text];
       // Sorted distinct cut points, paired up, give sorted non-overlapping (possibly adjacent) spans.
@@ -63,7 +65,7 @@ const docArb = (pathArb: fc.Arbitrary<string>): fc.Arbitrary<DocumentResult> =>
         const i = entities.length % 6;
         entities.push({ start, end, label: labels[i]!, text: chars.slice(start, end).join(''), score: scores[i]! });
       }
-      return { path, encoding, text, entities };
+      return id === undefined ? { path, encoding, text, entities } : { path, id, encoding, text, entities };
     });
 
 // Up to four documents, empty ones included; '{i}' in a path becomes the document's index.
@@ -73,6 +75,7 @@ const docsArb = (pathArb: fc.Arbitrary<string>): fc.Arbitrary<DocumentResult[]> 
 /** What a format carries of a document; the rest is compared nowhere. */
 function carried(doc: DocumentResult, carries: Carries) {
   return {
+    id: doc.id,
     path: carries.path ? doc.path : null,
     encoding: carries.encoding ? doc.encoding : null,
     text: doc.text,
@@ -158,10 +161,12 @@ describe('brat on disk: export, write, read back (property)', () => {
           const docs = forFormat('brat', generated);
           const out = mkdtempSync(path.join(dir, 'run-'));
           await writeExportFiles(out, FORMATS.brat.export(generated));
-          const back = await readAnnotations(out, 'brat');
+          // A folder is read in file-name order, and a record's id names its files.
+          const byPath = (a: DocumentResult, b: DocumentResult) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+          const back = (await readAnnotations(out, 'brat')).sort(byPath);
           assert.deepEqual(
             back.map((d) => carried(d, FORMATS.brat.carries)),
-            docs.map((d) => carried(d, FORMATS.brat.carries)),
+            [...docs].sort(byPath).map((d) => carried(d, FORMATS.brat.carries)),
           );
         }),
         { numRuns: 100 },
