@@ -61,7 +61,7 @@ const USAGE = `Usage:
       --shard I/N                      label only the I-th of N deterministic parts, for N parallel jobs
                                        (N <= ${MAX_SHARDS}); a document's part depends on its path relative
                                        to the argument it came from (a named file: its base name; a folder:
-                                       the path below it; a Yidu record: plus :LINE), so nodes may mount the
+                                       the path below it; a record: plus :N), so nodes may mount the
                                        corpus at different paths. Single-file output must be jsonl: its last
                                        line is a trailer {"medner_part": {"shard", "inputs", "model",
                                        "documents"}} (an --out-dir keeps it in .medner/part.json) that
@@ -77,7 +77,8 @@ const USAGE = `Usage:
                                        (a brat folder of .txt/.ann), told from the file unless given;
                                        empty documents on either side are passed over;
       --gold-source S, --pred-source S of Label Studio tasks, read auto (default: the latest annotation,
-                                       else the first prediction), annotations or predictions;
+                                       else the first prediction), annotations or predictions
+                                       (--text-field names their text's data field);
                                        --report writes a Markdown error analysis: type confusion,
                                        boundary errors, examples, and calibration (jsonl scores)
   medner --version | --help
@@ -564,8 +565,11 @@ async function evalCommand(flags: Flags): Promise<number> {
   const sourceOf = (name: string) => choice<LabelStudioSource>(flags, name, ['auto', 'annotations', 'predictions'], 'auto');
   // An empty document holds no entity and counts for nothing; doccano cannot hold one at all.
   const nonEmpty = (docs: DocumentResult[]) => docs.filter((d) => d.text !== '');
-  const gold = nonEmpty(await readAnnotations(goldPath, formatOf('gold-format'), { source: sourceOf('gold-source') }));
-  const pred = nonEmpty(await readAnnotations(predPath, formatOf('pred-format'), { source: sourceOf('pred-source') }));
+  const textField = flags.get('text-field') as string | undefined;
+  const read = (file: string, side: 'gold' | 'pred') =>
+    readAnnotations(file, formatOf(`${side}-format`), { source: sourceOf(`${side}-source`), textField });
+  const gold = nonEmpty(await read(goldPath, 'gold'));
+  const pred = nonEmpty(await read(predPath, 'pred'));
   if (gold.length !== pred.length)
     throw new Error(`${clip(goldPath)} has ${gold.length} documents but ${clip(predPath)} has ${pred.length}`);
   const differs = gold.findIndex((g, i) => g.text !== pred[i].text);

@@ -43,9 +43,9 @@ export interface ExportOptions {
 
 /**
  * labelMap / unknownTypes apply to brat, conll, doccano and labelstudio; jsonl and yidu hold only our
- * six types. source picks a Label Studio task's annotations or predictions.
+ * six types. source picks a Label Studio task's annotations or predictions, textField its data field.
  */
-export type ImportOptions = LabelResolveOptions & { source?: LabelStudioSource };
+export type ImportOptions = LabelResolveOptions & { source?: LabelStudioSource; textField?: string };
 
 /** What survives export -> import besides text, spans and types. */
 export interface Carries {
