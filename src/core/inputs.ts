@@ -127,8 +127,18 @@ function detectRecords(path: string, text: string, options: RecordOptions): Reco
   if (looksLikeYidu(text)) return 'yidu';
   if (!/\.jsonl?$/.test(name)) return undefined;
   const body = text.replace(/^\uFEFF/, '').trimStart();
-  if (body.startsWith('[')) return 'labelstudio';
+  if (body.startsWith('[') || isTask(body)) return 'labelstudio';
   return firstRecords(body).some((r) => typeof r[options.textField ?? 'text'] === 'string') ? 'jsonl' : undefined;
+}
+
+/** One Label Studio task as a whole file (Label Studio imports that too), however it is laid out. */
+function isTask(body: string): boolean {
+  try {
+    const value = JSON.parse(body) as unknown;
+    return typeof value === 'object' && value !== null && typeof (value as { data?: unknown }).data === 'object';
+  } catch {
+    return false;
+  }
 }
 
 export interface ReadOptions extends InputOptions {

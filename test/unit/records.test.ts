@@ -82,6 +82,10 @@ describe('record inputs: Yidu, JSON lines, CSV/TSV, Label Studio tasks, doccano'
       [1, 31, '胆囊炎', { ward: '3B' }],
       [2, 32, '肝大', { ward: '5A' }],
     ]);
+    // One task alone, laid out over several lines.
+    assert.deepEqual((await docs('one.json', JSON.stringify({ id: 33, data: { text: '脾大' } }, null, 2))).map(brief), [
+      [1, 33, '脾大', {}],
+    ]);
     const labelled = read.map((d, i) =>
       resultOf(d, i === 0 ? [{ start: 0, end: 3, label: '疾病和诊断', text: '胆囊炎', score: 0.9 }] : []),
     );
