@@ -48,14 +48,6 @@ export class ImportError extends Error {
   }
 }
 
-/** An export error: the documents hold something the format cannot carry. */
-export class ExportError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ExportError';
-  }
-}
-
 export function entity(chars: readonly string[], start: number, end: number, label: YiduLabel, score: number): Entity {
   return { start, end, label, text: chars.slice(start, end).join(''), score };
 }
