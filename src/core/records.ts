@@ -66,7 +66,7 @@ function jsonLines(content: string, options: RecordOptions): InputRecord[] {
         : rawId === undefined
           ? undefined
           : documentId(rawId, line, 'record');
-    return record(line, text, id, obj, textField, idField);
+    return record(line, text, id, obj, textField);
   });
 }
 
@@ -90,7 +90,7 @@ function table(content: string, delimiter: string, options: RecordOptions): Inpu
   if (options.idField !== undefined && idAt < 0) throw new FormatError(1, `the header has no ${quote(idField)} column (--id-field)`);
   return body.map((row, i) => {
     const fields: Record<string, unknown> = Object.fromEntries(header.map((name, k) => [name, row[k]]));
-    return record(i + 2, row[textAt]!, idAt < 0 ? undefined : row[idAt], fields, textField, idField);
+    return record(i + 2, row[textAt]!, idAt < 0 ? undefined : row[idAt], fields, textField);
   });
 }
 
@@ -110,15 +110,10 @@ function tasks(content: string, options: RecordOptions): InputRecord[] {
   }
 }
 
-function record(
-  line: number,
-  text: string,
-  id: DocumentId | undefined,
-  all: Record<string, unknown>,
-  textField: string,
-  idField: string,
-): InputRecord {
-  const fields = Object.fromEntries(Object.entries(all).filter(([k]) => k !== textField && k !== idField));
+function record(line: number, text: string, id: DocumentId | undefined, all: Record<string, unknown>, textField: string): InputRecord {
+  // The id stays among the fields too: Label Studio replaces a task's own id on import, so a record's
+  // id survives there only as a data field.
+  const fields = Object.fromEntries(Object.entries(all).filter(([k]) => k !== textField));
   const out: InputRecord = { line, text, fields };
   if (id !== undefined) out.id = id;
   if (textField !== 'text') out.textField = textField;

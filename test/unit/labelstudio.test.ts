@@ -194,7 +194,7 @@ describe('Label Studio exports (JSON, JSON-MIN)', () => {
 
   it('reads tasks without "data" (Label Studio imports them too) and writes a task it read back with its id and data', () => {
     const [task] = readTasks('[{"id": "n-1", "body": "肝", "ward": "3B"}]', 't.json', 'body');
-    assert.deepEqual([task!.id, task!.text, task!.fields], ['n-1', '肝', { ward: '3B' }]);
+    assert.deepEqual([task!.id, task!.text, task!.fields], ['n-1', '肝', { id: 'n-1', ward: '3B' }]);
     const out = JSON.parse(
       serializeLabelStudio([
         {
@@ -203,13 +203,15 @@ describe('Label Studio exports (JSON, JSON-MIN)', () => {
           encoding: 'utf-8',
           text: '肝',
           entities: [{ start: 0, end: 1, label: '解剖部位', text: '肝', score: 0.5 }],
-          fields: { ward: '3B' },
+          fields: { id: 'n-1', ward: '3B' },
           textField: 'body',
         },
       ]),
-    ) as { id: string; data: unknown; predictions: { result: unknown[] }[] }[];
-    assert.equal(out[0]!.id, 'n-1');
-    assert.deepEqual(out[0]!.data, { ward: '3B', body: '肝' });
+    ) as { id?: string; data: unknown; predictions: { result: unknown[] }[] }[];
+    // Label Studio replaces task ids on import: a record id that is not a task's own travels in the data.
+    assert.equal(out[0]!.id, undefined);
+    assert.deepEqual(out[0]!.data, { id: 'n-1', ward: '3B', body: '肝' });
+    assert.equal(readTasks(JSON.stringify(out), 'o.json', 'body')[0]!.id, 'n-1');
     assert.equal(out[0]!.predictions[0]!.result.length, 1);
   });
 });

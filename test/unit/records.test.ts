@@ -34,14 +34,14 @@ describe('record inputs: Yidu, JSON lines, CSV/TSV, Label Studio tasks, doccano'
   it('reads JSON lines with --text-field and --id-field, the other fields kept', async () => {
     const content = '{"rid": "A1", "note": "胆囊炎", "ward": 3}\n\n{"rid": "A2", "note": ""}\n';
     assert.deepEqual((await docs('export.jsonl', content, { textField: 'note', idField: 'rid' })).map(brief), [
-      [1, 'A1', '胆囊炎', { ward: 3 }],
-      [3, 'A2', '', {}],
+      [1, 'A1', '胆囊炎', { rid: 'A1', ward: 3 }],
+      [3, 'A2', '', { rid: 'A2' }],
     ]);
     // Defaults: "text", and "id" when a record has one; doccano's JSONL is such a file.
     const doccano = '{"id": 5, "text": "肝大", "label": [[0, 1, "解剖部位"]]}\n{"text": "脾大"}\n';
     for (const format of [undefined, 'doccano' as const, 'jsonl' as const]) {
       assert.deepEqual((await docs('d.jsonl', doccano, { format })).map(brief), [
-        [1, 5, '肝大', { label: [[0, 1, '解剖部位']] }],
+        [1, 5, '肝大', { id: 5, label: [[0, 1, '解剖部位']] }],
         [2, undefined, '脾大', {}],
       ]);
     }
@@ -55,14 +55,14 @@ describe('record inputs: Yidu, JSON lines, CSV/TSV, Label Studio tasks, doccano'
   it('reads CSV and TSV with a header: RFC 4180 quotes, embedded newlines, a BOM, rows numbered as a spreadsheet does', async () => {
     const csv = '\uFEFFid,text,ward\r\nA1,"患者""胆囊炎""，\r\n予头孢曲松。",3B\r\nA2,肝大,\r\n\r\nA3,"a,b",5\r\n';
     assert.deepEqual((await docs('export.csv', csv)).map(brief), [
-      [2, 'A1', '患者"胆囊炎"，\r\n予头孢曲松。', { ward: '3B' }],
-      [3, 'A2', '肝大', { ward: '' }],
-      [4, 'A3', 'a,b', { ward: '5' }],
+      [2, 'A1', '患者"胆囊炎"，\r\n予头孢曲松。', { id: 'A1', ward: '3B' }],
+      [3, 'A2', '肝大', { id: 'A2', ward: '' }],
+      [4, 'A3', 'a,b', { id: 'A3', ward: '5' }],
     ]);
     const tsv = 'note\tMRN\n"肝\t大"\t9\n脾大\t10\n';
     assert.deepEqual((await docs('export.tsv', tsv, { textField: 'note', idField: 'MRN' })).map(brief), [
-      [2, '9', '肝\t大', {}],
-      [3, '10', '脾大', {}],
+      [2, '9', '肝\t大', { MRN: '9' }],
+      [3, '10', '脾大', { MRN: '10' }],
     ]);
     await assert.rejects(
       docs('nocol.csv', 'a,b\n1,2\n'),

@@ -35,7 +35,9 @@
 // A result's value.text, when present, must match the text; a missing score means 1.
 //
 // Export writes a document read from a task back as that task: its id, its data (the text under
-// the field it came from), and MedNER's prediction, so the file imports as pre-annotations.
+// the field it came from), and MedNER's prediction, so the file imports as pre-annotations. A
+// record id that is not a task's own goes into the data ("id"), since Label Studio replaces task
+// ids on import; a CSV or JSON record's fields, its id column included, are the task's data.
 import { quote } from '../clip';
 import type { Encoding } from '../decode';
 import { type DocumentId, documentId, type Entity } from './jsonl';
@@ -106,16 +108,25 @@ export function serializeLabelStudio(
       score: e.score,
     }));
     const score = doc.entities.reduce((min, e) => Math.min(min, e.score), 1);
-    const data = doc.fields
+    // Label Studio replaces a task's id on import (HumanSignal/label-studio#3509): a task's own
+    // (integer) id is kept where it was, any other record id is kept in the data, which survives.
+    const data: Record<string, unknown> = doc.fields
       ? { ...doc.fields, [doc.textField ?? 'text']: doc.text }
       : { text: doc.text, path: doc.path, encoding: doc.encoding };
+    const taskId = doc.id !== undefined && isTaskId(doc.id);
+    // A record's fields hold its id column already.
+    if (doc.id !== undefined && !taskId && !Object.values(doc.fields ?? {}).includes(doc.id)) data['id'] = doc.id;
     return {
-      ...(doc.id === undefined ? {} : { id: doc.id }),
+      ...(taskId ? { id: doc.id } : {}),
       data,
       predictions: [{ model_version: options.modelVersion ?? 'medner', score, result }],
     };
   });
   return tasks.length === 0 ? '[]\n' : `[\n${tasks.map((t) => JSON.stringify(t)).join(',\n')}\n]\n`;
+}
+
+function isTaskId(id: DocumentId): boolean {
+  return typeof id === 'number' && Number.isInteger(id);
 }
 
 export function parseLabelStudio(content: string, options: LabelStudioImportOptions = {}): ImportedDocument[] {
@@ -193,9 +204,11 @@ export function readTasks(content: string, file: string, textField = 'text'): Re
   (Array.isArray(parsed) ? parsed : [parsed]).forEach((raw, index) => {
     const where = `${file}: task ${index + 1}`;
     const item = object(raw, where, 'a task');
-    const id = item['id'] === undefined ? undefined : idOf(item['id'], where);
     const full = 'data' in item;
     const data = full ? object(item['data'], where, '"data"') : item;
+    // A record id MedNER put into the data, when the task has none of its own.
+    const rawId = item['id'] ?? (full ? data['id'] : undefined);
+    const id = rawId === undefined ? undefined : idOf(rawId, where);
     const text = data[textField];
     if (typeof text !== 'string') {
       throw new ImportError(
@@ -203,10 +216,12 @@ export function readTasks(content: string, file: string, textField = 'text'): Re
         `"${full ? 'data.' : ''}${textField}" must be a string${textField === 'text' ? ' (another field: --text-field)' : ''}`,
       );
     }
+    const isMin = !full && item['annotation_id'] !== undefined;
     const fields: Record<string, unknown> = {};
     const regions: Record<string, unknown>[] = [];
     for (const [key, value] of Object.entries(data)) {
-      if (key === textField || (!full && key === 'id')) continue;
+      // A JSON-MIN record's id is its task's; a flat task's "id" is one of its data fields.
+      if (key === textField || (!full && key === 'id' && isMin)) continue;
       if (!full && isRegionList(value)) regions.push(...(value as Record<string, unknown>[]));
       else if (!full && MIN_KEYS.has(key)) continue;
       else fields[key] = value;
@@ -219,7 +234,7 @@ export function readTasks(content: string, file: string, textField = 'text'): Re
     // A JSON-MIN record is one annotation, its regions bare values: made a result list here.
     const annotations = full
       ? [...list('annotations'), ...list('completions')]
-      : item['annotation_id'] !== undefined && item['annotation_id'] !== null
+      : isMin && item['annotation_id'] !== null
         ? [{ created_at: item['created_at'], result: regions.map((value) => ({ type: 'labels', value })) }]
         : [];
     const task: ReadTask = { where, id, text, fields, results: { annotations, predictions: full ? list('predictions') : [] } };
