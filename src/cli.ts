@@ -17,7 +17,8 @@ import { FORMAT_NAMES, type FormatFile, type FormatName, FORMATS } from './core/
 import type { LabelNames } from './core/formats/shared';
 import { readAnnotations } from './core/formats/detect';
 import { serializeYidu } from './core/formats/yidu';
-import { DEFAULT_MAX_BYTES, expandInputs, type InputFormat, type InputOptions, readInputs } from './core/inputs';
+import { DEFAULT_MAX_BYTES, expandInputs, INPUT_FORMATS, type InputFormat, type InputOptions, readInputs, resultOf } from './core/inputs';
+import type { LabelStudioSource } from './core/formats/labelstudio';
 import { labelStream } from './core/labelStream';
 import { defaultModelDir, ModelError } from './core/model';
 import {
@@ -37,14 +38,22 @@ import {
 const MAX_THREADS = 256;
 
 const USAGE = `Usage:
-  medner label [PATH...] [options]     label text files, folders or Yidu JSON lines (default: the bundled samples)
-      --input-format auto|text|yidu    how to read inputs (default auto: Yidu JSON lines are recognised)
+  medner label [PATH...] [options]     label text files, folders or files of records (default: the bundled samples)
+      --input-format F                 auto (default), text, yidu, jsonl, doccano, csv, tsv or labelstudio;
+                                       auto reads .csv/.tsv as tables, Yidu JSON lines as Yidu, a .json/.jsonl
+                                       array as Label Studio tasks and .json/.jsonl lines with the text field
+                                       as JSON lines; every other file is one text document
+      --text-field NAME                the field or column holding the text (default text; Yidu: originalText)
+      --id-field NAME                  the field or column holding the record's id, carried into every output
+                                       (default id, when a record has one)
       --format FORMAT                  jsonl (default), yidu, conll, doccano, labelstudio, or brat (needs --out-dir)
       --labels chinese|english         type names in brat, conll, doccano and labelstudio (default chinese)
       --out FILE                       write atomically to FILE instead of stdout ('-')
       --out-dir DIR                    label into a folder, resumably: unchanged inputs are not relabelled;
                                        writes the annotations, summary.json and summary.md
-      --glob PATTERN                   files to take from folders (default '**/*.txt')
+      --glob PATTERN                   files to take from folders (default '**/*.txt'; by --input-format:
+                                       yidu *.{json,jsonl,txt}, jsonl/doccano *.{jsonl,json}, csv *.csv,
+                                       tsv *.tsv, labelstudio *.json)
       --model DIR                      model directory (default: the shipped BBRAC model)
       --threads N                      inference threads, 0..${MAX_THREADS} (default 0: all cores)
       --int8                           the weight-quantised model (faster; dev F1 within 0.2 points, see the model card)
@@ -52,7 +61,7 @@ const USAGE = `Usage:
       --shard I/N                      label only the I-th of N deterministic parts, for N parallel jobs
                                        (N <= ${MAX_SHARDS}); a document's part depends on its path relative
                                        to the argument it came from (a named file: its base name; a folder:
-                                       the path below it; a Yidu record: plus :LINE), so nodes may mount the
+                                       the path below it; a record: plus :N), so nodes may mount the
                                        corpus at different paths. Single-file output must be jsonl: its last
                                        line is a trailer {"medner_part": {"shard", "inputs", "model",
                                        "documents"}} (an --out-dir keeps it in .medner/part.json) that
@@ -66,6 +75,10 @@ const USAGE = `Usage:
   medner eval --gold PATH --pred PATH [--gold-format F] [--pred-format F] [--json] [--report FILE]
                                        strict entity-level P/R/F1 per type and micro; any format above
                                        (a brat folder of .txt/.ann), told from the file unless given;
+                                       empty documents on either side are passed over;
+      --gold-source S, --pred-source S of Label Studio tasks, read auto (default: the latest annotation,
+                                       else the first prediction), annotations or predictions
+                                       (--text-field names their text's data field);
                                        --report writes a Markdown error analysis: type confusion,
                                        boundary errors, examples, and calibration (jsonl scores)
   medner --version | --help
@@ -74,6 +87,11 @@ Exit status: 0 all inputs labelled, 1 some inputs skipped, 2 usage or model erro
 could not finish (a full disk, an interrupt).`;
 
 class UsageError extends Error {}
+
+/** An entity or document an output format cannot hold as it is: reported, and the run goes on. */
+function warn(message: string): void {
+  process.stderr.write(`medner: warning: ${clip(message.replace(/\s*[\r\n]+\s*/g, ' '), 1000)}\n`);
+}
 
 type Flags = Map<string, string | true>;
 
@@ -84,6 +102,10 @@ const VALUE_FLAGS = new Set([
   'shard',
   'gold-format',
   'pred-format',
+  'gold-source',
+  'pred-source',
+  'text-field',
+  'id-field',
   'out',
   'out-dir',
   'glob',
@@ -185,7 +207,9 @@ async function filesOf(target: string): Promise<string[]> {
 }
 
 async function label(positional: string[], flags: Flags): Promise<number> {
-  const inputFormat = choice<InputFormat>(flags, 'input-format', ['auto', 'text', 'yidu'], 'auto');
+  const inputFormat = choice<InputFormat>(flags, 'input-format', INPUT_FORMATS, 'auto');
+  const textField = flags.get('text-field') as string | undefined;
+  const idField = flags.get('id-field') as string | undefined;
   const format = choice<FormatName>(flags, 'format', FORMAT_NAMES, 'jsonl');
   const labelNames = choice<LabelNames>(flags, 'labels', ['chinese', 'english'], 'chinese');
   const out = (flags.get('out') as string | undefined) ?? '-';
@@ -213,10 +237,12 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       const engine = await NerEngine.load(modelDir, { threads, precision });
       try {
         interrupt.signal.throwIfAborted();
-        const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames });
+        const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames, onWarning: warn });
         const input = {
           outDir,
           format: inputFormat,
+          textField,
+          idField,
           glob,
           maxBytes,
           shard,
@@ -260,6 +286,8 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   try {
     const items = readInputs(paths, {
       format: inputFormat,
+      textField,
+      idField,
       glob,
       maxBytes,
       expanded,
@@ -274,12 +302,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
         continue;
       }
       const { doc, entities } = item;
-      const result: DocumentResult = {
-        path: doc.line ? `${doc.path}:${doc.line}` : doc.path,
-        encoding: doc.encoding,
-        text: doc.text,
-        entities,
-      };
+      const result = resultOf(doc, entities);
       if (format === 'yidu') await sink.write(serializeYidu([result]));
       else if (format === 'jsonl') for (const piece of serializeDocumentPieces(result, '\n')) await sink.write(piece);
       else collected.push(result);
@@ -287,7 +310,7 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       progress.update(doc.text.length);
     }
     if (format !== 'jsonl' && format !== 'yidu') {
-      for (const file of FORMATS[format].export(collected, { labelNames })) await sink.write(file.content);
+      for (const file of FORMATS[format].export(collected, { labelNames, onWarning: warn })) await sink.write(file.content);
     }
     if (shard)
       await sink.write(
@@ -394,7 +417,7 @@ async function merge(positional: string[], flags: Flags): Promise<number> {
   for (let i = 1; i < docs.length; i++) {
     if (docs[i].path === docs[i - 1].path) throw new Error(`${clip(docs[i].path)} is in more than one part`);
   }
-  const [file] = FORMATS[format].export(docs, { labelNames });
+  const [file] = FORMATS[format].export(docs, { labelNames, onWarning: warn });
   await writeFileAtomic(out, file.content);
   process.stderr.write(`medner: merged ${docs.length} documents from ${positional.length} parts into ${out}\n`);
   return 0;
@@ -539,8 +562,14 @@ async function evalCommand(flags: Flags): Promise<number> {
     if (typeof report !== 'string') throw new UsageError('--report needs a file path');
     await checkOutput('--report', report, [...(await filesOf(goldPath)), ...(await filesOf(predPath))]);
   }
-  const gold = await readAnnotations(goldPath, formatOf('gold-format'));
-  const pred = await readAnnotations(predPath, formatOf('pred-format'));
+  const sourceOf = (name: string) => choice<LabelStudioSource>(flags, name, ['auto', 'annotations', 'predictions'], 'auto');
+  // An empty document holds no entity and counts for nothing; doccano cannot hold one at all.
+  const nonEmpty = (docs: DocumentResult[]) => docs.filter((d) => d.text !== '');
+  const textField = flags.get('text-field') as string | undefined;
+  const read = (file: string, side: 'gold' | 'pred') =>
+    readAnnotations(file, formatOf(`${side}-format`), { source: sourceOf(`${side}-source`), textField });
+  const gold = nonEmpty(await read(goldPath, 'gold'));
+  const pred = nonEmpty(await read(predPath, 'pred'));
   if (gold.length !== pred.length)
     throw new Error(`${clip(goldPath)} has ${gold.length} documents but ${clip(predPath)} has ${pred.length}`);
   const differs = gold.findIndex((g, i) => g.text !== pred[i].text);

@@ -13,7 +13,7 @@ import type { NerEngine } from './engine';
 import { exportFolders, writeExportFiles, writeExportStream } from './exportWriter';
 import type { FormatFile } from './formats/registry';
 import { type DocumentResult, parseDocuments, serializeDocuments } from './formats/jsonl';
-import { expandInputs, type InputDoc, type InputOptions, loadFile } from './inputs';
+import { expandInputs, type InputDoc, type InputOptions, loadFile, resultOf } from './inputs';
 import { YIDU_LABELS, type YiduLabel } from './labels';
 import { lockOutDir } from './outDirLock';
 import { countCodePoints } from './offsets';
@@ -102,7 +102,7 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
     const [{ relativePath }] = options.exportFiles([]);
     const pieces = async function* () {
       let chunk: DocumentResult[] = [];
-      for await (const { doc } of storedDocuments(stored, signal)) {
+      for await (const doc of storedDocuments(stored, signal)) {
         chunk.push(counted(doc));
         if (chunk.length === EXPORT_CHUNK) {
           yield options.exportFiles(chunk)[0].content;
@@ -114,15 +114,11 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
     outputs = await writeExportStream(outDir, relativePath, pieces(), write);
   } else {
     const all: DocumentResult[] = [];
-    const sources: (string | undefined)[] = [];
-    for await (const { doc, source } of storedDocuments(stored, signal)) {
-      all.push(counted(doc));
-      sources.push(source);
-    }
+    for await (const doc of storedDocuments(stored, signal)) all.push(counted(doc));
     const exported = options.exportFiles(all);
     // The documents are in the export now; let them go while it is encoded and written.
     all.length = 0;
-    outputs = await writeExportFiles(outDir, exported, sources, write);
+    outputs = await writeExportFiles(outDir, exported, write);
   }
   const summary: BatchSummary = {
     outDir,
@@ -213,12 +209,7 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
     const changes: [string, StateEntry | undefined][] = forgotten;
     let i = 0;
     for (const p of pending) {
-      const docs: DocumentResult[] = p.docs.map((d) => ({
-        path: d.line ? `${d.path}:${d.line}` : d.path,
-        encoding: d.encoding,
-        text: d.text,
-        entities: results[i++],
-      }));
+      const docs: DocumentResult[] = p.docs.map((d) => resultOf(d, results[i++]));
       const entry = { size: p.bytes.length, sha256: p.sha256, result: BatchState.resultName(path.resolve(p.file), p.sha256) };
       await writeFileAtomic(state.resultPath(entry), serializeDocuments(docs));
       changes.push([path.resolve(p.file), entry]);
@@ -279,17 +270,13 @@ interface StoredResult {
   root: string;
 }
 
-/** Every stored document in input order, named relative to its root, with the text file it was read from (none for a Yidu record). */
-async function* storedDocuments(
-  stored: readonly StoredResult[],
-  signal?: AbortSignal,
-): AsyncGenerator<{ doc: DocumentResult; source?: string }> {
+/** Every stored document in input order, named relative to its root. */
+async function* storedDocuments(stored: readonly StoredResult[], signal?: AbortSignal): AsyncGenerator<DocumentResult> {
   for (const { result, root } of stored) {
     signal?.throwIfAborted();
     for (const doc of parseDocuments(await readNoFollow(result))) {
-      const source = /:\d+$/.test(doc.path) ? undefined : doc.path;
       doc.path = path.relative(root, doc.path).split(path.sep).join('/');
-      yield { doc, source };
+      yield doc;
     }
   }
 }

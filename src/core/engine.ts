@@ -2,12 +2,13 @@
  * Text in, entities out: tokenizer -> windows -> ONNX emissions -> CRF decoding -> spans. Shared by
  * the CLI and the extension. All offsets are code points, end exclusive.
  */
+import { trimSpan } from './charClass';
 import { marginals, viterbi } from './crf';
 import type { Entity } from './formats/jsonl';
 import type { YiduLabel } from './labels';
 import { LruCache } from './lru';
 import { defaultModelDir, loadModelMeta, type ModelMeta, type Precision } from './model';
-import { nextCodePoint } from './offsets';
+import { codePoints, nextCodePoint } from './offsets';
 import { type EmissionRunner, OnnxRunner, type RunnerOptions } from './onnxRunner';
 import { spanScore, tagsToSpans } from './spans';
 import { Tokenizer } from './tokenizer';
@@ -178,14 +179,17 @@ export class NerEngine {
   }
 
   /**
-   * Spans never start or end with whitespace: no annotation scheme wants it, and an edge between
-   * the CR and LF of a line break has no position in an editor.
+   * Spans never start or end with a blank, line break or control (charClass.ts): no annotation
+   * scheme wants one, a brat mention cannot hold a line break, and an edge between the CR and LF of
+   * a line break has no position in an editor.
    */
   private decode(em: Float32Array, ids: Int32Array, text: string): WindowSpan[] {
     const k = this.meta.tags.length;
     const path = viterbi(em, ids.length, k, this.meta.crf);
     const probs = marginals(em, ids.length, k, this.meta.crf);
-    const space = this.tokenizer.spaceId;
+    const spans = tagsToSpans(path, this.meta.tags);
+    if (spans.length === 0) return [];
+    const chars = codePoints(text);
     // Spans come in order, so one walk over the window converts their offsets to UTF-16.
     let cp = 0;
     let unit = 0;
@@ -193,9 +197,8 @@ export class NerEngine {
       for (; cp < target; cp++) unit = nextCodePoint(text, unit);
       return unit;
     };
-    return tagsToSpans(path, this.meta.tags).flatMap((s) => {
-      while (s.start < s.end && ids[s.start] === space) s.start++;
-      while (s.end > s.start && ids[s.end - 1] === space) s.end--;
+    return spans.flatMap((s) => {
+      [s.start, s.end] = trimSpan(chars, s.start, s.end);
       if (s.start === s.end) return [];
       const from = toUnit(s.start);
       const to = toUnit(s.end);

@@ -1,13 +1,11 @@
 /**
- * Writes an export's files into a folder, each atomically, in its own encoding, and never through
+ * Writes an export's files into a folder, each atomically, as UTF-8 without a BOM, and never through
  * a symbolic link: a linked subfolder is refused, a linked file is replaced by the export's own.
- * A document's files (brat's .txt and .ann) appear together or not at all.
+ * A document's files (brat's .txt, .ann and .medner.json) appear together or not at all.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { mkdirNoFollow, openAtomic, readNoFollow, writeFileAtomic, writeFilesAtomic } from './atomic';
-import { decodeBuffer } from './decode';
-import { encodeText } from './encode';
 import type { FormatFile } from './formats/registry';
 
 export interface ExportWriteOptions {
@@ -21,18 +19,8 @@ export interface ExportWriteOptions {
   record?: string;
 }
 
-/**
- * @param sources for each exported document, the file its text was read from, if any: a document's
- *   own text file (brat's .txt) is then the source's bytes — byte-identical, whatever the encoding —
- *   as long as they still decode to the exported text.
- * @returns the relative paths written
- */
-export async function writeExportFiles(
-  dir: string,
-  files: readonly FormatFile[],
-  sources: readonly (string | undefined)[] = [],
-  options: ExportWriteOptions = {},
-): Promise<string[]> {
+/** @returns the relative paths written */
+export async function writeExportFiles(dir: string, files: readonly FormatFile[], options: ExportWriteOptions = {}): Promise<string[]> {
   const { signal } = options;
   return exporting(
     dir,
@@ -41,12 +29,9 @@ export async function writeExportFiles(
     async () => {
       for (const group of byDocument(files)) {
         signal?.throwIfAborted();
-        const entries: { target: string; data: Uint8Array }[] = [];
-        for (const file of group) {
-          const source = file.document === undefined ? undefined : sources[file.document];
-          entries.push({ target: path.join(dir, ...file.relativePath.split('/')), data: await bytesOf(file, source) });
-        }
-        await writeFilesAtomic(entries);
+        await writeFilesAtomic(
+          group.map((file) => ({ target: path.join(dir, ...file.relativePath.split('/')), data: Buffer.from(file.content) })),
+        );
       }
     },
   );
@@ -163,14 +148,14 @@ async function makeFolders(dir: string, folder: string): Promise<void> {
   }
 }
 
-/** Each document's files together (same path but for the extension), in the order given. */
+/** Each document's files together, in the order given; a file of no document is a group of its own. */
 function byDocument(files: readonly FormatFile[]): FormatFile[][] {
-  const groups = new Map<string, FormatFile[]>();
+  const groups = new Map<number | string, FormatFile[]>();
   for (const file of files) {
-    const stem = file.relativePath.replace(/\.[^./]*$/, '');
-    const group = groups.get(stem);
+    const key = file.document ?? file.relativePath;
+    const group = groups.get(key);
     if (group) group.push(file);
-    else groups.set(stem, [file]);
+    else groups.set(key, [file]);
   }
   return [...groups.values()];
 }
@@ -204,15 +189,4 @@ async function removeInside(dir: string, relativePath: string): Promise<void> {
     )
       break;
   }
-}
-
-async function bytesOf(file: FormatFile, source: string | undefined): Promise<Uint8Array> {
-  if (source && file.encoding) {
-    const bytes = await fs.readFile(source).catch(() => undefined);
-    const decoded = bytes && decodeBuffer(bytes);
-    if (bytes && decoded && 'text' in decoded && decoded.text === file.content) return bytes;
-  }
-  // Node has no GB18030 encoder: text that no longer matches its GB18030 source is written as UTF-8.
-  const encoding = file.encoding === 'gb18030' || !file.encoding ? 'utf-8' : file.encoding;
-  return encodeText(file.content, encoding);
 }

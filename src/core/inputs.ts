@@ -1,23 +1,41 @@
-/** Documents to label, from files, folders, Yidu JSON lines or stdin; problems become skip reasons. */
+/** Documents to label, from files, folders, record files (records.ts) or stdin; problems become skip reasons. */
 import * as nodePath from 'node:path';
 import { decodeBuffer, type Encoding } from './decode';
 import { type CollectedInputs, collectInputs, NotAFileError, readRegularFile } from './files';
-import { parseYidu } from './formats/yidu';
+import type { DocumentId, DocumentResult, Entity } from './formats/jsonl';
+import { type RecordFormat, readRecords, type RecordOptions } from './records';
 
-export type InputFormat = 'auto' | 'text' | 'yidu';
+export type InputFormat = 'auto' | 'text' | RecordFormat;
+
+export const INPUT_FORMATS: readonly InputFormat[] = ['auto', 'text', 'yidu', 'jsonl', 'doccano', 'csv', 'tsv', 'labelstudio'];
+
+/** What a folder yields by default, per input format. */
+const DEFAULT_GLOBS: Record<InputFormat, string> = {
+  auto: '**/*.txt',
+  text: '**/*.txt',
+  yidu: '**/*.{json,jsonl,txt}',
+  jsonl: '**/*.{jsonl,json}',
+  doccano: '**/*.{jsonl,json}',
+  csv: '**/*.csv',
+  tsv: '**/*.tsv',
+  labelstudio: '**/*.json',
+};
 
 export interface InputDoc {
   /** The file, or `-` for stdin. */
   path: string;
-  /** 1-based line of a Yidu JSON-lines record; absent for text files. */
+  /** The record's place in its file (records.ts); absent for text files. */
   line?: number;
   text: string;
   encoding: Encoding;
+  id?: DocumentId;
+  fields?: Record<string, unknown>;
+  textField?: string;
 }
 
 export type InputItem = { doc: InputDoc } | { skipped: { path: string; reason: string } };
 
-export interface InputOptions {
+export interface InputOptions extends RecordOptions {
   format?: InputFormat;
   glob?: string;
   maxBytes?: number;
@@ -47,7 +65,7 @@ export async function expandInputs(paths: readonly string[], options: InputOptio
       keep(p, p);
       continue;
     }
-    const found = await collectInputs([p], options.glob ?? (format === 'yidu' ? '**/*.{json,jsonl,txt}' : '**/*.txt'));
+    const found = await collectInputs([p], options.glob ?? DEFAULT_GLOBS[format]);
     problems.push(...found.problems);
     files.push(...found.files);
     for (const f of [...found.files, ...found.problems.map((x) => x.path)]) keep(p, f);
@@ -90,14 +108,37 @@ export async function loadFile(path: string, options: InputOptions = {}): Promis
   const decoded = decodeBuffer(bytes);
   if ('error' in decoded) return { skipped: { path, reason: decoded.error } };
   const { text, encoding } = decoded;
-  if (format === 'yidu' || (format === 'auto' && looksLikeYidu(text))) {
+  const records = format === 'auto' ? detectRecords(path, text, options) : format === 'text' ? undefined : format;
+  if (records) {
     try {
-      return { bytes, docs: parseYidu(text).map((r) => ({ path, line: r.line, text: r.text, encoding })) };
+      return { bytes, docs: readRecords(text, records, options).map((r) => ({ path, encoding, ...r })) };
     } catch (e) {
       return { skipped: { path, reason: (e as Error).message } };
     }
   }
   return { bytes, docs: [{ path, text, encoding }] };
+}
+
+/** Which record format a file holds, told from its name and first records; undefined: a text document. */
+function detectRecords(path: string, text: string, options: RecordOptions): RecordFormat | undefined {
+  const name = path.toLowerCase();
+  if (name.endsWith('.csv')) return 'csv';
+  if (name.endsWith('.tsv')) return 'tsv';
+  if (looksLikeYidu(text)) return 'yidu';
+  if (!/\.jsonl?$/.test(name)) return undefined;
+  const body = text.replace(/^\uFEFF/, '').trimStart();
+  if (body.startsWith('[') || isTask(body)) return 'labelstudio';
+  return firstRecords(body).some((r) => typeof r[options.textField ?? 'text'] === 'string') ? 'jsonl' : undefined;
+}
+
+/** One Label Studio task as a whole file (Label Studio imports that too), however it is laid out. */
+function isTask(body: string): boolean {
+  try {
+    const value = JSON.parse(body) as unknown;
+    return typeof value === 'object' && value !== null && typeof (value as { data?: unknown }).data === 'object';
+  } catch {
+    return false;
+  }
 }
 
 export interface ReadOptions extends InputOptions {
@@ -134,25 +175,30 @@ export async function* readInputs(paths: readonly string[], options: ReadOptions
 }
 
 function looksLikeYidu(text: string): boolean {
-  const body = text.replace(/^\uFEFF/, '');
-  if (!body.trimStart().startsWith('{')) return false;
   // The first two records decide: a Yidu file whose first line is damaged is still read as Yidu,
   // and then skipped with that line's number, instead of being labelled as one text document.
-  let records = 0;
-  for (let start = 0; start < body.length && records < 2;) {
+  return firstRecords(text.replace(/^\uFEFF/, '')).some((r) => typeof r['originalText'] === 'string');
+}
+
+/** The objects among a JSON-lines text's first two non-blank lines (damaged lines are passed over). */
+function firstRecords(body: string): Record<string, unknown>[] {
+  if (!body.trimStart().startsWith('{')) return [];
+  const out: Record<string, unknown>[] = [];
+  let lines = 0;
+  for (let start = 0; start < body.length && lines < 2;) {
     const end = body.indexOf('\n', start);
     const line = body.slice(start, end < 0 ? body.length : end).trim();
     start = end < 0 ? body.length : end + 1;
     if (line === '') continue;
-    records++;
+    lines++;
     try {
       const obj = JSON.parse(line) as unknown;
-      if (typeof obj === 'object' && obj !== null && typeof (obj as { originalText?: unknown }).originalText === 'string') return true;
+      if (typeof obj === 'object' && obj !== null && !Array.isArray(obj)) out.push(obj as Record<string, unknown>);
     } catch {
       // a damaged line: the next one may still tell
     }
   }
-  return false;
+  return out;
 }
 
 /** The stream's bytes, or undefined as soon as they pass `maxBytes`: an endless pipe is never buffered whole. */
@@ -174,4 +220,18 @@ function tooLarge(maxBytes: number, size: number): string {
 
 function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`;
+}
+
+/** A labelled input document as the formats write it: a record named FILE:N, keeping its id and fields. */
+export function resultOf(doc: InputDoc, entities: Entity[]): DocumentResult {
+  const result: DocumentResult = {
+    path: doc.line ? `${doc.path}:${doc.line}` : doc.path,
+    encoding: doc.encoding,
+    text: doc.text,
+    entities,
+  };
+  if (doc.id !== undefined) result.id = doc.id;
+  if (doc.fields !== undefined) result.fields = doc.fields;
+  if (doc.textField !== undefined) result.textField = doc.textField;
+  return result;
 }

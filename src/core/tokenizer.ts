@@ -20,7 +20,6 @@ export class Tokenizer {
   private readonly whitespace: Set<number>;
   readonly unknownId: number;
   readonly padId: number;
-  readonly spaceId: number;
 
   constructor(
     vocab: readonly string[],
@@ -30,7 +29,8 @@ export class Tokenizer {
     this.whitespace = new Set(norm.whitespace);
     this.unknownId = this.require(norm.unknownToken);
     this.padId = this.require(norm.padToken);
-    this.spaceId = this.require(norm.spaceToken);
+    // Whitespace encodes as the space token, so the vocabulary must hold it.
+    this.require(norm.spaceToken);
   }
 
   /** The normalised token string of one code point, before vocabulary lookup. */

@@ -5,6 +5,7 @@ import { type BatchSummary, labelBatch } from '../core/batch';
 import type { Controller } from './controller';
 import { FORMATS } from '../core/formats/registry';
 import { type ExportChoice, pickExport } from './exportFormats';
+import { exportWarnings } from './exportWarnings';
 
 /** Answers to the prompts, for scripted use (other extensions, tasks, tests); the prompts ask for what is missing. */
 export interface LabelFolderPreset extends Partial<ExportChoice> {
@@ -55,6 +56,7 @@ export async function labelFolder(
   if (!outUri) return undefined;
 
   let summary: BatchSummary | undefined;
+  const warnings = exportWarnings(c.log);
   try {
     const engine = await c.model.get();
     summary = await vscode.window.withProgress(
@@ -71,7 +73,7 @@ export async function labelFolder(
             outDir: outUri.fsPath,
             glob,
             signal: abort.signal,
-            exportFiles: (docs) => FORMATS[choice.format].export(docs, { labelNames: choice.labelNames }),
+            exportFiles: (docs) => FORMATS[choice.format].export(docs, { labelNames: choice.labelNames, onWarning: warnings.onWarning }),
             exportConcatenates: FORMATS[choice.format].concatenates,
             onProgress: (p) => {
               const pct = p.filesTotal ? (100 * p.filesDone) / p.filesTotal : 100;
@@ -101,6 +103,7 @@ export async function labelFolder(
   c.log.info(
     `labelled ${summary.documents} documents (${summary.reused} reused) into ${summary.outDir} in ${summary.seconds.toFixed(1)} s`,
   );
+  warnings.report();
   const skipped = summary.skipped.length ? `, ${summary.skipped.length} skipped` : '';
   const done = summary;
   void vscode.window

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { writeExportFiles } from '../core/exportWriter';
 import { FORMATS } from '../core/formats/registry';
+import { exportWarnings } from './exportWarnings';
 import type { Controller } from './controller';
 import { type ExportChoice, pickExport } from './exportFormats';
 import { goldDocuments } from './goldDocuments';
@@ -52,17 +53,13 @@ export async function exportCurated(c: Controller, preset: CuratedExportPreset =
       })
     )?.[0]?.fsPath;
   if (!target) return undefined;
+  const warnings = exportWarnings(c.log);
   const files = FORMATS[choice.format].export(
     gold.map((g) => g.doc),
-    { labelNames: choice.labelNames, baseName: 'curated' },
+    { labelNames: choice.labelNames, baseName: 'curated', onWarning: warnings.onWarning },
   );
-  // Each document's own bytes for brat's .txt, as long as the editor holds what is on disk.
-  const sources = gold.map((g) =>
-    g.uri.scheme === 'file' && !vscode.workspace.textDocuments.some((d) => d.uri.toString() === g.uri.toString() && d.isDirty)
-      ? g.uri.fsPath
-      : undefined,
-  );
-  const written = await writeExportFiles(target, files, sources);
+  const written = await writeExportFiles(target, files);
+  warnings.report();
   const entities = gold.reduce((n, g) => n + g.doc.entities.length, 0);
   c.log.info(`exported ${gold.length} curated documents (${entities} entities) as ${choice.format} to ${target}`);
   vscode.window.setStatusBarMessage(`MedNER: exported ${gold.length} documents, ${entities} entities`, 4000);

@@ -7,6 +7,7 @@ import { writeExportFiles } from '../core/exportWriter';
 import { FORMATS } from '../core/formats/registry';
 import type { Controller } from './controller';
 import { type ExportChoice, pickExport } from './exportFormats';
+import { exportWarnings } from './exportWarnings';
 
 export interface ExportPreset extends Partial<ExportChoice> {
   /** Where to write: the file of a single-file format, the folder of brat's .txt/.ann pair. */
@@ -27,9 +28,10 @@ export async function exportAnnotations(c: Controller, preset: ExportPreset = {}
   const docPath = onDisk ? doc.uri.fsPath : doc.uri.toString();
   // What the user sees is exported: entities hidden by settings, and rejected ones, stay out.
   const entities = placed.map((p) => p.entity);
+  const warnings = exportWarnings(c.log);
   const files = FORMATS[choice.format].export(
     [{ path: path.basename(docPath), encoding: await encodingOf(doc), text: doc.getText(), entities }],
-    { labelNames: choice.labelNames, baseName: path.parse(docPath).name },
+    { labelNames: choice.labelNames, baseName: path.parse(docPath).name, onWarning: warnings.onWarning },
   );
   const perDocument = files.length > 1;
   const suggested = onDisk ? path.join(path.dirname(docPath), perDocument ? '' : files[0].relativePath) : files[0].relativePath;
@@ -51,8 +53,8 @@ export async function exportAnnotations(c: Controller, preset: ExportPreset = {}
   }
   const dir = perDocument ? target : path.dirname(target);
   const renamed = perDocument ? files : [{ ...files[0], relativePath: path.basename(target) }];
-  // The source bytes keep brat's .txt byte-identical, but only while the editor holds what is on disk.
-  const written = await writeExportFiles(dir, renamed, [onDisk && !doc.isDirty ? docPath : undefined]);
+  const written = await writeExportFiles(dir, renamed);
+  warnings.report();
   vscode.window.setStatusBarMessage(`MedNER: exported ${entities.length} entities to ${written.join(', ')}`, 4000);
   return written.map((w) => path.join(dir, w));
 }

@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { parseDocuments } from '../../src/core/formats/jsonl';
 import { parseYidu } from '../../src/core/formats/yidu';
 import { compareDocPaths, inShard } from '../../src/core/shard';
+import { bratReadCollection } from './bratServer';
 import { ROOT } from './support';
 import { writeTinyModel } from './tinyModel';
 
@@ -186,7 +187,7 @@ describe('medner CLI', function () {
     assert.equal(parseYidu(readFileSync(path.join(out, 'annotations.yidu.jsonl'), 'utf8')).length, 1000);
   });
 
-  it('exports brat with .txt files byte-identical to the sources, and evaluates a brat folder as gold', () => {
+  it('exports brat that brat opens (UTF-8 .txt, the source encodings in .medner.json), and evaluates a brat folder as gold', () => {
     const dir = tempDir();
     const inDir = path.join(dir, 'in');
     mkdirSync(inDir);
@@ -195,15 +196,24 @@ describe('medner CLI', function () {
       Buffer.from([0xbb, 0xbc, 0xd5, 0xdf, 0xd0, 0xd0, 0xb8, 0xce, 0xc7, 0xd0, 0xb3, 0xfd, 0xca, 0xf5, 0xa1, 0xa3]),
     );
     writeFileSync(path.join(inDir, 'crlf.txt'), '\uFEFF诊断：高血压病。\r\n予阿司匹林口服。\r\n');
+    writeFileSync(path.join(inDir, 'u16.txt'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('诊断：胆囊炎。\r\n', 'utf16le')]));
     const out = path.join(dir, 'brat');
     const r = medner(['label', inDir, '--out-dir', out, '--format', 'brat']);
     assert.equal(r.code, 0, r.stderr);
-    for (const name of ['gb', 'crlf']) {
-      assert.deepEqual(readFileSync(path.join(out, `${name}.txt`)), readFileSync(path.join(inDir, `${name}.txt`)));
-      assert.ok(existsSync(path.join(out, `${name}.ann`)));
-    }
+    const shown = bratReadCollection(out);
+    assert.deepEqual([...shown.keys()].sort(), ['crlf', 'gb', 'u16']);
+    assert.equal(shown.get('gb')!.text, '患者行肝切除术。');
+    assert.equal(shown.get('crlf')!.text, '诊断：高血压病。\r\n予阿司匹林口服。\r\n');
+    assert.ok(shown.get('crlf')!.spans.length > 0, 'the model finds entities, and brat shows each on its text');
+    assert.deepEqual(
+      ['gb', 'crlf', 'u16'].map((name) => JSON.parse(readFileSync(path.join(out, `${name}.medner.json`), 'utf8')).encoding),
+      ['gb18030', 'utf-8-bom', 'utf-16le'],
+    );
     const pred = path.join(dir, 'pred.jsonl');
-    assert.equal(medner(['label', path.join(out, 'crlf.txt'), path.join(out, 'gb.txt'), '--out', pred]).code, 0);
+    assert.equal(
+      medner(['label', path.join(inDir, 'crlf.txt'), path.join(inDir, 'gb.txt'), path.join(inDir, 'u16.txt'), '--out', pred]).code,
+      0,
+    );
     const ev = medner(['eval', '--gold', out, '--pred', pred, '--json']);
     assert.equal(ev.code, 0, ev.stderr);
     assert.equal((JSON.parse(ev.stdout) as { micro: { f1: number } }).micro.f1, 1, 'the model agrees with its own brat export');
@@ -628,5 +638,98 @@ describe('medner CLI: errors say where, in one line', function () {
     );
     writeFileSync(pred, yidu('患者') + '\n');
     assert.equal(evalError(gold, pred), `medner: ${gold} has 2 documents but ${pred} has 1\n`);
+  });
+
+  it('labels Label Studio tasks into the same tasks with predictions, ids and data kept', () => {
+    const dir = tempDir();
+    const tasks = path.join(dir, 'tasks.json');
+    const input = [
+      { id: 31, data: { text: '诊断：急性胆囊炎。予头孢曲松静滴。', ward: '3B' } },
+      { id: 32, data: { text: '', ward: '5A' } },
+    ];
+    writeFileSync(tasks, JSON.stringify(input));
+    const r = medner(['label', tasks, '--format', 'labelstudio']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { id: number; data: unknown; predictions: { model_version: string; result: unknown[] }[] }[];
+    assert.deepEqual(
+      out.map((t) => [t.id, t.data]),
+      input.map((t) => [t.id, t.data]),
+    );
+    assert.ok(out[0]!.predictions[0]!.result.length > 0);
+    assert.equal(out[0]!.predictions[0]!.model_version, 'medner');
+  });
+
+  it('labels CSV and JSON lines by --text-field and --id-field, the id in every output; text-only Yidu records too', () => {
+    const dir = tempDir();
+    const csv = path.join(dir, 'export.csv');
+    writeFileSync(csv, 'MRN,note\r\nA1,"诊断：急性胆囊炎。\r\n予头孢曲松。"\r\nA2,肝大。\r\n');
+    const r = medner(['label', csv, '--text-field', 'note', '--id-field', 'MRN']);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = parseDocuments(r.stdout);
+    assert.deepEqual(
+      docs.map((d) => [d.path, d.id, d.text]),
+      [
+        [`${csv}:2`, 'A1', '诊断：急性胆囊炎。\r\n予头孢曲松。'],
+        [`${csv}:3`, 'A2', '肝大。'],
+      ],
+    );
+    const conll = medner(['label', csv, '--text-field', 'note', '--id-field', 'MRN', '--format', 'conll']);
+    assert.match(conll.stdout, /^-DOCSTART- \{"path":".*export\.csv:2","id":"A1"\}\tO\n/);
+    const jsonl = path.join(dir, 'records.jsonl');
+    writeFileSync(jsonl, '{"rid": 9, "body": "患者胸痛。"}\n');
+    assert.deepEqual(
+      parseDocuments(medner(['label', jsonl, '--text-field', 'body', '--id-field', 'rid']).stdout).map((d) => d.id),
+      [9],
+    );
+    const yiduTest = path.join(dir, 'test.json');
+    writeFileSync(yiduTest, '{"originalText": "诊断：高血压病。"}\n');
+    const y = medner(['label', yiduTest, '--format', 'yidu']);
+    assert.equal(y.code, 0, y.stderr);
+    assert.equal(parseYidu(y.stdout)[0]!.text, '诊断：高血压病。');
+  });
+
+  it('leaves empty documents out of doccano with a warning, and eval passes over empty documents', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'a.txt'), '诊断：高血压病。');
+    writeFileSync(path.join(dir, 'empty.txt'), '');
+    const doccano = path.join(dir, 'out.doccano.jsonl');
+    const r = medner(['label', dir, '--format', 'doccano', '--out', doccano]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^medner: warning: doccano: .*empty\.txt: an empty document, which doccano refuses: left out\n$/);
+    assert.equal(readFileSync(doccano, 'utf8').trim().split('\n').length, 1);
+    const jsonl = path.join(dir, 'out.jsonl');
+    assert.equal(medner(['label', dir, '--out', jsonl]).code, 0);
+    const ev = medner(['eval', '--gold', doccano, '--pred', jsonl, '--json']);
+    assert.equal(ev.code, 0, ev.stderr);
+    assert.equal((JSON.parse(ev.stdout) as { micro: { f1: number } }).micro.f1, 1);
+  });
+
+  it("evaluates Label Studio's JSON and JSON-MIN exports: annotations against predictions", () => {
+    const fixture = (name: string) => path.join(ROOT, 'test', 'fixtures', 'labelstudio', name);
+    const score = (args: string[]) => {
+      const r = medner(['eval', ...args, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { micro: { tp: number; fp: number; fn: number } }).micro;
+    };
+    // Gold: 胆囊炎 and 头孢曲松 (the latest annotation of task 101); predictions: 头孢曲松, and 肝 in task 102.
+    const want = { tp: 1, fp: 1, fn: 1 };
+    const pick = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }) => ({ tp, fp, fn });
+    const json = fixture('export.json');
+    assert.deepEqual(pick(score(['--gold', json, '--gold-source', 'annotations', '--pred', json, '--pred-source', 'predictions'])), want);
+    assert.deepEqual(pick(score(['--gold', fixture('export-min.json'), '--pred', json, '--pred-source', 'predictions'])), want);
+    assert.equal(medner(['eval', '--gold', json, '--pred', json, '--pred-source', 'latest']).code, 2);
+  });
+
+  it("writes CoNLL that doccano's CoNLL importer takes: two TAB-separated columns a line", () => {
+    const r = medner(['label', '--format', 'conll']);
+    assert.equal(r.code, 0, r.stderr);
+    // backend/data_import/pipeline/parsers.py, CoNLLParser: line.rstrip(), then exactly two columns split at TAB.
+    for (const line of r.stdout.split('\n')) {
+      const kept = line.replace(/\s+$/u, '');
+      if (kept === '') continue;
+      const columns = kept.split('\t');
+      assert.equal(columns.length, 2, JSON.stringify(line));
+      assert.match(columns[1]!, /^(O|[BI]-.+)$/, JSON.stringify(line));
+    }
   });
 });

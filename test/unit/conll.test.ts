@@ -10,28 +10,28 @@ const ENTITIES: Entity[] = [
   { start: 10, end: 11, label: '解剖部位', text: '痛', score: 1 },
 ];
 const EXPECTED = [
-  '-DOCSTART- notes/01.txt',
+  '-DOCSTART- notes/01.txt\tO',
   '',
-  '😀 B-药物',
-  '急 B-疾病和诊断',
-  '性 I-疾病和诊断',
-  '<CR> I-疾病和诊断',
-  '<LF> I-疾病和诊断', // no sentence break inside an entity
-  '炎 I-疾病和诊断',
-  '<SP> O',
-  '<TAB> O',
-  '𠀀 O',
-  '<LF> O',
+  '😀\tB-药物',
+  '急\tB-疾病和诊断',
+  '性\tI-疾病和诊断',
+  '<CR>\tI-疾病和诊断',
+  '<LF>\tI-疾病和诊断', // no sentence break inside an entity
+  '炎\tI-疾病和诊断',
+  '<SP>\tO',
+  '<TAB>\tO',
+  '𠀀\tO',
+  '<LF>\tO',
   '',
-  '痛 B-解剖部位',
+  '痛\tB-解剖部位',
   '',
-  '-DOCSTART- ""',
+  '-DOCSTART- ""\tO',
   '',
-  '-DOCSTART- "  spaced "',
+  '-DOCSTART- "  spaced "\tO',
   '',
-  'a O',
-  '<CR> O', // CRLF is one line break
-  '<LF> O',
+  'a\tO',
+  '<CR>\tO', // CRLF is one line break
+  '<LF>\tO',
   '',
   '',
 ].join('\n');
@@ -53,7 +53,7 @@ describe('CoNLL format', () => {
 
   it('writes English tags on request and reads both', () => {
     const out = serializeConll([docs[0]!], { labelNames: 'english' });
-    assert.ok(out.includes('急 B-disease\n性 I-disease\n'));
+    assert.ok(out.includes('急\tB-disease\n性\tI-disease\n'));
     assert.deepEqual(parseConll(out), [docs[0]]);
   });
 
@@ -66,9 +66,29 @@ describe('CoNLL format', () => {
     assert.deepEqual(parseConll(serializeConll([{ path: 'p', text, entities: [] }])), [{ path: 'p', text, entities: [] }]);
   });
 
-  it('refuses overlapping entities', () => {
-    const overlapping: Entity[] = [ENTITIES[1]!, { start: 2, end: 3, label: '药物', text: '性', score: 1 }];
-    assert.throws(() => serializeConll([{ path: 'x', text: TEXT, entities: overlapping }]), /conll: x: entities overlap at 2\.\.3 "性"/);
+  it('skips the later of two overlapping entities with a warning, and writes the rest', () => {
+    const overlapping: Entity[] = [ENTITIES[1]!, { start: 2, end: 3, label: '药物', text: '性', score: 1 }, ENTITIES[2]!];
+    const warnings: string[] = [];
+    const out = serializeConll([{ path: 'x', text: TEXT, entities: overlapping }], { onWarning: (m) => warnings.push(m) });
+    assert.deepEqual(warnings, ['conll: x: entity 2..3 "性" overlaps an earlier one, which CoNLL tags cannot carry: skipped']);
+    assert.deepEqual(parseConll(out), [{ path: 'x', text: TEXT, entities: [ENTITIES[1], ENTITIES[2]] }]);
+  });
+
+  it('reads the space-separated form MedNER wrote before, and carries a record id in the -DOCSTART- line', () => {
+    const old = ['-DOCSTART- notes/01.txt', '', '痛 B-解剖部位', '', '-DOCSTART- {odd', '', 'a O', ''].join('\n');
+    assert.deepEqual(parseConll(old), [
+      { path: 'notes/01.txt', text: '痛', entities: [{ start: 0, end: 1, label: '解剖部位', text: '痛', score: 1 }] },
+      { path: '{odd', text: 'a', entities: [] },
+    ]);
+    const withId = [
+      { path: 'r.csv:2', id: 'A 7', text: 'a', entities: [] },
+      { path: 'r.csv:3', id: 8, text: 'b', entities: [] },
+      { path: '{x', text: 'c', entities: [] },
+    ];
+    const out = serializeConll(withId);
+    assert.ok(out.startsWith('-DOCSTART- {"path":"r.csv:2","id":"A 7"}\tO\n'), out);
+    assert.ok(out.includes('-DOCSTART- "{x"\tO\n'), out);
+    assert.deepEqual(parseConll(out), withId);
   });
 
   it('reads files of other tools: no -DOCSTART-, tabs, extra columns, BIOES/BMES, CRLF, a BOM', () => {

@@ -32,11 +32,31 @@ describe('doccano JSONL format', () => {
   it('reads them back (scores are not carried: 1)', () => {
     assert.deepEqual(parseDoccano(serializeDoccano([DOC])), [gold(DOC)]);
     assert.deepEqual(parseDoccano(serializeDoccano([DOC], { offsets: 'codepoint' }), { offsets: 'codepoint' }), [gold(DOC)]);
-    const empty = { ...DOC, text: '', entities: [] };
-    assert.deepEqual(parseDoccano(serializeDoccano([empty, DOC])), [empty, gold(DOC)]);
   });
 
-  it("reads doccano's own exports: id and Comments ignored, path from meta, relation-project entities", () => {
+  it('leaves out empty documents, which doccano refuses ("Invalid data in line N"), with a warning naming each', () => {
+    const empty = { ...DOC, path: 'a/empty.txt', text: '', entities: [] };
+    const warnings: string[] = [];
+    const out = serializeDoccano([empty, DOC, empty], { onWarning: (m) => warnings.push(m) });
+    assert.equal(out, serializeDoccano([DOC]));
+    assert.deepEqual(warnings, [
+      'doccano: a/empty.txt: an empty document, which doccano refuses: left out',
+      'doccano: a/empty.txt: an empty document, which doccano refuses: left out',
+    ]);
+    // What doccano's TextData validator takes: every line's text is a non-empty string.
+    for (const line of out.trim().split('\n')) assert.ok((JSON.parse(line) as { text: string }).text.length > 0);
+  });
+
+  it('writes a record id as "id", which doccano keeps as metadata and exports back as the example\'s "id"', () => {
+    const out = serializeDoccano([{ ...DOC, id: 'A-7' }]);
+    assert.ok(out.endsWith(',"encoding":"utf-16le","id":"A-7"}\n'), out);
+    assert.equal(parseDoccano(out)[0]!.id, 'A-7');
+    // doccano's export: {"id": <its own>, "text", ...meta}: meta's id wins.
+    const exported = JSON.stringify({ id: 'A-7', text: DOC.text, path: 'a/01.txt', label: [] });
+    assert.equal(parseDoccano(exported)[0]!.id, 'A-7');
+  });
+
+  it("reads doccano's own exports: Comments ignored, path from meta, relation-project entities", () => {
     const lines = [
       JSON.stringify({
         id: 7,

@@ -120,6 +120,21 @@ describe('NerEngine', () => {
     assert.deepEqual(await engine.analyze(' \r\n'), []);
   });
 
+  it("trims line breaks and controls the model's whitespace list lacks (U+001C..U+001F, U+2028, NUL) off entity edges", async () => {
+    class Greedy extends RuleRunner {
+      override async run(batch: readonly Int32Array[]): Promise<Float32Array[]> {
+        return batch.map((ids) => Float32Array.from({ length: ids.length * 3 }, (_, j) => (j % 3 === (j < 3 ? 1 : 2) ? 10 : 0)));
+      }
+    }
+    const engine = new NerEngine(meta(256), new Greedy());
+    // The shipped model's list (model.json) lacks U+001C..U+001F: it reads them as [UNK], like the fake one here.
+    const got = await engine.analyze('\u001e病\u001ca\u2028\u001f\u0000');
+    assert.deepEqual(
+      got.map((e) => [e.start, e.end, e.text]),
+      [[1, 4, '病\u001ca']],
+    );
+  });
+
   it('batches windows of several documents by length within the token budget', async () => {
     const runner = new RuleRunner();
     const engine = new NerEngine(meta(32), runner);

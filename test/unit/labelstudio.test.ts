@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
-import type { DocumentResult } from '../../src/core/formats/jsonl';
-import { parseLabelStudio, serializeLabelStudio } from '../../src/core/formats/labelstudio';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { DocumentResult, Entity } from '../../src/core/formats/jsonl';
+import { parseLabelStudio, readTasks, serializeLabelStudio } from '../../src/core/formats/labelstudio';
+import { ROOT } from './support';
 
 // Code points: 😀0 胆1 囊2 炎3 \r4 \n5 𠀀6 药7 ; UTF-16: 😀0-1 胆2 囊3 炎4 \r5 \n6 𠀀7-8 药9
 const DOC: DocumentResult = {
@@ -56,7 +59,7 @@ describe('Label Studio JSON tasks', () => {
     assert.deepEqual(parseLabelStudio(serializeLabelStudio([DOC], { offsets: 'utf16' }), { offsets: 'utf16' }), [DOC]);
   });
 
-  it('reads completed tasks: the first annotation not cancelled, else the prediction; other result types skipped', () => {
+  it('reads completed tasks: the annotation not cancelled, else the prediction; other result types skipped', () => {
     const task = {
       id: 41,
       data: { text: DOC.text },
@@ -75,6 +78,7 @@ describe('Label Studio JSON tasks', () => {
     const [fromAnnotation] = parseLabelStudio(JSON.stringify([task]), { file: 'export.json' });
     assert.deepEqual(fromAnnotation, {
       path: 'export.json#41',
+      id: 41,
       encoding: undefined,
       text: DOC.text,
       entities: [{ start: 7, end: 8, label: '药物', text: '药', score: 1 }],
@@ -141,5 +145,73 @@ describe('Label Studio JSON tasks', () => {
     delete untyped.type;
     assert.throws(read({ ...untyped, value: { ...base.value, start: '1' } }), /"value\.start" must be an integer offset/);
     assert.deepEqual(parseLabelStudio(one(untyped))[0]!.entities, [{ start: 1, end: 4, label: '疾病和诊断', text: '胆囊炎', score: 1 }]);
+  });
+});
+
+// Written as Label Studio writes them (test/fixtures/labelstudio): export.json, the JSON export
+// (a completed task with an older annotation, a newer one and a newer cancelled one, plus a
+// prediction; a task with only a prediction), and export-min.json, the JSON-MIN export that
+// label-studio-sdk's Converter.convert_to_json_min makes of it: one flat record per annotation,
+// newest first, the regions under the Labels control's name.
+describe('Label Studio exports (JSON, JSON-MIN)', () => {
+  const fixture = (name: string) => readFileSync(path.join(ROOT, 'test', 'fixtures', 'labelstudio', name), 'utf8');
+  const spans = (docs: { id?: unknown; entities: Entity[] }[]) => docs.map((d) => [d.id, d.entities.map((e) => [e.start, e.end, e.label])]);
+  const latest = [
+    [
+      101,
+      [
+        [2, 5, '疾病和诊断'],
+        [7, 11, '药物'],
+      ],
+    ],
+    [102, []],
+  ];
+
+  it('reads the latest annotation not cancelled of a JSON export by default, predictions or annotations on request', () => {
+    const json = fixture('export.json');
+    assert.deepEqual(spans(parseLabelStudio(json, { source: 'annotations' })), latest);
+    assert.deepEqual(spans(parseLabelStudio(json)), [latest[0], [102, [[0, 1, '解剖部位']]]]);
+    assert.deepEqual(spans(parseLabelStudio(json, { source: 'predictions' })), [
+      [101, [[7, 11, '药物']]],
+      [102, [[0, 1, '解剖部位']]],
+    ]);
+  });
+
+  it('reads JSON-MIN: one document per task, its latest annotation, the data fields kept', () => {
+    const min = fixture('export-min.json');
+    assert.deepEqual(spans(parseLabelStudio(min)), latest);
+    assert.deepEqual(
+      readTasks(min, 'm.json').map((t) => [t.id, t.text, t.fields]),
+      [
+        [101, '患者胆囊炎，予头孢曲松。', { ward: '3B' }],
+        [102, '肝功能正常。', { ward: '5A' }],
+      ],
+    );
+    // The same records in another order: the latest still wins.
+    const reversed = JSON.stringify((JSON.parse(min) as unknown[]).reverse());
+    assert.deepEqual(spans(parseLabelStudio(reversed)), [latest[1], latest[0]]);
+  });
+
+  it('reads tasks without "data" (Label Studio imports them too) and writes a task it read back with its id and data', () => {
+    const [task] = readTasks('[{"id": "n-1", "body": "肝", "ward": "3B"}]', 't.json', 'body');
+    assert.deepEqual([task!.id, task!.text, task!.fields], ['n-1', '肝', { id: 'n-1', ward: '3B' }]);
+    const out = JSON.parse(
+      serializeLabelStudio([
+        {
+          path: 't.json:1',
+          id: 'n-1',
+          encoding: 'utf-8',
+          text: '肝',
+          entities: [{ start: 0, end: 1, label: '解剖部位', text: '肝', score: 0.5 }],
+          fields: { id: 'n-1', ward: '3B' },
+          textField: 'body',
+        },
+      ]),
+    ) as { id?: string; data: unknown; predictions: { result: unknown[] }[] }[];
+    // Label Studio replaces task ids on import: a record id that is not a task's own travels in the data.
+    assert.equal(out[0]!.id, undefined);
+    assert.deepEqual(out[0]!.data, { id: 'n-1', ward: '3B', body: '肝' });
+    assert.equal(readTasks(JSON.stringify(out), 'o.json', 'body')[0]!.id, 'n-1');
+    assert.equal(out[0]!.predictions[0]!.result.length, 1);
   });
 });

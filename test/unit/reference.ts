@@ -29,6 +29,9 @@ export function referenceWindows(chars: readonly string[], maxLength: number): {
   return out;
 }
 
+// JavaScript's \s, controls (which hold the rest of Python's str.isspace()) and lone surrogates: never an entity's edge.
+const EDGE = /^[\s\p{Cc}\p{Cs}]$/u;
+
 /** Entities of each text, windows of all texts batched together as analyzeMany batches them. */
 export async function referenceAnalyzeMany(
   meta: ModelMeta,
@@ -56,8 +59,9 @@ export async function referenceAnalyzeMany(
       const path = viterbi(emissions[b], job.ids.length, k, meta.crf);
       const probs = marginals(emissions[b], job.ids.length, k, meta.crf);
       for (const s of tagsToSpans(path, meta.tags)) {
-        while (s.start < s.end && job.ids[s.start] === tokenizer.spaceId) s.start++;
-        while (s.end > s.start && job.ids[s.end - 1] === tokenizer.spaceId) s.end--;
+        const trimmed = (i: number) => EDGE.test(chars[job.w.start + i]);
+        while (s.start < s.end && trimmed(s.start)) s.start++;
+        while (s.end > s.start && trimmed(s.end - 1)) s.end--;
         if (s.start === s.end) continue;
         const start = job.w.start + s.start;
         const end = job.w.start + s.end;

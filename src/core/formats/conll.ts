@@ -1,38 +1,45 @@
 // CoNLL, character level: one character of the text a line with its BIO tag, as the Chinese
 // NER corpora (MSRA, Resume, CLUENER conversions) are distributed. Our convention, lossless:
 //
-//   -DOCSTART- notes/01.txt        one line opening each document, with the document's path
+//   -DOCSTART- notes/01.txt<TAB>O  one line opening each document, with the document's path
 //                                  (blank line)
-//   患 O                           <character> SPACE <tag>; tags are O, B-<TYPE>, I-<TYPE>
-//   急 B-疾病和诊断
-//   性 I-疾病和诊断
-//   <CR> O                         whitespace and control characters are written as escapes
-//   <LF> O                         <SP> <TAB> <LF> <CR>, or <U+XXXX> for any other, so that
-//                                  (blank line)    every line splits on whitespace into exactly
-//                                                  two fields
+//   患<TAB>O                       <character> TAB <tag>; tags are O, B-<TYPE>, I-<TYPE>
+//   急<TAB>B-疾病和诊断
+//   性<TAB>I-疾病和诊断
+//   <CR><TAB>O                     blanks, line breaks and controls (charClass.ts) are written as
+//   <LF><TAB>O                     escapes <SP> <TAB> <LF> <CR>, or <U+XXXX> for any other, so
+//                                  (blank line)    that every line splits into exactly two fields
+//
+// The columns are TAB-separated because doccano's CoNLL importer (backend/data_import/pipeline/
+// parsers.py, CoNLLParser) splits each line at TAB and refuses any line without exactly two
+// columns; whitespace-splitting readers take TABs too. doccano joins a block's tokens into one
+// example, so it imports each -DOCSTART- line as an example of its own, tagged O.
 //
 // Every character of the text is a line, line breaks included, so the text is rebuilt exactly,
 // CRLF and all. A token that is more than one character is always an escape, so '<' needs none.
 // A blank line ends a sentence: after each line break of the text (CRLF counts as one), unless an
 // entity runs across it (entities never cross a sentence boundary, as CoNLL readers expect),
 // and after the document's last character. Blank lines carry no text. The path is written as a
-// JSON string when it is empty, contains a line break or control character, starts with `"` or
-// `-X-` (CoNLL-2003's "-DOCSTART- -X- -X- O" names no path) or has leading or trailing whitespace.
+// JSON string when it is empty, contains a line break or control character, starts with `"`, `{`
+// or `-X-` (CoNLL-2003's "-DOCSTART- -X- -X- O" names no path) or has leading or trailing
+// whitespace; a document with an id gets a JSON object instead, `{"path": ..., "id": ...}`.
 //
 // CoNLL carries no scores and no encoding: imported entities get score 1. Overlapping entities
-// cannot be tagged: exporting them is an error. Import also accepts the BIOES / BMES schemes
-// (E- ends an entity, S- is a single character, M- is I-), tab separators, extra middle columns
-// (the first column is the character, the last the tag), and no -DOCSTART- at all (one document).
+// cannot be tagged: the later of two that overlap is skipped, with a warning. Import also accepts
+// the space-separated columns MedNER wrote before, the BIOES / BMES schemes (E- ends an entity,
+// S- is a single character, M- is I-), extra middle columns (the first column is the character,
+// the last the tag), and no -DOCSTART- at all (one document).
 import { quote } from '../clip';
-import type { Entity } from './jsonl';
+import { isBlank, isControl } from '../charClass';
+import { type DocumentId, documentId, type Entity } from './jsonl';
 import { codePoints } from '../offsets';
 import {
   entity,
-  ExportError,
   ImportError,
   labelName,
   type LabelNames,
   type LabelResolveOptions,
+  type OnWarning,
   resolveLabel,
   sortEntities,
 } from './shared';
@@ -40,12 +47,14 @@ import type { YiduLabel } from '../labels';
 
 export interface ConllDocument {
   path: string;
+  id?: DocumentId;
   text: string;
   entities: Entity[];
 }
 
 export interface ConllExportOptions {
   labelNames?: LabelNames;
+  onWarning?: OnWarning;
 }
 
 export interface ConllImportOptions extends LabelResolveOptions {
@@ -57,13 +66,10 @@ const DOCSTART = '-DOCSTART-';
 
 const NAMED_ESCAPES: Readonly<Record<string, string>> = { ' ': '<SP>', '\t': '<TAB>', '\n': '<LF>', '\r': '<CR>' };
 const UNESCAPES: Readonly<Record<string, string>> = { '<SP>': ' ', '<TAB>': '\t', '<LF>': '\n', '<CR>': '\r' };
-// JavaScript's \s (Unicode White_Space plus U+FEFF) and every control or lone surrogate.
-const NEEDS_ESCAPE = /^[\s\p{Cc}\p{Cs}]$/u;
-
 export function escapeChar(ch: string): string {
   const named = NAMED_ESCAPES[ch];
   if (named) return named;
-  if (!NEEDS_ESCAPE.test(ch)) return ch;
+  if (!isBlank(ch) && !isControl(ch)) return ch;
   return `<U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`;
 }
 
@@ -79,14 +85,14 @@ function unescapeToken(token: string, where: string): string {
   throw new ImportError(where, `token ${quote(token)} is neither one character nor an escape (<SP> <TAB> <LF> <CR> <U+XXXX>)`);
 }
 
-function encodePath(path: string): string {
-  const plain =
-    path !== '' && !path.startsWith('"') && !path.startsWith('-X-') && path.trim() === path && !/[\p{Cc}\u2028\u2029]/u.test(path);
+function encodeDocstart(path: string, id: DocumentId | undefined): string {
+  if (id !== undefined) return JSON.stringify({ path, id });
+  const plain = path !== '' && !/^["{]|^-X-/.test(path) && path.trim() === path && !/[\p{Cc}\u2028\u2029]/u.test(path);
   return plain ? path : JSON.stringify(path);
 }
 
 export function serializeConll(
-  docs: readonly { path: string; text: string; entities: readonly Entity[] }[],
+  docs: readonly { path: string; id?: DocumentId; text: string; entities: readonly Entity[] }[],
   options: ConllExportOptions = {},
 ): string {
   const out: string[] = [];
@@ -96,20 +102,21 @@ export function serializeConll(
     let covered = 0;
     for (const e of [...doc.entities].sort((a, b) => a.start - b.start || a.end - b.end)) {
       if (e.start < covered) {
-        throw new ExportError(
-          `conll: ${doc.path}: entities overlap at ${e.start}..${e.end} ${quote(e.text)}; CoNLL tags cannot carry overlapping entities`,
+        options.onWarning?.(
+          `conll: ${doc.path}: entity ${e.start}..${e.end} ${quote(e.text)} overlaps an earlier one, which CoNLL tags cannot carry: skipped`,
         );
+        continue;
       }
       const name = labelName(e.label, options.labelNames);
       tags[e.start] = `B-${name}`;
       for (let i = e.start + 1; i < e.end; i++) tags[i] = `I-${name}`;
       covered = e.end;
     }
-    out.push(`${DOCSTART} ${encodePath(doc.path)}\n\n`);
+    out.push(`${DOCSTART} ${encodeDocstart(doc.path, doc.id)}\tO\n\n`);
     let open = false;
     for (let i = 0; i < chars.length; i++) {
       const ch = chars[i]!;
-      out.push(`${escapeChar(ch)} ${tags[i]}\n`);
+      out.push(`${escapeChar(ch)}\t${tags[i]}\n`);
       open = true;
       const lineEnd = ch === '\n' || (ch === '\r' && chars[i + 1] !== '\n');
       if (lineEnd && !tags[i + 1]?.startsWith('I-')) {
@@ -125,7 +132,7 @@ export function serializeConll(
 export function parseConll(content: string, options: ConllImportOptions = {}): ConllDocument[] {
   const file = options.file ?? 'conll';
   const docs: ConllDocument[] = [];
-  let doc: { path: string; chars: string[]; entities: Entity[] } | undefined;
+  let doc: { path: string; id?: DocumentId; chars: string[]; entities: Entity[] } | undefined;
   let current: { start: number; end: number; label: YiduLabel } | undefined;
 
   const close = (): void => {
@@ -134,7 +141,11 @@ export function parseConll(content: string, options: ConllImportOptions = {}): C
   };
   const finish = (): void => {
     close();
-    if (doc) docs.push({ path: doc.path, text: doc.chars.join(''), entities: sortEntities(doc.entities) });
+    if (doc) {
+      const done: ConllDocument = { path: doc.path, text: doc.chars.join(''), entities: sortEntities(doc.entities) };
+      if (doc.id !== undefined) done.id = doc.id;
+      docs.push(done);
+    }
     doc = undefined;
   };
 
@@ -146,7 +157,7 @@ export function parseConll(content: string, options: ConllImportOptions = {}): C
     const where = `${file}:${index + 1}`;
     if (line.startsWith(DOCSTART)) {
       finish();
-      doc = { path: parseDocstartPath(line.slice(DOCSTART.length), where), chars: [], entities: [] };
+      doc = { ...parseDocstart(line.slice(DOCSTART.length), where), chars: [], entities: [] };
       return;
     }
     if (/^[ \t]*$/.test(line)) {
@@ -187,18 +198,42 @@ export function parseConll(content: string, options: ConllImportOptions = {}): C
   return docs;
 }
 
-function parseDocstartPath(rest: string, where: string): string {
-  if (rest === '') return '';
+function parseDocstart(rest: string, where: string): { path: string; id?: DocumentId } {
+  if (rest === '') return { path: '' };
   if (rest[0] !== ' ' && rest[0] !== '\t') throw new ImportError(where, `want "${DOCSTART} <path>"`);
-  const value = rest.slice(1);
+  // The TAB-separated form ends in the O tag; the old space-separated form has none, and wrote a
+  // path holding a TAB as a JSON string, so a raw TAB is always the column separator.
+  const value = rest.slice(1).replace(/\tO$/, '');
   // CoNLL-2003 writes "-DOCSTART- -X- -X- O": no path.
-  if (/^-X-(\s|$)/.test(value)) return '';
-  if (!value.startsWith('"')) return value;
+  if (/^-X-(\s|$)/.test(value)) return { path: '' };
+  if (value.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      // an old file's plain path that starts with '{'
+      return { path: value };
+    }
+    const o = parsed as Record<string, unknown>;
+    if (typeof o === 'object' && o !== null && typeof o['path'] === 'string') {
+      return o['id'] === undefined ? { path: o['path'] } : { path: o['path'], id: idOf(o['id'], where) };
+    }
+    return { path: value };
+  }
+  if (!value.startsWith('"')) return { path: value };
   try {
     const parsed: unknown = JSON.parse(value);
-    if (typeof parsed === 'string') return parsed;
+    if (typeof parsed === 'string') return { path: parsed };
   } catch {
     // reported below
   }
   throw new ImportError(where, `the path after ${DOCSTART} starts with '"' but is not a JSON string`);
+}
+
+function idOf(value: unknown, where: string): DocumentId {
+  try {
+    return documentId(value, 0, 'document');
+  } catch (err) {
+    throw new ImportError(where, (err as { what: string }).what);
+  }
 }

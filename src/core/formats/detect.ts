@@ -23,10 +23,10 @@ export async function readAnnotations(target: string, format?: FormatName, optio
     const files: FormatFile[] = [];
     const entries = await fs.readdir(target, { recursive: true, withFileTypes: true });
     const names = entries
-      .filter((e) => !e.isDirectory() && /\.(txt|ann)$/.test(e.name))
+      .filter((e) => !e.isDirectory() && /\.(txt|ann)$|\.medner\.json$/.test(e.name))
       .map((e) => path.relative(target, path.join(e.parentPath ?? e.path, e.name)))
       .sort();
-    for (const rel of names) files.push(await readFormatFile(path.join(target, rel), rel.split(path.sep).join('/')));
+    for (const rel of names) files.push(await readFormatFile(path.join(target, rel), rel.split(path.sep).join('/'), rel.endsWith('.txt')));
     const known = new Set(files.map((f) => f.relativePath));
     return placed(
       () => FORMATS.brat.import(files, options),
@@ -55,7 +55,14 @@ function placed<T>(read: () => T, fullPath: (relativePath: string) => string | u
   }
 }
 
-async function readFormatFile(full: string, relativePath: string): Promise<FormatFile> {
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * @param asBrat read a brat `.txt` as brat's server does: UTF-8 with a leading BOM kept as
+ *   character 0, which the offsets count. Text in no UTF-8 (a folder of MedNER 0.1, which kept the
+ *   source's encoding) is decoded as any other input.
+ */
+async function readFormatFile(full: string, relativePath: string, asBrat = false): Promise<FormatFile> {
   let read;
   try {
     read = await readRegularFile(full);
@@ -63,7 +70,15 @@ async function readFormatFile(full: string, relativePath: string): Promise<Forma
     if (err instanceof NotAFileError) throw new Error(`${clip(full)}: ${err.reason}`);
     throw err;
   }
-  const decoded = decodeBuffer('bytes' in read ? read.bytes : Buffer.alloc(0));
+  const bytes = 'bytes' in read ? read.bytes : Buffer.alloc(0);
+  if (asBrat) {
+    try {
+      return { relativePath, content: STRICT_UTF8.decode(bytes), encoding: 'utf-8' };
+    } catch {
+      // not UTF-8: decoded below
+    }
+  }
+  const decoded = decodeBuffer(bytes);
   if ('error' in decoded) throw new Error(`${clip(full)}: ${decoded.error}`);
   return { relativePath, content: decoded.text, encoding: decoded.encoding };
 }

@@ -11,13 +11,20 @@
 // (https://github.com/doccano/doccano/pull/108): pass `offsets: 'codepoint'` for those. Projects
 // in grapheme-cluster mode are not supported (their offsets count user-perceived characters).
 //
-// doccano keeps extra keys of an imported line as the document's metadata, so we add "path" and
-// "encoding" to each line; on import they are read from the top level or from "meta", and every
-// other key ("id", "Comments", ...) is ignored. doccano has no scores: imported entities get score 1.
+// doccano keeps extra keys of an imported line as the document's metadata, so we add "path",
+// "encoding" and a record's "id" to each line; on import they are read from the top level or from
+// "meta", and every other key ("Comments", ...) is ignored. doccano's export writes
+// {"id": <its own id>, "text", ...meta}, so the id we gave comes back as "id". doccano has no
+// scores: imported entities get score 1.
+//
+// Empty documents. doccano refuses a line whose text is empty ("Invalid data in line N": its
+// TextData validator, backend/data_import/pipeline/data.py, rejects empty text), so export leaves
+// empty documents out, with a warning naming each. They hold no entity, so nothing is lost, and
+// evaluation (eval.ts alignDocuments) passes over empty documents on either side.
 // Import also accepts the relation-project layout, `"entities": [{"start_offset", "end_offset", "label"}]`.
 import { quote } from '../clip';
 import type { Encoding } from '../decode';
-import type { Entity } from './jsonl';
+import { type DocumentId, documentId, type Entity } from './jsonl';
 import { codePoints, OffsetMap } from '../offsets';
 import { expectObject, FormatError, readJsonLines } from './lines';
 import {
@@ -27,6 +34,7 @@ import {
   labelName,
   type LabelNames,
   type LabelResolveOptions,
+  type OnWarning,
   resolveLabel,
   sortEntities,
 } from './shared';
@@ -37,6 +45,7 @@ export interface DoccanoExportOptions {
   labelNames?: LabelNames;
   /** Default 'utf16', as doccano 1.x counts. */
   offsets?: OffsetUnit;
+  onWarning?: OnWarning;
 }
 
 export interface DoccanoImportOptions extends LabelResolveOptions {
@@ -46,11 +55,15 @@ export interface DoccanoImportOptions extends LabelResolveOptions {
 }
 
 export function serializeDoccano(
-  docs: readonly { path: string; encoding: Encoding; text: string; entities: readonly Entity[] }[],
+  docs: readonly { path: string; id?: DocumentId; encoding: Encoding; text: string; entities: readonly Entity[] }[],
   options: DoccanoExportOptions = {},
 ): string {
   return docs
     .map((doc) => {
+      if (doc.text === '') {
+        options.onWarning?.(`doccano: ${doc.path}: an empty document, which doccano refuses: left out`);
+        return '';
+      }
       const map = new OffsetMap(doc.text);
       const utf16 = (options.offsets ?? 'utf16') === 'utf16';
       const label = doc.entities.map((e) => [
@@ -58,7 +71,7 @@ export function serializeDoccano(
         utf16 ? map.toUtf16(e.end) : e.end,
         labelName(e.label, options.labelNames),
       ]);
-      return JSON.stringify({ text: doc.text, label, path: doc.path, encoding: doc.encoding }) + '\n';
+      return JSON.stringify({ text: doc.text, label, path: doc.path, encoding: doc.encoding, id: doc.id }) + '\n';
     })
     .join('');
 }
@@ -119,7 +132,10 @@ export function parseDoccano(content: string, options: DoccanoImportOptions = {}
       }
       if (label !== undefined) entities.push(entity(chars, cs, ce, label, 1));
     });
-    return { path, encoding, text, entities: sortEntities(entities) };
+    const id = obj['id'] ?? meta['id'];
+    const doc: ImportedDocument = { path, encoding, text, entities: sortEntities(entities) };
+    if (id !== undefined) doc.id = documentId(id, line, 'document');
+    return doc;
   });
 }
 

@@ -17,17 +17,28 @@ export interface Entity {
 
 export interface DocumentResult {
   path: string;
+  /** The record's own id (a JSON or CSV input's id field, a Label Studio task's id), carried into every format. */
+  id?: DocumentId;
   encoding: Encoding;
   text: string;
   entities: Entity[];
+  /** The input record's other fields (a Label Studio task's data but the text, a CSV row's other columns). */
+  fields?: Record<string, unknown>;
+  /** The field the text came from, when not "text": Label Studio tasks are written back under it. */
+  textField?: string;
 }
+
+export type DocumentId = string | number;
 
 export function serializeDocument(doc: DocumentResult): string {
   return JSON.stringify({
     path: doc.path,
+    id: doc.id,
     encoding: doc.encoding,
     text: doc.text,
     entities: doc.entities.map((e) => ({ start: e.start, end: e.end, label: e.label, text: e.text, score: e.score })),
+    textField: doc.textField,
+    fields: doc.fields,
   });
 }
 
@@ -43,7 +54,8 @@ export function* serializeDocumentPieces(doc: DocumentResult, suffix = ''): Gene
     yield serializeDocument(doc) + suffix;
     return;
   }
-  let out = `{"path":${JSON.stringify(doc.path)},"encoding":${JSON.stringify(doc.encoding)},"text":"`;
+  const id = doc.id === undefined ? '' : `"id":${JSON.stringify(doc.id)},`;
+  let out = `{"path":${JSON.stringify(doc.path)},${id}"encoding":${JSON.stringify(doc.encoding)},"text":"`;
   const { text } = doc;
   for (let i = 0; i < text.length;) {
     // Not between the halves of a surrogate pair: JSON.stringify would escape each as a lone one.
@@ -63,7 +75,9 @@ export function* serializeDocumentPieces(doc: DocumentResult, suffix = ''): Gene
       out = '';
     }
   }
-  yield out + ']}' + suffix;
+  const textField = doc.textField === undefined ? '' : `,"textField":${JSON.stringify(doc.textField)}`;
+  const fields = doc.fields === undefined ? '' : `,"fields":${JSON.stringify(doc.fields)}`;
+  yield out + ']' + textField + fields + '}' + suffix;
 }
 
 /** One line per document, each ending in a newline. */
@@ -104,5 +118,17 @@ export function parseDocument(value: unknown, line: number): DocumentResult {
     }
     return { start, end, label, text: entityText, score };
   });
-  return { path, encoding: encoding as Encoding, text, entities };
+  const doc: DocumentResult = { path, encoding: encoding as Encoding, text, entities };
+  const id = obj['id'];
+  if (id !== undefined) doc.id = documentId(id, line, 'document');
+  const textField = obj['textField'];
+  if (textField !== undefined) doc.textField = expectString(obj, 'textField', line, 'document');
+  if (obj['fields'] !== undefined) doc.fields = expectObject(obj['fields'], line, 'document: "fields"');
+  return doc;
+}
+
+/** A record's id: a string or a finite number, as JSON and CSV inputs hold them. */
+export function documentId(value: unknown, line: number, what: string): DocumentId {
+  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  throw new FormatError(line, `${what}: an id must be a string or a number, got ${quote(value)}`);
 }

@@ -1,15 +1,23 @@
 // Every annotation format MedNER writes and reads, by name, behind one interface: documents
-// to files and files back to documents. Files are text; the caller writes and reads them (brat's
-// `.txt` in the document's own encoding, which the file names; everything else UTF-8).
+// to files and files back to documents. Files are text; the caller writes them as UTF-8 without a
+// BOM and reads them in whatever encoding they come in.
 import type { Encoding } from '../decode';
 import { parseBrat, serializeBrat } from './brat';
 import { parseConll, serializeConll } from './conll';
 import { parseDoccano, serializeDoccano } from './doccano';
-import { type DocumentResult, parseDocuments, serializeDocuments } from './jsonl';
-import { parseLabelStudio, serializeLabelStudio } from './labelstudio';
+import { type DocumentResult, documentId, parseDocuments, serializeDocuments } from './jsonl';
+import { type LabelStudioSource, parseLabelStudio, serializeLabelStudio } from './labelstudio';
 import { codePoints } from '../offsets';
 import { FormatError } from './lines';
-import { entity, type ImportedDocument, ImportError, type LabelNames, type LabelResolveOptions } from './shared';
+import {
+  entity,
+  type ImportedDocument,
+  ImportError,
+  isEncoding,
+  type LabelNames,
+  type LabelResolveOptions,
+  type OnWarning,
+} from './shared';
 import { parseYidu, serializeYidu } from './yidu';
 
 export type FormatName = 'jsonl' | 'yidu' | 'brat' | 'conll' | 'doccano' | 'labelstudio';
@@ -18,9 +26,9 @@ export interface FormatFile {
   /** '/'-separated, relative to the folder the caller writes to or reads from. */
   relativePath: string;
   content: string;
-  /** The encoding the file is (to be) written in; absent means UTF-8. */
+  /** The encoding a file read was in; absent means UTF-8 (every file written is UTF-8). */
   encoding?: Encoding;
-  /** For per-document files (brat's .txt), the index of their document in the exported list. */
+  /** For per-document files (brat's), the index of their document in the exported list: written together or not at all. */
   document?: number;
 }
 
@@ -29,10 +37,15 @@ export interface ExportOptions {
   labelNames?: LabelNames;
   /** File name, without extension, of the single-file formats; default 'annotations'. */
   baseName?: string;
+  /** Told of each entity or document the format cannot hold as it is; the export goes on. */
+  onWarning?: OnWarning;
 }
 
-/** labelMap / unknownTypes apply to brat, conll, doccano and labelstudio; jsonl and yidu hold only our six types. */
-export type ImportOptions = LabelResolveOptions;
+/**
+ * labelMap / unknownTypes apply to brat, conll, doccano and labelstudio; jsonl and yidu hold only our
+ * six types. source picks a Label Studio task's annotations or predictions, textField its data field.
+ */
+export type ImportOptions = LabelResolveOptions & { source?: LabelStudioSource; textField?: string };
 
 /** What survives export -> import besides text, spans and types. */
 export interface Carries {
@@ -94,47 +107,60 @@ export const FORMATS: Readonly<Record<FormatName, AnnotationFormat>> = {
         withFile(f, () =>
           parseYidu(f.content).map((r) => {
             const chars = codePoints(r.text);
-            return {
+            const doc: DocumentResult = {
               path: `${f.relativePath}:${r.line}`,
               encoding: f.encoding ?? 'utf-8',
               text: r.text,
               entities: r.entities.map((e) => entity(chars, e.start, e.end, e.label, 1)),
             };
+            if (r.id !== undefined) doc.id = r.id;
+            return doc;
           }),
         ),
       ),
   },
   brat: {
     name: 'brat',
-    description: 'brat standoff: a .txt and an .ann per document',
+    description: 'brat standoff: a .txt (UTF-8) and an .ann per document',
     extensions: ['.ann', '.txt'],
-    carries: { path: false, encoding: true, scores: false },
+    carries: { path: true, encoding: true, scores: false },
     concatenates: false,
     export: (docs, options = {}) => {
-      const stems = uniqueStems(docs.map((d) => d.path));
+      const stems = uniqueStems(docs.map((d) => (d.id === undefined ? d.path : String(d.id))));
       return docs.flatMap((doc, i) => {
         const { txt, ann } = serializeBrat(doc, options);
-        return [
-          { relativePath: `${stems[i]}.txt`, content: txt, encoding: doc.encoding, document: i },
-          { relativePath: `${stems[i]}.ann`, content: ann },
+        const files: FormatFile[] = [
+          { relativePath: `${stems[i]}.txt`, content: txt, document: i },
+          { relativePath: `${stems[i]}.ann`, content: ann, document: i },
         ];
+        if (doc.encoding !== 'utf-8' || doc.id !== undefined || doc.path !== `${stems[i]}.txt`) {
+          const source = { path: doc.path, id: doc.id, encoding: doc.encoding };
+          files.push({ relativePath: `${stems[i]}${BRAT_SOURCE}`, content: JSON.stringify(source) + '\n', document: i });
+        }
+        return files;
       });
     },
     import: (files, options = {}) => {
       const anns = new Map(files.filter((f) => f.relativePath.endsWith('.ann')).map((f) => [stem(f.relativePath), f]));
+      const sources = new Map(
+        files.filter((f) => f.relativePath.endsWith(BRAT_SOURCE)).map((f) => [f.relativePath.slice(0, -BRAT_SOURCE.length), f]),
+      );
       const txts = files.filter((f) => f.relativePath.endsWith('.txt'));
       for (const [s, ann] of anns) {
         if (!txts.some((t) => stem(t.relativePath) === s)) throw new ImportError(ann.relativePath, `no ${s}.txt beside it`);
       }
-      // Files other than .txt / .ann (annotation.conf, visual.conf, READMEs) are not documents.
+      // Files other than .txt / .ann / .medner.json (annotation.conf, visual.conf, READMEs) are not documents.
       return txts.map((txt) => {
-        const ann = anns.get(stem(txt.relativePath));
-        return {
+        const s = stem(txt.relativePath);
+        const ann = anns.get(s);
+        const source = sources.get(s);
+        const doc: DocumentResult = {
           path: txt.relativePath,
           encoding: txt.encoding ?? 'utf-8',
           text: txt.content,
           entities: ann ? parseBrat(txt.content, ann.content, { ...options, annPath: ann.relativePath }) : [],
         };
+        return source ? withSource(doc, source) : doc;
       });
     },
   },
@@ -178,6 +204,26 @@ function withFile<T>(file: FormatFile, parse: () => T): T {
     if (!(err instanceof Error) || err.message.startsWith(file.relativePath)) throw err;
     throw new ImportError(file.relativePath, err.message);
   }
+}
+
+/** Beside a brat pair, what the pair cannot carry: the source's path, id and encoding. */
+const BRAT_SOURCE = '.medner.json';
+
+/** The document as its `.medner.json` describes its source. */
+function withSource(doc: DocumentResult, file: FormatFile): DocumentResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(file.content);
+  } catch (err) {
+    throw new ImportError(file.relativePath, `invalid JSON (${(err as Error).message})`);
+  }
+  const o = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  if (typeof o['path'] !== 'string' || !isEncoding(o['encoding'])) {
+    throw new ImportError(file.relativePath, 'want {"path": "...", "encoding": "...", "id": ...} describing the document beside it');
+  }
+  const out: DocumentResult = { ...doc, path: o['path'], encoding: o['encoding'] };
+  if (o['id'] !== undefined) out.id = withFile(file, () => documentId(o['id'], 1, 'source'));
+  return out;
 }
 
 function stem(relativePath: string): string {

@@ -3,7 +3,7 @@
 import { quote } from '../clip';
 import { type Encoding, ENCODINGS } from '../decode';
 import { LABEL_ALIASES, parseLabel, YIDU_LABELS, type YiduLabel } from '../labels';
-import type { Entity } from './jsonl';
+import type { DocumentId, Entity } from './jsonl';
 
 /** How entity types are written: the canonical Chinese names (default) or the English aliases. */
 export type LabelNames = 'chinese' | 'english';
@@ -37,19 +37,14 @@ export function resolveLabel(name: string, options: LabelResolveOptions, where: 
   );
 }
 
+/** Receives one line per entity or document a format cannot hold as it is, naming it and what was written instead. */
+export type OnWarning = (message: string) => void;
+
 /** An import error; the message starts with where it happened, e.g. `12.ann:3: ...`. */
 export class ImportError extends Error {
   constructor(where: string, message: string) {
     super(where ? `${where}: ${message}` : message);
     this.name = 'ImportError';
-  }
-}
-
-/** An export error: the documents hold something the format cannot carry. */
-export class ExportError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ExportError';
   }
 }
 
@@ -69,6 +64,7 @@ export function isEncoding(value: unknown): value is Encoding {
 /** A document as an importer reads it: formats that do not carry the encoding leave it to the file's. */
 export interface ImportedDocument {
   path: string;
+  id?: DocumentId;
   encoding?: Encoding;
   text: string;
   entities: Entity[];

@@ -3,6 +3,7 @@
 import { quote } from '../clip';
 import { isYiduLabel, type YiduLabel } from '../labels';
 import { codePoints } from '../offsets';
+import { documentId } from './jsonl';
 import { checkRange, expectArray, expectInteger, expectObject, expectString, FormatError, readJsonLines } from './lines';
 
 export interface YiduEntity {
@@ -12,6 +13,8 @@ export interface YiduEntity {
 }
 
 export interface YiduRecord {
+  /** The record's "id", read and written when present (a labelled input record's own). */
+  id?: string | number;
   text: string;
   entities: YiduEntity[];
 }
@@ -21,11 +24,17 @@ export interface ParsedYiduRecord extends YiduRecord {
   line: number;
 }
 
-export function parseYidu(content: string): ParsedYiduRecord[] {
+/**
+ * @param textOnly records without "entities" are read too, with none: CCKS releases its test
+ *   texts so, and they are what is labelled. Annotations (gold for eval) must have the field.
+ */
+export function parseYidu(content: string, textOnly = false): ParsedYiduRecord[] {
   return readJsonLines(content).map(({ line, value }) => {
     const obj = expectObject(value, line, 'record');
     const text = expectString(obj, 'originalText', line, 'record');
     const length = codePoints(text).length;
+    const id = obj['id'] === undefined ? {} : { id: documentId(obj['id'], line, 'record') };
+    if (textOnly && obj['entities'] === undefined) return { line, ...id, text, entities: [] };
     const entities = expectArray(obj, 'entities', line, 'record').map((raw, i) => {
       const what = `entity ${i}`;
       const e = expectObject(raw, line, what);
@@ -36,7 +45,7 @@ export function parseYidu(content: string): ParsedYiduRecord[] {
       checkRange(start, end, length, line, what);
       return { start, end, label };
     });
-    return { line, text, entities };
+    return { line, ...id, text, entities };
   });
 }
 
@@ -46,6 +55,7 @@ export function serializeYidu(records: readonly YiduRecord[]): string {
     .map(
       (r) =>
         JSON.stringify({
+          id: r.id,
           originalText: r.text,
           entities: r.entities.map((e) => ({ label_type: e.label, start_pos: e.start, end_pos: e.end, overlap: 0 })),
         }) + '\n',
