@@ -33,6 +33,17 @@ export interface ExpandedInputs extends CollectedInputs {
 }
 
 /** Inputs named on a command line: folders expand by `glob` (default by format), `-` stays stdin. */
+/** The pattern folders are searched with: the one given, else what the input format reads. */
+export function globOf(options: InputOptions): string {
+  return options.glob ?? (options.format === 'yidu' ? '**/*.{json,jsonl,txt}' : '**/*.txt');
+}
+
+/** The one-line warning of a run whose inputs matched no file. */
+export function nothingMatched(paths: readonly string[], options: InputOptions): string {
+  const where = paths.map((p) => (p.length > 100 ? `${p.slice(0, 100)}…` : p)).join(', ');
+  return `no file in ${where} matches ${globOf(options)}: nothing was labelled`;
+}
+
 export async function expandInputs(paths: readonly string[], options: InputOptions = {}): Promise<ExpandedInputs> {
   const format = options.format ?? 'auto';
   const files: string[] = [];
@@ -47,7 +58,7 @@ export async function expandInputs(paths: readonly string[], options: InputOptio
       keep(p, p);
       continue;
     }
-    const found = await collectInputs([p], options.glob ?? (format === 'yidu' ? '**/*.{json,jsonl,txt}' : '**/*.txt'));
+    const found = await collectInputs([p], globOf(options));
     problems.push(...found.problems);
     files.push(...found.files);
     for (const f of [...found.files, ...found.problems.map((x) => x.path)]) keep(p, f);

@@ -1,9 +1,10 @@
 /** MedNER: Label Folder… — the core's resumable batch labelling, with progress, ETA and a working cancel. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type BatchSummary, labelBatch } from '../core/batch';
+import { type BatchProgress, type BatchSummary, inputInside, labelBatch, siblingOutDir } from '../core/batch';
 import type { Controller } from './controller';
 import { FORMATS } from '../core/formats/registry';
+import { nothingMatched } from '../core/inputs';
 import { type ExportChoice, pickExport } from './exportFormats';
 
 /** Answers to the prompts, for scripted use (other extensions, tasks, tests); the prompts ask for what is missing. */
@@ -42,17 +43,19 @@ export async function labelFolder(
   if (glob === undefined) return undefined;
   const choice = await pickExport(preset);
   if (!choice) return undefined;
-  const first = inputs[0].fsPath;
-  const [outUri] = preset.outDir
-    ? [vscode.Uri.file(preset.outDir)]
-    : ((await vscode.window.showOpenDialog({
-        title: 'MedNER: output folder (results, manifest and summary go here; a rerun resumes)',
-        canSelectFolders: true,
-        canSelectFiles: false,
-        defaultUri: vscode.Uri.file(path.dirname(first)),
-        openLabel: 'Write here',
-      })) ?? []);
-  if (!outUri) return undefined;
+  const outDir = preset.outDir ?? (await pickOutDir(inputs));
+  if (!outDir) return undefined;
+  // Before the model loads: an output folder holding the sources would write among them.
+  const held = await inputInside(
+    outDir,
+    inputs.map((u) => u.fsPath),
+  );
+  if (held !== undefined) {
+    void vscode.window.showErrorMessage(
+      `MedNER: the output folder ${outDir} holds the input ${held}: choose a folder outside the inputs, e.g. ${siblingOutDir(held, false)}.`,
+    );
+    return undefined;
+  }
 
   let summary: BatchSummary | undefined;
   try {
@@ -68,18 +71,14 @@ export async function labelFolder(
           engine,
           inputs.map((u) => u.fsPath),
           {
-            outDir: outUri.fsPath,
+            outDir,
             glob,
             signal: abort.signal,
             exportFiles: (docs) => FORMATS[choice.format].export(docs, { labelNames: choice.labelNames }),
             exportConcatenates: FORMATS[choice.format].concatenates,
             onProgress: (p) => {
               const pct = p.filesTotal ? (100 * p.filesDone) / p.filesTotal : 100;
-              const eta = p.etaSeconds === undefined ? '' : `, ETA ${formatSeconds(p.etaSeconds)}`;
-              progress.report({
-                increment: pct - reported,
-                message: `${p.filesDone}/${p.filesTotal} files, ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s${eta}`,
-              });
+              progress.report({ increment: pct - reported, message: progressMessage(p) });
               reported = pct;
             },
           },
@@ -101,15 +100,77 @@ export async function labelFolder(
   c.log.info(
     `labelled ${summary.documents} documents (${summary.reused} reused) into ${summary.outDir} in ${summary.seconds.toFixed(1)} s`,
   );
-  const skipped = summary.skipped.length ? `, ${summary.skipped.length} skipped` : '';
   const done = summary;
-  void vscode.window
-    .showInformationMessage(
-      `MedNER: ${done.documents} documents labelled (${done.reused} files unchanged, reused${skipped}) in ${done.seconds.toFixed(1)} s.`,
-      'Open Summary',
-    )
-    .then((choice) => choice && vscode.window.showTextDocument(vscode.Uri.file(path.join(done.outDir, 'summary.md'))));
+  const openSummary = (choice: string | undefined) => {
+    if (choice) void vscode.window.showTextDocument(vscode.Uri.file(path.join(done.outDir, 'summary.md')));
+  };
+  if (!done.matched) {
+    // Nothing to label is no success: said as a warning, and no summary is returned.
+    void vscode.window.showWarningMessage(
+      `MedNER: ${nothingMatched(
+        inputs.map((u) => u.fsPath),
+        { glob },
+      )}.`,
+    );
+    return undefined;
+  }
+  void vscode.window.showInformationMessage(labelledMessage(done), 'Open Summary').then(openSummary);
   return summary;
+}
+
+/** "24 documents labelled in 3.1 s (20 new or changed, 4 unchanged since the last run; 1 file skipped: see the summary)." */
+export function labelledMessage(s: BatchSummary): string {
+  const parts: string[] = [];
+  const labelled = s.files - s.reused - s.skipped.length;
+  if (s.reused) parts.push(`${labelled} new or changed, ${s.reused} unchanged since the last run`);
+  if (s.skipped.length) parts.push(`${s.skipped.length} file${s.skipped.length > 1 ? 's' : ''} skipped: see the summary`);
+  const detail = parts.length ? ` (${parts.join('; ')})` : '';
+  return `MedNER: ${s.documents} documents labelled in ${s.seconds.toFixed(1)} s into ${s.outDir}${detail}.`;
+}
+
+/** The output folder: a new `<folder>-medner` beside the input, proposed first, or one the user browses to. */
+async function pickOutDir(inputs: readonly vscode.Uri[]): Promise<string | undefined> {
+  const first = inputs[0].fsPath;
+  const isFolder =
+    (await vscode.workspace.fs.stat(inputs[0]).then(
+      (st) => st.type,
+      () => 0,
+    )) & vscode.FileType.Directory;
+  const proposed = siblingOutDir(first, !!isFolder);
+  const exists = await vscode.workspace.fs.stat(vscode.Uri.file(proposed)).then(
+    () => true,
+    () => false,
+  );
+  const pick = await vscode.window.showQuickPick(
+    [
+      {
+        label: `$(${exists ? 'folder' : 'new-folder'}) ${path.basename(proposed)}`,
+        description: exists ? 'beside the input; a rerun resumes' : 'a new folder beside the input',
+        detail: proposed,
+        dir: proposed as string | undefined,
+      },
+      { label: '$(folder-opened) Choose another folder…', description: 'outside the input folders', dir: undefined },
+    ],
+    { title: 'MedNER: output folder (results, manifest and summary go here; a rerun resumes)' },
+  );
+  if (!pick) return undefined;
+  if (pick.dir) return pick.dir;
+  const [chosen] =
+    (await vscode.window.showOpenDialog({
+      title: 'MedNER: output folder (outside the input folders)',
+      canSelectFolders: true,
+      canSelectFiles: false,
+      defaultUri: vscode.Uri.file(path.dirname(proposed)),
+      openLabel: 'Write here',
+    })) ?? [];
+  return chosen?.fsPath;
+}
+
+/** "12/40 files, 5,300 chars/s, ETA 8 s"; before anything is labelled (a resumed run checking its reused files) no rate or ETA. */
+export function progressMessage(p: BatchProgress): string {
+  const files = `${p.filesDone}/${p.filesTotal} files`;
+  if (p.etaSeconds === undefined) return files;
+  return `${files}, ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s, ETA ${formatSeconds(p.etaSeconds)}`;
 }
 
 function formatSeconds(s: number): string {
