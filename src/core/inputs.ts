@@ -45,7 +45,6 @@ export function nothingMatched(paths: readonly string[], options: InputOptions):
 }
 
 export async function expandInputs(paths: readonly string[], options: InputOptions = {}): Promise<ExpandedInputs> {
-  const format = options.format ?? 'auto';
   const files: string[] = [];
   const problems: CollectedInputs['problems'] = [];
   const keyOf = new Map<string, string>();
