@@ -6,6 +6,7 @@ import type { Controller } from './controller';
 import { FORMATS } from '../core/formats/registry';
 import { nothingMatched } from '../core/inputs';
 import { type ExportChoice, pickExport } from './exportFormats';
+import { pickOutputFolder } from './outputFolder';
 
 /** Answers to the prompts, for scripted use (other extensions, tasks, tests); the prompts ask for what is missing. */
 export interface LabelFolderPreset extends Partial<ExportChoice> {
@@ -130,40 +131,12 @@ export function labelledMessage(s: BatchSummary): string {
 
 /** The output folder: a new `<folder>-medner` beside the input, proposed first, or one the user browses to. */
 async function pickOutDir(inputs: readonly vscode.Uri[]): Promise<string | undefined> {
-  const first = inputs[0].fsPath;
-  const isFolder =
-    (await vscode.workspace.fs.stat(inputs[0]).then(
-      (st) => st.type,
-      () => 0,
-    )) & vscode.FileType.Directory;
-  const proposed = siblingOutDir(first, !!isFolder);
-  const exists = await vscode.workspace.fs.stat(vscode.Uri.file(proposed)).then(
-    () => true,
-    () => false,
+  const type = await vscode.workspace.fs.stat(inputs[0]).then(
+    (st) => st.type,
+    () => vscode.FileType.Unknown,
   );
-  const pick = await vscode.window.showQuickPick(
-    [
-      {
-        label: `$(${exists ? 'folder' : 'new-folder'}) ${path.basename(proposed)}`,
-        description: exists ? 'beside the input; a rerun resumes' : 'a new folder beside the input',
-        detail: proposed,
-        dir: proposed as string | undefined,
-      },
-      { label: '$(folder-opened) Choose another folder…', description: 'outside the input folders', dir: undefined },
-    ],
-    { title: 'MedNER: output folder (results, manifest and summary go here; a rerun resumes)' },
-  );
-  if (!pick) return undefined;
-  if (pick.dir) return pick.dir;
-  const [chosen] =
-    (await vscode.window.showOpenDialog({
-      title: 'MedNER: output folder (outside the input folders)',
-      canSelectFolders: true,
-      canSelectFiles: false,
-      defaultUri: vscode.Uri.file(path.dirname(proposed)),
-      openLabel: 'Write here',
-    })) ?? [];
-  return chosen?.fsPath;
+  const proposed = siblingOutDir(inputs[0].fsPath, (type & vscode.FileType.Directory) !== 0);
+  return pickOutputFolder(proposed, 'output folder (results, manifest and summary go here; a rerun resumes)');
 }
 
 /** "12/40 files, 5,300 chars/s, ETA 8 s"; before anything is labelled (a resumed run checking its reused files) no rate or ETA. */

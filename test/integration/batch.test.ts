@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BatchSummary } from '../../src/core/batch';
 import { journalEntries, storedInputs } from '../unit/outDirState';
+import { acceptPromptsUntil } from './prompts';
 
 describe('MedNER: Label Folder', function () {
   this.timeout(240_000);
@@ -102,14 +103,3 @@ describe('MedNER: Label Folder', function () {
     assert.equal(summary, undefined);
   });
 });
-
-/** Presses Enter on each quick input the command shows until it finishes. */
-async function acceptPromptsUntil<T>(command: Thenable<T>): Promise<T> {
-  let finished = false;
-  const result = Promise.resolve(command).finally(() => (finished = true));
-  while (!finished) {
-    await new Promise((r) => setTimeout(r, 300));
-    if (!finished) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-  }
-  return result;
-}
