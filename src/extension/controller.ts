@@ -26,7 +26,7 @@ export class Controller implements vscode.Disposable {
   readonly curation: Curation;
   readonly entitiesView: EntitiesView;
   readonly evaluation: EvaluationPanel;
-  private readonly status: StatusItem;
+  readonly status: StatusItem;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly shippedModel: string;
   /** Documents the user cleared: left alone until edited or analysed on request. */
@@ -42,7 +42,7 @@ export class Controller implements vscode.Disposable {
     this.analyzer = new Analyzer(this.model, log);
     this.curation = new Curation(this.analyzer, log);
     this.decorations = new Decorations((doc) => this.curation.shown(doc, this.config.showRejected), current);
-    this.legend = new Legend((doc) => this.placed(doc), current);
+    this.legend = new Legend((doc) => (this.analyzer.analysing(doc.uri) === undefined ? this.placed(doc) : undefined), current);
     this.entitiesView = new EntitiesView(this.curation);
     this.evaluation = new EvaluationPanel(log);
     this.status = new StatusItem(this.model, current);
@@ -65,6 +65,9 @@ export class Controller implements vscode.Disposable {
         if (uri.toString() === vscode.window.activeTextEditor?.document.uri.toString()) this.updateViews();
       }),
       this.model.onDidChangeState(() => this.updateViews()),
+      this.analyzer.onDidChangeProgress((uri) => {
+        if (uri.toString() === vscode.window.activeTextEditor?.document.uri.toString()) this.updateViews();
+      }),
       vscode.window.onDidChangeVisibleTextEditors((editors) => {
         for (const e of editors) this.maybeAnalyze(e.document);
         this.decorations.refresh();
@@ -172,7 +175,7 @@ export class Controller implements vscode.Disposable {
   private updateViews(): void {
     const doc = vscode.window.activeTextEditor?.document;
     const count = doc && this.placed(doc)?.length;
-    this.status.update(count, !!doc && this.matches(doc));
+    this.status.update(count, !!doc && this.matches(doc), doc && this.analyzer.analysing(doc.uri));
     void vscode.commands.executeCommand('setContext', 'medner.curatable', !!doc && (this.matches(doc) || count !== undefined));
     this.legend.refresh();
   }
