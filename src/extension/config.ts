@@ -19,6 +19,8 @@ export interface MedNerConfig {
   maxDocumentSize: number;
   languages: readonly string[];
   documentPatterns: readonly string[];
+  /** Write each entity's type after it. */
+  showTypeLabels: boolean;
   /** Curation: draw rejected entities (struck through) instead of hiding them. */
   showRejected: boolean;
   /** Curation: after accepting, rejecting or retyping, move to the next open prediction. */
@@ -54,6 +56,7 @@ export function readConfig(): MedNerConfig {
     maxDocumentSize: number('maxDocumentSize'),
     languages: get('languages'),
     documentPatterns: get('documentPatterns'),
+    showTypeLabels: get('showTypeLabels'),
     showRejected: get('curation.showRejected'),
     advance: get('curation.advance'),
     uncertainBelow: number('curation.uncertainBelow'),
