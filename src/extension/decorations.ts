@@ -39,9 +39,8 @@ export class Decorations implements vscode.Disposable {
         after: {
           contentText: alias(label),
           color: themeColor(label, 'border'),
-          margin: '0 0.15em 0 0.15em',
-          // The attachment's options have no font size; this is the documented way to set CSS it lacks.
-          textDecoration: 'none; font-size: 0.75em; vertical-align: 0.1em',
+          margin: '0 0.2em 0 0.1em',
+          fontStyle: 'italic',
         },
         rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
       }),

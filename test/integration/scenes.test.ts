@@ -38,6 +38,26 @@ describe('MedNER scenes', function () {
   });
 });
 
+describe('MedNER type label scene', function () {
+  this.timeout(60_000);
+
+  it('scene: type labels — each entity with its type written after it (medner.showTypeLabels)', async () => {
+    // Closed first: the hover of the scene before would cover the record.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const { c, editor } = await showRecord();
+    await vscode.workspace.getConfiguration('medner').update('showTypeLabels', true, vscode.ConfigurationTarget.Global);
+    try {
+      const key = editor.document.uri.toString();
+      for (let i = 0; i < 200 && !c.decorations.drawnTags.get(key); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(c.decorations.drawnTags.get(key));
+      await new Promise((r) => setTimeout(r, 500));
+      await screenshot('screenshot-type-labels');
+    } finally {
+      await vscode.workspace.getConfiguration('medner').update('showTypeLabels', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+});
+
 describe('MedNER curation scenes', function () {
   this.timeout(120_000);
 

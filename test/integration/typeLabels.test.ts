@@ -1,0 +1,28 @@
+// medner.showTypeLabels: each entity's type written after it, on and off with the setting.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { controller, waitFor } from './helpers';
+
+describe('MedNER type labels', function () {
+  this.timeout(60_000);
+
+  afterEach(async () => {
+    await vscode.workspace.getConfiguration('medner').update('showTypeLabels', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it('writes the type after every highlighted entity when medner.showTypeLabels is on, and none when off', async () => {
+    const c = await controller();
+    const folder = vscode.workspace.workspaceFolders![0];
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, '03-coronary-crlf.txt'));
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('medner.analyzeDocument');
+    const key = doc.uri.toString();
+    const highlighted = () => [...(c.decorations.drawn.get(key)?.values() ?? [])].reduce((n, r) => n + r.length, 0);
+    await waitFor('highlights', () => highlighted() > 0);
+    assert.equal(c.decorations.drawnTags.get(key), 0, 'off by default');
+    await vscode.workspace.getConfiguration('medner').update('showTypeLabels', true, vscode.ConfigurationTarget.Global);
+    await waitFor('a tag per highlighted entity', () => c.decorations.drawnTags.get(key) === highlighted());
+    await vscode.workspace.getConfiguration('medner').update('showTypeLabels', false, vscode.ConfigurationTarget.Global);
+    await waitFor('no tags', () => c.decorations.drawnTags.get(key) === 0);
+  });
+});
