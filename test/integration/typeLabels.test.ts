@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { controller, waitFor } from './helpers';
+import { acceptPromptsUntil } from './prompts';
 
 describe('MedNER type labels', function () {
   this.timeout(60_000);
@@ -24,5 +25,20 @@ describe('MedNER type labels', function () {
     await waitFor('a tag per highlighted entity', () => c.decorations.drawnTags.get(key) === highlighted());
     await vscode.workspace.getConfiguration('medner').update('showTypeLabels', false, vscode.ConfigurationTarget.Global);
     await waitFor('no tags', () => c.decorations.drawnTags.get(key) === 0);
+  });
+
+  it('Show Entities of Type from the palette asks for the type, then lists only entities of it', async () => {
+    const c = await controller();
+    const folder = vscode.workspace.workspaceFolders![0];
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, '01-cholecystitis.txt'));
+    const editor = await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('medner.analyzeDocument');
+    const placed = c.placed(doc)!;
+    assert.notEqual(placed[0].entity.label, '疾病和诊断', 'the first entity is of another type than the first in the list');
+    editor.selection = new vscode.Selection(0, 0, 0, 0);
+    // Enter in each list: the first type (disease), then its first entity.
+    await acceptPromptsUntil(vscode.commands.executeCommand('medner.showEntitiesOfType'));
+    const firstDisease = placed.find((p) => p.entity.label === '疾病和诊断')!;
+    assert.equal(doc.getText(editor.selection), firstDisease.entity.text);
   });
 });
