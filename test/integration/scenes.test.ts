@@ -58,6 +58,28 @@ describe('MedNER type label scene', function () {
   });
 });
 
+describe('MedNER theme scenes', function () {
+  this.timeout(60_000);
+
+  for (const [theme, name] of [
+    ['Default Dark Modern', 'screenshot-highlights-dark'],
+    ['Default High Contrast', 'screenshot-highlights-high-contrast'],
+  ]) {
+    it(`scene: ${theme} — the palette and line styles in another kind of theme`, async () => {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.getConfiguration('workbench').update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+      try {
+        const { c, editor } = await showRecord();
+        assert.ok((c.analyzer.get(editor.document.uri)?.placed.length ?? 0) > 0);
+        await new Promise((r) => setTimeout(r, 1000));
+        await screenshot(name);
+      } finally {
+        await vscode.workspace.getConfiguration('workbench').update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+      }
+    });
+  }
+});
+
 describe('MedNER curation scenes', function () {
   this.timeout(120_000);
 
