@@ -1,11 +1,12 @@
 /** MedNER: Label Folder… — the core's resumable batch labelling, with progress, ETA and a working cancel. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type BatchProgress, type BatchSummary, inputInside, labelBatch, siblingOutDir } from '../core/batch';
+import { type BatchSummary, inputInside, labelBatch, siblingOutDir } from '../core/batch';
 import type { Controller } from './controller';
 import { FORMATS } from '../core/formats/registry';
 import { nothingMatched } from '../core/inputs';
 import { type ExportChoice, pickExport } from './exportFormats';
+import { labelledMessage, progressMessage } from './batchMessages';
 import { pickOutputFolder } from './outputFolder';
 
 /** Answers to the prompts, for scripted use (other extensions, tasks, tests); the prompts ask for what is missing. */
@@ -119,16 +120,6 @@ export async function labelFolder(
   return summary;
 }
 
-/** "24 documents labelled in 3.1 s (20 new or changed, 4 unchanged since the last run; 1 file skipped: see the summary)." */
-export function labelledMessage(s: BatchSummary): string {
-  const parts: string[] = [];
-  const labelled = s.files - s.reused - s.skipped.length;
-  if (s.reused) parts.push(`${labelled} new or changed, ${s.reused} unchanged since the last run`);
-  if (s.skipped.length) parts.push(`${s.skipped.length} file${s.skipped.length > 1 ? 's' : ''} skipped: see the summary`);
-  const detail = parts.length ? ` (${parts.join('; ')})` : '';
-  return `MedNER: ${s.documents} documents labelled in ${s.seconds.toFixed(1)} s into ${s.outDir}${detail}.`;
-}
-
 /** The output folder: a new `<folder>-medner` beside the input, proposed first, or one the user browses to. */
 async function pickOutDir(inputs: readonly vscode.Uri[]): Promise<string | undefined> {
   const type = await vscode.workspace.fs.stat(inputs[0]).then(
@@ -137,15 +128,4 @@ async function pickOutDir(inputs: readonly vscode.Uri[]): Promise<string | undef
   );
   const proposed = siblingOutDir(inputs[0].fsPath, (type & vscode.FileType.Directory) !== 0);
   return pickOutputFolder(proposed, 'output folder (results, manifest and summary go here; a rerun resumes)');
-}
-
-/** "12/40 files, 5,300 chars/s, ETA 8 s"; before anything is labelled (a resumed run checking its reused files) no rate or ETA. */
-export function progressMessage(p: BatchProgress): string {
-  const files = `${p.filesDone}/${p.filesTotal} files`;
-  if (p.etaSeconds === undefined) return files;
-  return `${files}, ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s, ETA ${formatSeconds(p.etaSeconds)}`;
-}
-
-function formatSeconds(s: number): string {
-  return s < 90 ? `${Math.ceil(s)} s` : `${Math.round(s / 60)} min`;
 }
