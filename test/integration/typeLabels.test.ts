@@ -1,10 +1,10 @@
-// medner.showTypeLabels: each entity's type written after it, on and off with the setting.
+// medner.showTypeLabels (each entity's type written after it), and Show Entities of Type asking for the type.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { controller, waitFor } from './helpers';
 import { acceptPromptsUntil } from './prompts';
 
-describe('MedNER type labels', function () {
+describe('MedNER type labels and the type picker', function () {
   this.timeout(60_000);
 
   afterEach(async () => {
