@@ -17,7 +17,16 @@ import { FORMAT_NAMES, type FormatFile, type FormatName, FORMATS } from './core/
 import type { LabelNames } from './core/formats/shared';
 import { readAnnotations } from './core/formats/detect';
 import { serializeYidu } from './core/formats/yidu';
-import { DEFAULT_MAX_BYTES, expandInputs, INPUT_FORMATS, type InputFormat, type InputOptions, readInputs, resultOf } from './core/inputs';
+import {
+  DEFAULT_MAX_BYTES,
+  expandInputs,
+  INPUT_FORMATS,
+  type InputFormat,
+  type InputOptions,
+  nothingMatched,
+  readInputs,
+  resultOf,
+} from './core/inputs';
 import type { LabelStudioSource } from './core/formats/labelstudio';
 import { labelStream } from './core/labelStream';
 import { defaultModelDir, ModelError } from './core/model';
@@ -264,6 +273,11 @@ async function label(positional: string[], flags: Flags): Promise<number> {
   let expanded: Awaited<ReturnType<typeof expandInputs>>;
   try {
     expanded = await expandInputs(paths, { format: inputFormat, glob });
+    if (!expanded.files.length && !expanded.problems.length) {
+      interrupt.dispose();
+      process.stderr.write(`medner: ${nothingMatched(paths, { format: inputFormat, glob })}\n`);
+      return 1;
+    }
     if (out !== '-') await checkOutput('--out', out, expanded.files);
     engine = await NerEngine.load(modelDir, { threads, precision });
     try {
@@ -347,6 +361,10 @@ async function labelFolder(
     },
   });
   if (tty) process.stderr.write('\r\x1b[K');
+  if (!summary.matched) {
+    process.stderr.write(`medner: ${nothingMatched(paths, input)}\n`);
+    return 1;
+  }
   for (const s of summary.skipped) process.stderr.write(`medner: skipped ${s.path}: ${s.reason}\n`);
   process.stderr.write(
     `medner: ${summary.documents} documents from ${summary.files} files (${summary.reused} unchanged, reused), ` +

@@ -24,12 +24,17 @@ export interface BatchProgress {
   filesTotal: number;
   characters: number;
   charsPerSecond: number;
-  /** Seconds left at the current rate; undefined until something was labelled. */
+  /**
+   * Seconds left at the labelling rate; undefined until a file was labelled in this run (inputs
+   * reused from an earlier run take no time, so they say nothing about the rest).
+   */
   etaSeconds?: number;
 }
 
 export interface BatchSummary {
   outDir: string;
+  /** Files the inputs and glob matched, across all shards: 0 means the run had nothing to label. */
+  matched: number;
   files: number;
   /** Inputs whose stored result was reused (unchanged since an earlier run). */
   reused: number;
@@ -86,7 +91,7 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
     await removeStaleTemps(dir);
   // In a function of its own: the state and the input lists (100,000 inputs' worth) are freed
   // before the export, the step that needs the most memory.
-  const { files, reused, skipped, stored, inputSet } = await updateResults(engine, paths, options, stateDir, started);
+  const { matched, files, reused, skipped, stored, inputSet } = await updateResults(engine, paths, options, stateDir, started);
   const entities = Object.fromEntries(YIDU_LABELS.map((l) => [l, 0])) as Record<YiduLabel, number>;
   let characters = 0;
   let documents = 0;
@@ -122,6 +127,7 @@ async function labelLocked(engine: NerEngine, paths: readonly string[], options:
   }
   const summary: BatchSummary = {
     outDir,
+    matched,
     files,
     reused,
     documents,
@@ -155,6 +161,7 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
   const problems: { path: string; reason: string }[] = [];
   const rootOf = new Map<string, string>();
   const inputSet = new InputSetHash();
+  let matched = 0;
   for (const p of paths) {
     signal?.throwIfAborted();
     const found = await expandInputs([p], options);
@@ -163,6 +170,7 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
       () => false,
     );
     for (const f of [...found.problems.map((x) => x.path), ...found.files]) inputSet.add(found.keyOf.get(f)!);
+    matched += found.problems.length + found.files.length;
     // By the path below the argument (inputKey), not the mount point: the same shards on every node.
     const mine = options.shard ? found.files.filter((f) => inShard(found.keyOf.get(f)!, options.shard!)) : found.files;
     for (const f of mine) rootOf.set(f, isDir ? p : path.dirname(p));
@@ -181,6 +189,7 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
   const skipped = [...problems];
   let reused = 0;
   let labelledChars = 0;
+  let labelled = 0;
   let done = 0;
   const report = (characters: number) => {
     const secs = (Date.now() - started) / 1000;
@@ -189,7 +198,7 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
       filesTotal: inputs.length,
       characters,
       charsPerSecond: labelledChars / Math.max(secs, 1e-3),
-      etaSeconds: done ? (secs / done) * (inputs.length - done) : undefined,
+      etaSeconds: labelled ? (secs / labelled) * (inputs.length - done) : undefined,
     });
   };
 
@@ -218,6 +227,7 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
     // After the results it names are on disk: a line never points to a result that is not there.
     await state.record(changes);
     done += pending.length;
+    labelled += pending.length;
     pending = [];
     pendingChars = 0;
     forgotten = [];
@@ -260,7 +270,7 @@ async function updateResults(engine: NerEngine, paths: readonly string[], option
     const entry = state.get(path.resolve(file));
     if (entry && !skippedPaths.has(file)) stored.push({ result: state.resultPath(entry), root: rootOf.get(file)! });
   }
-  return { files: inputs.length, reused, skipped, stored, inputSet: inputSet.digest() };
+  return { matched, files: inputs.length, reused, skipped, stored, inputSet: inputSet.digest() };
 }
 
 interface StoredResult {
@@ -301,15 +311,26 @@ async function makeFolder(dir: string): Promise<void> {
  * its own output and skipped, or its outputs written among the sources: refused.
  */
 async function refuseOutDirHoldingInputs(outDir: string, paths: readonly string[]): Promise<void> {
+  const input = await inputInside(outDir, paths);
+  if (input !== undefined)
+    throw new Error(`the output folder ${outDir} holds the input ${input}: choose an output folder outside the inputs`);
+}
+
+/** The first of `paths` inside the folder `outDir` (links followed), if any. */
+export async function inputInside(outDir: string, paths: readonly string[]): Promise<string | undefined> {
   const realOut = await fs.realpath(outDir).catch(() => undefined);
-  if (realOut === undefined) return; // not there yet: it holds nothing
+  if (realOut === undefined) return undefined; // not there yet: it holds nothing
   for (const p of paths) {
     if (p === '-') continue;
     const real = await fs.realpath(p).catch(() => undefined);
-    if (real !== undefined && isInside(real, realOut)) {
-      throw new Error(`the output folder ${outDir} holds the input ${p}: choose an output folder outside the inputs`);
-    }
+    if (real !== undefined && isInside(real, realOut)) return p;
   }
+  return undefined;
+}
+
+/** Where Label Folder proposes to write: a new folder beside the (first) input folder, never inside it. */
+export function siblingOutDir(input: string, isFolder: boolean): string {
+  return `${path.resolve(isFolder ? input : path.dirname(input))}-medner`;
 }
 
 export function summaryMarkdown(s: BatchSummary): string {
@@ -317,6 +338,7 @@ export function summaryMarkdown(s: BatchSummary): string {
     '# MedNER labelling summary',
     '',
     `- ${s.files} input files (${s.reused} unchanged since the last run, reused), ${s.documents} documents, ${s.characters.toLocaleString('en')} characters`,
+    ...(s.matched ? [] : ['- **no input file matched the pattern: nothing was labelled**']),
     `- ${s.seconds.toFixed(1)} s`,
     `- outputs: ${s.outputs.map((o) => `\`${o}\``).join(', ') || 'none'}`,
     '',

@@ -48,6 +48,8 @@ export interface AnalyzeOneOptions extends AnalyzeOptions {
   priority?: { start: number; end: number };
   /** Called with the entities of the priority range as soon as they are known, before the rest. */
   onPartial?: (entities: Entity[]) => void;
+  /** Called before the first model run and after each, with the windows decided out of all. */
+  onProgress?: (decided: number, windows: number) => void;
 }
 
 /** A decoded span relative to its window; cached by window text, so it is valid wherever that text recurs. */
@@ -129,13 +131,16 @@ export class NerEngine {
 
   async analyze(text: string, options: AnalyzeOneOptions = {}): Promise<Entity[]> {
     const jobs = this.jobsFor(text);
-    const { priority, onPartial } = options;
+    const { priority, onPartial, onProgress } = options;
+    let decided = 0;
+    const progress = onProgress && ((n: number) => onProgress((decided += n), jobs.length));
+    progress?.(0);
     if (priority) {
       const first = jobs.filter((j) => j.window.end > priority.start && j.window.start < priority.end);
-      await this.runJobs(first, options);
+      await this.runJobs(first, options, progress);
       if (onPartial && first.length < jobs.length) onPartial(merge(jobs));
     }
-    await this.runJobs(jobs, options);
+    await this.runJobs(jobs, options, progress);
     return merge(jobs);
   }
 
@@ -152,17 +157,21 @@ export class NerEngine {
       .map((window) => ({ text, window }));
   }
 
-  private async runJobs(jobs: readonly Job[], options: AnalyzeOptions): Promise<void> {
+  /** @param decided told how many more windows were decided: the cached ones at once, then each run's. */
+  private async runJobs(jobs: readonly Job[], options: AnalyzeOptions, decided?: (n: number) => void): Promise<void> {
     const todo: Job[] = [];
+    let cachedNow = 0;
     for (const job of jobs) {
       if (job.entities) continue;
       this.stats.windows++;
       const cached = this.cache.get(windowText(job));
       if (cached) {
         this.stats.cachedWindows++;
+        cachedNow++;
         job.entities = place(job, cached);
       } else todo.push(job);
     }
+    if (cachedNow) decided?.(cachedNow);
     for (const batch of planBatches(todo, (job) => job.window.end - job.window.start, options.batchTokens ?? DEFAULT_BATCH_TOKENS)) {
       options.signal?.throwIfAborted();
       const ids = batch.map(({ text, window }) => this.tokenizer.encode(text, window.from, window.to));
@@ -174,6 +183,7 @@ export class NerEngine {
         this.cache.set(Buffer.from(key, 'utf16le').toString('utf16le'), spans);
         job.entities = place(job, spans);
       });
+      decided?.(batch.length);
     }
     options.signal?.throwIfAborted();
   }

@@ -50,9 +50,19 @@ export interface ExpandedInputs extends CollectedInputs {
   keyOf: Map<string, string>;
 }
 
+/** The pattern folders are searched with: the one given, else what the input format reads. */
+export function globOf(options: InputOptions): string {
+  return options.glob ?? DEFAULT_GLOBS[options.format ?? 'auto'];
+}
+
+/** The one-line warning of a run whose inputs matched no file. */
+export function nothingMatched(paths: readonly string[], options: InputOptions): string {
+  const where = paths.map((p) => (p.length > 100 ? `${p.slice(0, 100)}…` : p)).join(', ');
+  return `no file in ${where} matches ${globOf(options)}: nothing was labelled`;
+}
+
 /** Inputs named on a command line: folders expand by `glob` (default by format), `-` stays stdin. */
 export async function expandInputs(paths: readonly string[], options: InputOptions = {}): Promise<ExpandedInputs> {
-  const format = options.format ?? 'auto';
   const files: string[] = [];
   const problems: CollectedInputs['problems'] = [];
   const keyOf = new Map<string, string>();
@@ -65,7 +75,7 @@ export async function expandInputs(paths: readonly string[], options: InputOptio
       keep(p, p);
       continue;
     }
-    const found = await collectInputs([p], options.glob ?? DEFAULT_GLOBS[format]);
+    const found = await collectInputs([p], globOf(options));
     problems.push(...found.problems);
     files.push(...found.files);
     for (const f of [...found.files, ...found.problems.map((x) => x.path)]) keep(p, f);

@@ -20,6 +20,13 @@ export class Analyzer implements vscode.Disposable {
   private readonly inFlight = new Map<string, AbortController>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
+  /** Documents with a complete reading since they were last forgotten: later analyses refine a count already right. */
+  private readonly complete = new Set<string>();
+  /** Percent of the windows decided, per document whose first reading is under way. */
+  private readonly percent = new Map<string, number>();
+  private readonly progressed = new vscode.EventEmitter<vscode.Uri>();
+  /** A document's first reading started, moved on (by a percent) or ended. */
+  readonly onDidChangeProgress = this.progressed.event;
 
   constructor(
     private readonly model: ModelHost,
@@ -28,6 +35,23 @@ export class Analyzer implements vscode.Disposable {
 
   get(uri: vscode.Uri): DocumentEntities | undefined {
     return this.results.get(uri.toString());
+  }
+
+  /**
+   * The percent of `uri` analysed while its first reading is due or running (its entities so far
+   * are a partial count, or none); undefined when it has a complete reading or none is due.
+   */
+  analysing(uri: vscode.Uri): number | undefined {
+    const key = uri.toString();
+    if (this.complete.has(key) || !(this.inFlight.has(key) || this.timers.has(key))) return undefined;
+    return this.percent.get(key) ?? 0;
+  }
+
+  private setPercent(key: string, percent: number | undefined): void {
+    if (this.percent.get(key) === percent) return;
+    if (percent === undefined) this.percent.delete(key);
+    else this.percent.set(key, percent);
+    this.progressed.fire(vscode.Uri.parse(key));
   }
 
   /** Runs the model on `doc` now (or after `delayMs`), replacing any pending or running analysis of it. */
@@ -47,6 +71,7 @@ export class Analyzer implements vscode.Disposable {
         void run();
       }, delayMs),
     );
+    if (!this.complete.has(key)) this.setPercent(key, 0);
   }
 
   /** Analyses `doc` and resolves when its entities are stored; rejects only with the model's load error. */
@@ -59,6 +84,8 @@ export class Analyzer implements vscode.Disposable {
     const version = doc.version;
     const text = doc.getText();
     const started = Date.now();
+    const first = !this.complete.has(key);
+    if (first) this.setPercent(key, 0);
     try {
       const engine = await this.model.get();
       const visible = vscode.window.visibleTextEditors.find((e) => e.document === doc)?.visibleRanges[0];
@@ -66,6 +93,9 @@ export class Analyzer implements vscode.Disposable {
       const entities = await engine.analyze(text, {
         signal: abort.signal,
         priority,
+        onProgress: (decided, windows) => {
+          if (first && !abort.signal.aborted) this.setPercent(key, windows ? Math.floor((100 * decided) / windows) : 100);
+        },
         onPartial: (partial) => {
           if (!abort.signal.aborted && doc.version === version) this.store(key, version, place(text, partial), false);
         },
@@ -80,7 +110,11 @@ export class Analyzer implements vscode.Disposable {
       throw e;
     } finally {
       onCancel?.dispose();
-      if (this.inFlight.get(key) === abort) this.inFlight.delete(key);
+      if (this.inFlight.get(key) === abort) {
+        this.inFlight.delete(key);
+        // Done, failed or cancelled for good: no longer analysing (a newer run keeps its own state).
+        if (!this.timers.has(key)) this.setPercent(key, undefined);
+      }
     }
   }
 
@@ -97,6 +131,8 @@ export class Analyzer implements vscode.Disposable {
   forget(uri: vscode.Uri): void {
     const key = uri.toString();
     this.cancel(key);
+    this.complete.delete(key);
+    this.setPercent(key, undefined);
     if (this.results.delete(key)) this.changed.fire(uri);
   }
 
@@ -114,6 +150,7 @@ export class Analyzer implements vscode.Disposable {
     }
     const result = { version, placed, fresh };
     this.results.set(key, result);
+    if (fresh) this.complete.add(key);
     this.changed.fire(vscode.Uri.parse(key));
     return result;
   }
@@ -129,5 +166,6 @@ export class Analyzer implements vscode.Disposable {
   dispose(): void {
     for (const key of [...this.timers.keys(), ...this.inFlight.keys()]) this.cancel(key);
     this.changed.dispose();
+    this.progressed.dispose();
   }
 }

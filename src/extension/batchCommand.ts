@@ -1,11 +1,14 @@
 /** MedNER: Label Folder… — the core's resumable batch labelling, with progress, ETA and a working cancel. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type BatchSummary, labelBatch } from '../core/batch';
+import { type BatchSummary, inputInside, labelBatch, siblingOutDir } from '../core/batch';
 import type { Controller } from './controller';
 import { FORMATS } from '../core/formats/registry';
+import { nothingMatched } from '../core/inputs';
 import { type ExportChoice, pickExport } from './exportFormats';
+import { labelledMessage, progressMessage } from './batchMessages';
 import { exportWarnings } from './exportWarnings';
+import { pickOutputFolder } from './outputFolder';
 
 /** Answers to the prompts, for scripted use (other extensions, tasks, tests); the prompts ask for what is missing. */
 export interface LabelFolderPreset extends Partial<ExportChoice> {
@@ -43,17 +46,19 @@ export async function labelFolder(
   if (glob === undefined) return undefined;
   const choice = await pickExport(preset);
   if (!choice) return undefined;
-  const first = inputs[0].fsPath;
-  const [outUri] = preset.outDir
-    ? [vscode.Uri.file(preset.outDir)]
-    : ((await vscode.window.showOpenDialog({
-        title: 'MedNER: output folder (results, manifest and summary go here; a rerun resumes)',
-        canSelectFolders: true,
-        canSelectFiles: false,
-        defaultUri: vscode.Uri.file(path.dirname(first)),
-        openLabel: 'Write here',
-      })) ?? []);
-  if (!outUri) return undefined;
+  const outDir = preset.outDir ?? (await pickOutDir(inputs));
+  if (!outDir) return undefined;
+  // Before the model loads: an output folder holding the sources would write among them.
+  const held = await inputInside(
+    outDir,
+    inputs.map((u) => u.fsPath),
+  );
+  if (held !== undefined) {
+    void vscode.window.showErrorMessage(
+      `MedNER: the output folder ${outDir} holds the input ${held}: choose a folder outside the inputs, e.g. ${siblingOutDir(held, false)}.`,
+    );
+    return undefined;
+  }
 
   let summary: BatchSummary | undefined;
   const warnings = exportWarnings(c.log);
@@ -70,18 +75,14 @@ export async function labelFolder(
           engine,
           inputs.map((u) => u.fsPath),
           {
-            outDir: outUri.fsPath,
+            outDir,
             glob,
             signal: abort.signal,
             exportFiles: (docs) => FORMATS[choice.format].export(docs, { labelNames: choice.labelNames, onWarning: warnings.onWarning }),
             exportConcatenates: FORMATS[choice.format].concatenates,
             onProgress: (p) => {
               const pct = p.filesTotal ? (100 * p.filesDone) / p.filesTotal : 100;
-              const eta = p.etaSeconds === undefined ? '' : `, ETA ${formatSeconds(p.etaSeconds)}`;
-              progress.report({
-                increment: pct - reported,
-                message: `${p.filesDone}/${p.filesTotal} files, ${Math.round(p.charsPerSecond).toLocaleString('en')} chars/s${eta}`,
-              });
+              progress.report({ increment: pct - reported, message: progressMessage(p) });
               reported = pct;
             },
           },
@@ -104,17 +105,30 @@ export async function labelFolder(
     `labelled ${summary.documents} documents (${summary.reused} reused) into ${summary.outDir} in ${summary.seconds.toFixed(1)} s`,
   );
   warnings.report();
-  const skipped = summary.skipped.length ? `, ${summary.skipped.length} skipped` : '';
   const done = summary;
-  void vscode.window
-    .showInformationMessage(
-      `MedNER: ${done.documents} documents labelled (${done.reused} files unchanged, reused${skipped}) in ${done.seconds.toFixed(1)} s.`,
-      'Open Summary',
-    )
-    .then((choice) => choice && vscode.window.showTextDocument(vscode.Uri.file(path.join(done.outDir, 'summary.md'))));
+  const openSummary = (choice: string | undefined) => {
+    if (choice) void vscode.window.showTextDocument(vscode.Uri.file(path.join(done.outDir, 'summary.md')));
+  };
+  if (!done.matched) {
+    // Nothing to label is no success: said as a warning, and no summary is returned.
+    void vscode.window.showWarningMessage(
+      `MedNER: ${nothingMatched(
+        inputs.map((u) => u.fsPath),
+        { glob },
+      )}.`,
+    );
+    return undefined;
+  }
+  void vscode.window.showInformationMessage(labelledMessage(done), 'Open Summary').then(openSummary);
   return summary;
 }
 
-function formatSeconds(s: number): string {
-  return s < 90 ? `${Math.ceil(s)} s` : `${Math.round(s / 60)} min`;
+/** The output folder: a new `<folder>-medner` beside the input, proposed first, or one the user browses to. */
+async function pickOutDir(inputs: readonly vscode.Uri[]): Promise<string | undefined> {
+  const type = await vscode.workspace.fs.stat(inputs[0]).then(
+    (st) => st.type,
+    () => vscode.FileType.Unknown,
+  );
+  const proposed = siblingOutDir(inputs[0].fsPath, (type & vscode.FileType.Directory) !== 0);
+  return pickOutputFolder(proposed, 'output folder (results, manifest and summary go here; a rerun resumes)');
 }

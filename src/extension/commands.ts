@@ -11,6 +11,7 @@ import { registerReviewCommands } from './reviewCommands';
 import { exportAnnotations, type ExportPreset } from './exportCommand';
 import type { Placed } from './ranges';
 import { displayName } from './entityTypes';
+import { pickType } from './typePicker';
 
 export function registerCommands(c: Controller): vscode.Disposable[] {
   const reg = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
@@ -24,7 +25,11 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
       vscode.workspace.getConfiguration('medner').update('enabled', !c.config.enabled, vscode.ConfigurationTarget.Global),
     ),
     reg('medner.listEntities', () => pickEntity(c)),
-    reg('medner.showEntitiesOfType', (label: YiduLabel) => pickEntity(c, label)),
+    reg('medner.showEntitiesOfType', async (label?: YiduLabel) => {
+      // From the palette no type comes with the command: ask for one.
+      const chosen = label ?? (await pickType('Show the entities of type…', { shortcuts: false }));
+      if (chosen) await pickEntity(c, chosen);
+    }),
     reg('medner.copyEntitiesJson', () => copyAll(c)),
     reg('medner.copyEntityJson', (uri: string, start: number) => copyOne(c, uri, start)),
     reg('medner.showLog', () => c.log.show()),

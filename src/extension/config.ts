@@ -2,8 +2,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseLabel, type YiduLabel } from '../core/labels';
-import type { EntityStatus } from '../core/curation/record';
 import type { Precision } from '../core/model';
+export { isShown } from './inDocument';
 import { BOUNDS, DEFAULTS, type NumberSettingKey, SECTION, type SettingKey, type SettingValues } from './settings';
 
 export interface MedNerConfig {
@@ -19,6 +19,8 @@ export interface MedNerConfig {
   maxDocumentSize: number;
   languages: readonly string[];
   documentPatterns: readonly string[];
+  /** Write each entity's type after it. */
+  showTypeLabels: boolean;
   /** Curation: draw rejected entities (struck through) instead of hiding them. */
   showRejected: boolean;
   /** Curation: after accepting, rejecting or retyping, move to the next open prediction. */
@@ -54,6 +56,7 @@ export function readConfig(): MedNerConfig {
     maxDocumentSize: number('maxDocumentSize'),
     languages: get('languages'),
     documentPatterns: get('documentPatterns'),
+    showTypeLabels: get('showTypeLabels'),
     showRejected: get('curation.showRejected'),
     advance: get('curation.advance'),
     uncertainBelow: number('curation.uncertainBelow'),
@@ -77,13 +80,4 @@ function resolveModelPath(p: string): string {
 
 function clamp(n: number, { minimum, maximum = Infinity }: { minimum: number; maximum?: number }): number {
   return Number.isFinite(n) ? Math.min(maximum, Math.max(minimum, n)) : minimum;
-}
-
-/**
- * Whether settings let an entity be shown (highlighted, hovered, listed, counted, copied). The
- * confidence threshold filters the model's open predictions only, never a person's decisions.
- */
-export function isShown(entity: { label: YiduLabel; score?: number; status?: EntityStatus }, config: MedNerConfig): boolean {
-  if (!config.shownTypes.has(entity.label)) return false;
-  return (entity.status !== undefined && entity.status !== 'predicted') || (entity.score ?? 1) >= config.minConfidence;
 }

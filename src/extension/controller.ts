@@ -3,13 +3,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { looksBinary } from '../core/decode';
 import { Analyzer, type DocumentEntities } from './analyzer';
-import { documentSelector, isShown, type MedNerConfig, readConfig, SECTION } from './config';
+import { documentSelector, type MedNerConfig, readConfig, SECTION } from './config';
 import { Curation, type Shown } from './curation';
 import { CurationActions } from './codeActions';
 import { Decorations } from './decorations';
 import { EntitiesView } from './entitiesView';
 import { EvaluationPanel } from './evaluationPanel';
 import { EntityHover } from './hover';
+import { inDocument } from './inDocument';
 import { Legend } from './legend';
 import { ModelHost } from './modelHost';
 import type { Placed } from './ranges';
@@ -29,7 +30,7 @@ export class Controller implements vscode.Disposable {
   readonly evaluation: EvaluationPanel;
   readonly review: ReviewMode;
   readonly hover: EntityHover;
-  private readonly status: StatusItem;
+  readonly status: StatusItem;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly shippedModel: string;
   /** Documents the user cleared: left alone until edited or analysed on request. */
@@ -45,8 +46,8 @@ export class Controller implements vscode.Disposable {
     this.analyzer = new Analyzer(this.model, log);
     this.curation = new Curation(this.analyzer, log);
     this.decorations = new Decorations((doc) => this.curation.shown(doc, this.config.showRejected), current);
-    this.legend = new Legend((doc) => this.placed(doc), current);
-    this.entitiesView = new EntitiesView(this.curation);
+    this.legend = new Legend((doc) => (this.analyzer.analysing(doc.uri) === undefined ? this.placed(doc) : undefined), current);
+    this.entitiesView = new EntitiesView(this.curation, current);
     this.evaluation = new EvaluationPanel(log);
     this.review = new ReviewMode(log);
     this.hover = new EntityHover((doc) => this.curation.shown(doc, this.config.showRejected), current);
@@ -71,6 +72,9 @@ export class Controller implements vscode.Disposable {
         if (uri.toString() === vscode.window.activeTextEditor?.document.uri.toString()) this.updateViews();
       }),
       this.model.onDidChangeState(() => this.updateViews()),
+      this.analyzer.onDidChangeProgress((uri) => {
+        if (uri.toString() === vscode.window.activeTextEditor?.document.uri.toString()) this.updateViews();
+      }),
       vscode.window.onDidChangeVisibleTextEditors((editors) => {
         for (const e of editors) this.maybeAnalyze(e.document);
         this.decorations.refresh();
@@ -97,18 +101,16 @@ export class Controller implements vscode.Disposable {
     if (this.matches(doc) && this.curation.storeFor(doc.uri)) this.curation.open(doc);
   }
 
-  /** The entities shown in `doc` now (settings applied, rejected ones left out), or undefined before its first reading. */
+  /** The entities in `doc` now (inDocument.ts says which), or undefined before its first reading. */
   placed(doc: vscode.TextDocument): Placed[] | undefined {
-    const shown = this.curation.shown(doc);
-    return shown && this.shown(shown.map(toPlaced));
+    return this.curation
+      .shown(doc, true)
+      ?.filter((s) => inDocument(s.entity, this.config))
+      .map(toPlaced);
   }
 
   matches(doc: vscode.TextDocument): boolean {
     return vscode.languages.match(documentSelector(this.config), doc) > 0;
-  }
-
-  shown(placed: readonly Placed[]): Placed[] {
-    return placed.filter((p) => isShown({ ...p.entity, status: p.status }, this.config));
   }
 
   /** Explicit analysis (the command): any document, any size, cancellable. */
@@ -172,13 +174,14 @@ export class Controller implements vscode.Disposable {
     if (modelChanged || !this.config.enabled) this.analyzer.forgetAll();
     for (const e of vscode.window.visibleTextEditors) this.maybeAnalyze(e.document);
     this.decorations.refresh();
+    this.entitiesView.refresh();
     this.updateViews();
   }
 
   private updateViews(): void {
     const doc = vscode.window.activeTextEditor?.document;
     const count = doc && this.placed(doc)?.length;
-    this.status.update(count, !!doc && this.matches(doc));
+    this.status.update(count, !!doc && this.matches(doc), doc && this.analyzer.analysing(doc.uri));
     void vscode.commands.executeCommand('setContext', 'medner.curatable', !!doc && (this.matches(doc) || count !== undefined));
     this.legend.refresh();
   }

@@ -7,13 +7,13 @@ import * as vscode from 'vscode';
 import { accept, acceptAll, add, entityAt, reject, resize, setLabel } from '../core/curation/edit';
 import { type CuratedEntity, isVisible } from '../core/curation/record';
 import type { CurationSession } from '../core/curation/session';
-import { parseLabel, YIDU_LABELS, type YiduLabel } from '../core/labels';
+import { parseLabel, type YiduLabel } from '../core/labels';
 import { codePoints } from '../core/offsets';
 import { isShown } from './config';
 import type { Controller } from './controller';
-import { alias } from './entityTypes';
 import { HOVER } from './hover';
 import { EditorOffsets } from './ranges';
+import { pickType } from './typePicker';
 
 interface Target {
   editor: vscode.TextEditor;
@@ -61,7 +61,10 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
     reg('medner.changeType', async (first?: string, start?: number, label?: string | null, via?: string) => {
       // From a keybinding the only argument is the type; from a hover link, the document and entity.
       const direct = first !== undefined ? parseLabel(first) : undefined;
-      const chosen = direct ?? (label != null ? parseLabel(label) : undefined) ?? (await pickType('Change the type to…'));
+      const chosen =
+        direct ??
+        (label != null ? parseLabel(label) : undefined) ??
+        (await pickType('Change the type to…', { current: await typeAt(c, first, start), shortcuts: true }));
       if (!chosen) return false;
       const t = await target(c, direct ? undefined : first, start);
       if (!t) return false;
@@ -88,7 +91,8 @@ export function registerCurationCommands(c: Controller): vscode.Disposable[] {
         void vscode.window.showInformationMessage('MedNER: select the text of the entity first.');
         return false;
       }
-      const chosen = (label !== undefined ? parseLabel(label) : undefined) ?? (await pickType('Add the selection as…'));
+      const chosen =
+        (label !== undefined ? parseLabel(label) : undefined) ?? (await pickType('Add the selection as…', { shortcuts: false }));
       if (!chosen) return false;
       const chars = codePoints(document.getText());
       let { start, end } = t.offsets.toCodePoints(document.offsetAt(selection.start), document.offsetAt(selection.end));
@@ -237,18 +241,9 @@ async function history(c: Controller, which: 'undo' | 'redo'): Promise<boolean> 
   return done;
 }
 
-async function pickType(title: string): Promise<YiduLabel | undefined> {
-  const items = YIDU_LABELS.map((label, i) => ({
-    label: `${i + 1}  ${label}`,
-    description: alias(label),
-    detail: `Ctrl+Alt+M ${i + 1}`,
-    value: label,
-  }));
-  return (
-    await vscode.window.showQuickPick(items, {
-      title: `MedNER: ${title}`,
-      placeHolder: 'Type the number or the name; Enter chooses',
-      matchOnDescription: true,
-    })
-  )?.value;
+/** The type of the entity a Change Type without a type acts on, to mark in the list. */
+async function typeAt(c: Controller, uri?: string, start?: number): Promise<YiduLabel | undefined> {
+  const t = await target(c, uri, start);
+  const index = t && entityAt(t.session.entities, t.offset);
+  return index === undefined ? undefined : t!.session.entities[index].label;
 }

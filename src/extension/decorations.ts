@@ -1,44 +1,49 @@
 /**
  * Entity highlights by type and review status, applied to visible editors only. The decoration
- * types are created once: per entity type one for open predictions (dotted underline) and one for
- * a person's entities (accepted, edited, manual: solid fill), plus one for rejected entities,
- * drawn only when asked for.
+ * types are created once: per entity type one for open predictions (its line or outline alone)
+ * and one for a person's entities (accepted, edited, manual: filled too), an optional type tag
+ * written after each entity, plus one for rejected entities, drawn only when asked for.
  */
 import * as vscode from 'vscode';
 import type { EntityStatus } from '../core/curation/record';
 import { YIDU_LABELS, type YiduLabel } from '../core/labels';
 import { isShown, type MedNerConfig } from './config';
 import type { Shown } from './curation';
-import { themeColor } from './entityTypes';
+import { alias, themeColor } from './entityTypes';
+import { TYPE_STYLES } from './typeStyles';
 
 type Style = 'predicted' | 'curated';
 
 export class Decorations implements vscode.Disposable {
   private readonly types = new Map<string, vscode.TextEditorDecorationType>(
-    YIDU_LABELS.flatMap((label) => [
-      [
-        `${label}/predicted`,
-        vscode.window.createTextEditorDecorationType({
-          borderColor: themeColor(label, 'border'),
-          borderStyle: 'dotted',
-          borderWidth: '0 0 2px 0',
-          overviewRulerColor: themeColor(label, 'border'),
-          overviewRulerLane: vscode.OverviewRulerLane.Right,
-          rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-        }),
-      ],
-      [
-        `${label}/curated`,
-        vscode.window.createTextEditorDecorationType({
-          backgroundColor: themeColor(label, 'background'),
-          borderColor: themeColor(label, 'border'),
-          borderStyle: 'solid',
-          borderWidth: '0 0 2px 0',
-          overviewRulerColor: themeColor(label, 'border'),
-          overviewRulerLane: vscode.OverviewRulerLane.Right,
-          rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-        }),
-      ],
+    YIDU_LABELS.flatMap((label) => {
+      const line: vscode.DecorationRenderOptions = {
+        ...TYPE_STYLES[label],
+        borderColor: themeColor(label, 'border'),
+        overviewRulerColor: themeColor(label, 'border'),
+        overviewRulerLane: vscode.OverviewRulerLane.Right,
+        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+      };
+      return [
+        [`${label}/predicted`, vscode.window.createTextEditorDecorationType(line)],
+        [`${label}/curated`, vscode.window.createTextEditorDecorationType({ ...line, backgroundColor: themeColor(label, 'background') })],
+      ];
+    }),
+  );
+
+  /** The type written after each entity (medner.showTypeLabels), small, in the type's colour. */
+  private readonly tags = new Map<YiduLabel, vscode.TextEditorDecorationType>(
+    YIDU_LABELS.map((label) => [
+      label,
+      vscode.window.createTextEditorDecorationType({
+        after: {
+          contentText: alias(label),
+          color: themeColor(label, 'border'),
+          margin: '0 0.2em 0 0.1em',
+          fontStyle: 'italic',
+        },
+        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+      }),
     ]),
   );
 
@@ -52,6 +57,8 @@ export class Decorations implements vscode.Disposable {
   readonly drawn = new Map<string, Map<YiduLabel, vscode.Range[]>>();
   /** The same, per review status. */
   readonly drawnByStatus = new Map<string, Map<EntityStatus, number>>();
+  /** Type tags drawn per visible document. */
+  readonly drawnTags = new Map<string, number>();
 
   constructor(
     private readonly entities: (doc: vscode.TextDocument) => Shown[] | undefined,
@@ -89,13 +96,15 @@ export class Decorations implements vscode.Disposable {
       byLabel.get(entity.label)!.push(range);
     }
     for (const [key, ranges] of byStyle) editor.setDecorations(this.types.get(key)!, ranges);
+    for (const [label, tag] of this.tags) editor.setDecorations(tag, config.showTypeLabels ? byLabel.get(label)! : []);
+    this.drawnTags.set(doc.uri.toString(), config.showTypeLabels ? [...byLabel.values()].reduce((n, r) => n + r.length, 0) : 0);
     editor.setDecorations(this.rejectedType, rejected);
     this.drawn.set(doc.uri.toString(), byLabel);
     this.drawnByStatus.set(doc.uri.toString(), byStatus);
   }
 
   dispose(): void {
-    for (const type of this.types.values()) type.dispose();
+    for (const type of [...this.types.values(), ...this.tags.values()]) type.dispose();
     this.rejectedType.dispose();
   }
 }

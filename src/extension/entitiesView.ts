@@ -1,14 +1,17 @@
 /**
  * The "MedNER Entities" view: the review queue (open predictions across the workspace, least certain
- * first), then every curated document with its counts by status, its entities grouped by type.
- * Clicking an entity selects it in its document. The view's message tells the overall progress.
+ * first), then every curated document: the entities in it (inDocument.ts: as the legend and the
+ * status bar count them) grouped by type, then its rejected and unanchored ones. Clicking an entity
+ * selects it in its document. The view's message tells the overall progress.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { countByLabel, countByStatus, progress, reviewQueue } from '../core/curation/queue';
+import { countByStatus, progress, reviewQueue } from '../core/curation/queue';
 import type { CuratedEntity } from '../core/curation/record';
 import { YIDU_LABELS, type YiduLabel } from '../core/labels';
+import type { MedNerConfig } from './config';
 import type { Curation, IndexedDocument } from './curation';
+import { type Tally, tally, tallyText } from './inDocument';
 import { alias, themeColor } from './entityTypes';
 
 /** Entries of the queue listed in the view; Next in Review Queue walks the whole of it. */
@@ -18,6 +21,7 @@ export type EntitiesNode =
   | { kind: 'queue' }
   | { kind: 'document'; doc: IndexedDocument }
   | { kind: 'type'; doc: IndexedDocument; label: YiduLabel }
+  | { kind: 'set aside'; doc: IndexedDocument; which: 'rejected' | 'unanchored' }
   | { kind: 'entity'; uri: vscode.Uri; key: string; entity: CuratedEntity; inQueue?: boolean };
 
 const STATUS_ICONS: Record<string, string> = {
@@ -34,7 +38,10 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
   private readonly view: vscode.TreeView<EntitiesNode>;
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly curation: Curation) {
+  constructor(
+    private readonly curation: Curation,
+    private readonly config: () => MedNerConfig,
+  ) {
     this.view = vscode.window.createTreeView('medner.entities', { treeDataProvider: this, showCollapseAll: true });
     this.subscription = curation.onDidChangeIndex(() => this.refresh());
   }
@@ -64,19 +71,28 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
       }));
     }
     if (node.kind === 'document') {
-      const counts = countByLabel(node.doc.entities);
-      return YIDU_LABELS.filter((l) => counts.get(l)).map((label) => ({ kind: 'type', doc: node.doc, label }));
+      const t = this.tally(node.doc);
+      return [
+        ...YIDU_LABELS.filter((l) => t.shown.some((e) => e.label === l)).map((label) => ({ kind: 'type' as const, doc: node.doc, label })),
+        ...(['rejected', 'unanchored'] as const)
+          .filter((which) => t[which].length)
+          .map((which) => ({ kind: 'set aside' as const, doc: node.doc, which })),
+      ];
     }
-    if (node.kind === 'type') {
-      return node.doc.entities
-        .filter((e) => e.label === node.label)
-        .map((entity) => ({ kind: 'entity', uri: node.doc.uri, key: node.doc.key, entity }));
+    if (node.kind === 'type' || node.kind === 'set aside') {
+      const t = this.tally(node.doc);
+      const entities = node.kind === 'type' ? t.shown.filter((e) => e.label === node.label) : t[node.which];
+      return entities.map((entity) => ({ kind: 'entity', uri: node.doc.uri, key: node.doc.key, entity }));
     }
     return [];
   }
 
+  private tally(doc: IndexedDocument): Tally {
+    return tally(doc.entities, this.config());
+  }
+
   getParent(node: EntitiesNode): EntitiesNode | undefined {
-    if (node.kind === 'type') return { kind: 'document', doc: node.doc };
+    if (node.kind === 'type' || node.kind === 'set aside') return { kind: 'document', doc: node.doc };
     if (node.kind === 'entity' && node.inQueue) return { kind: 'queue' };
     return undefined;
   }
@@ -95,16 +111,28 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
         const item = new vscode.TreeItem(path.posix.basename(doc.key), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `doc:${doc.uri.toString()}`;
         item.resourceUri = doc.uri;
-        item.description = documentDescription(doc);
-        item.tooltip = `${doc.key}\n${item.description}`;
+        item.description = `${statusName(doc)} · ${tallyText(this.tally(doc))}`;
+        item.tooltip = `${doc.key}\n${item.description}\n${reviewDescription(doc)}`;
         item.iconPath = new vscode.ThemeIcon(
           doc.status === 'done' ? 'pass-filled' : doc.status === 'in-progress' ? 'circle-large-outline' : 'circle-outline',
         );
         item.contextValue = `document.${doc.status}`;
         return item;
       }
+      case 'set aside': {
+        const n = this.tally(node.doc)[node.which].length;
+        const item = new vscode.TreeItem(node.which === 'rejected' ? 'Rejected' : 'Unanchored', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `${node.which}:${node.doc.uri.toString()}`;
+        item.description = String(n);
+        item.iconPath = new vscode.ThemeIcon(node.which === 'rejected' ? 'close' : 'warning');
+        item.tooltip =
+          node.which === 'rejected'
+            ? 'Rejected predictions: not entities of the document, not counted or highlighted'
+            : 'Entities whose text was not found again after the document changed';
+        return item;
+      }
       case 'type': {
-        const n = node.doc.entities.filter((e) => e.label === node.label).length;
+        const n = this.tally(node.doc).shown.filter((e) => e.label === node.label).length;
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `type:${node.doc.uri.toString()}:${node.label}`;
         item.description = `${alias(node.label)} · ${n}`;
@@ -150,9 +178,14 @@ export class EntitiesView implements vscode.TreeDataProvider<EntitiesNode>, vsco
   }
 }
 
-function documentDescription(doc: IndexedDocument): string {
+function statusName(doc: IndexedDocument): string {
+  return doc.status === 'in-progress' ? 'in progress' : doc.status === 'todo' ? 'to do' : 'done';
+}
+
+/** "5 open · 10 accepted · 2 added": where the review of the entities stands. */
+function reviewDescription(doc: IndexedDocument): string {
   const c = countByStatus(doc.entities);
-  const parts = [doc.status === 'in-progress' ? 'in progress' : doc.status === 'todo' ? 'to do' : 'done'];
+  const parts: string[] = [];
   for (const [name, n] of [
     ['open', c.predicted],
     ['accepted', c.accepted],
@@ -163,5 +196,5 @@ function documentDescription(doc: IndexedDocument): string {
   ] as const) {
     if (n) parts.push(`${n} ${name}`);
   }
-  return parts.join(' · ');
+  return parts.join(' · ') || 'no entities';
 }

@@ -3,6 +3,7 @@
  * imported from a file in any registry format), compares, writes a Markdown report and shows it
  * with charts in a webview.
  */
+import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../core/atomic';
@@ -24,6 +25,8 @@ export interface EvaluatePreset {
 export interface EvaluationResult {
   comparison: Comparison;
   report: string;
+  /** The file of a compared document, by its name, where there is one: what the page's examples open. */
+  documentOf: (name: string) => vscode.Uri | undefined;
 }
 
 export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Promise<EvaluationResult | undefined> {
@@ -34,6 +37,7 @@ export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Prom
     text: string;
     entities: { start: number; end: number; label: string }[];
     undecided?: { start: number; end: number }[];
+    uri?: vscode.Uri;
   }[];
   let title: string;
   if (source === 'done' || source === 'all') {
@@ -42,6 +46,7 @@ export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Prom
       text: g.doc.text,
       entities: g.doc.entities,
       undecided: g.undecided,
+      uri: g.uri,
     }));
     title = `MedNER evaluation on ${gold.length} curated documents${source === 'done' ? ' (done)' : ' (done or in progress)'}`;
   } else {
@@ -104,18 +109,28 @@ export async function evaluate(c: Controller, preset: EvaluatePreset = {}): Prom
   c.log.info(
     `evaluation: micro F1 ${(100 * comparison.strict.micro.f1).toFixed(2)} on ${comparison.documents} documents; report in ${report}`,
   );
-  c.evaluation.show(comparison, title, report, () => void evaluate(c, { ...preset, source }));
-  return { comparison, report };
+  const files = new Map(gold.map((g) => [g.name, g.uri ?? fileNear(source, g.name)]));
+  c.evaluation.show(
+    comparison,
+    title,
+    report,
+    () => void evaluate(c, { ...preset, source }),
+    (name) => files.get(name),
+  );
+  return { comparison, report, documentOf: (name) => files.get(name) };
 }
 
 async function pickSource(c: Controller): Promise<string | undefined> {
   const docs = await c.curation.documents();
   const done = docs.filter((d) => d.status === 'done').length;
+  const started = docs.filter((d) => d.status !== 'todo').length;
+  const untouched = docs.length - started;
   const pick = await vscode.window.showQuickPick(
     [
       { label: `Curated documents marked done (${done})`, value: 'done' },
       {
-        label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`,
+        label: `Documents under review (${started})`,
+        description: `marked done or in progress${untouched ? `; not the ${untouched} prepared but not yet curated` : ''}`,
         detail: 'Gold so far: accepted, edited and added entities; predictions not yet decided are not scored',
         value: 'all',
       },
@@ -132,6 +147,12 @@ async function pickSource(c: Controller): Promise<string | undefined> {
       openLabel: 'Evaluate',
     })) ?? [];
   return uri?.fsPath;
+}
+
+/** A gold file's document as a file beside it (its path is relative to the gold file's folder), if that exists. */
+function fileNear(source: string, name: string): vscode.Uri | undefined {
+  const file = path.resolve(path.dirname(source), name);
+  return existsSync(file) && statSync(file).isFile() ? vscode.Uri.file(file) : undefined;
 }
 
 function defaultReportPath(source: string): string {

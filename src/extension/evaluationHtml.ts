@@ -6,13 +6,18 @@
 import { type Comparison, NONE } from '../core/curation/compare';
 import { LABEL_ALIASES, type YiduLabel } from '../core/labels';
 
-export type EvaluationMessage = { type: 'openReport' } | { type: 'rerun' };
+export type EvaluationMessage = { type: 'openReport' } | { type: 'rerun' } | { type: 'reveal'; example: number };
 
-/** Messages come from a page that renders corpus text: anything but the two known shapes is ignored. */
+/** Messages come from a page that renders corpus text: anything but the three known shapes is ignored. */
 export function parseMessage(message: unknown): EvaluationMessage | undefined {
-  if (!message || typeof message !== 'object' || Object.keys(message).length !== 1) return undefined;
-  const type = (message as { type?: unknown }).type;
-  return type === 'openReport' || type === 'rerun' ? { type } : undefined;
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return undefined;
+  const { type, example } = message as { type?: unknown; example?: unknown };
+  const keys = Object.keys(message).length;
+  if (keys === 1 && (type === 'openReport' || type === 'rerun')) return { type };
+  // Only an index into the examples the extension holds: the page never names a file.
+  if (keys === 2 && type === 'reveal' && Number.isSafeInteger(example) && (example as number) >= 0)
+    return { type, example: example as number };
+  return undefined;
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -45,6 +50,11 @@ ${c.examples.length ? `<section><h2>Examples</h2>${examplesTable(c)}</section>` 
 const vscode = acquireVsCodeApi();
 document.getElementById('open-report').addEventListener('click', () => vscode.postMessage({ type: 'openReport' }));
 document.getElementById('rerun').addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
+for (const link of document.querySelectorAll('[data-example]'))
+  link.addEventListener('click', (event) => {
+    event.preventDefault();
+    vscode.postMessage({ type: 'reveal', example: Number(link.dataset.example) });
+  });
 </script>
 </body>
 </html>`;
@@ -54,6 +64,7 @@ const STYLE = `
 body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); background: var(--vscode-editor-background); padding: 0 20px 20px; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 1.6em; border-bottom: 1px solid var(--vscode-panel-border); padding-bottom: 4px; }
 .note, .summary { color: var(--vscode-descriptionForeground); }
+a { color: var(--vscode-textLink-foreground); } a:hover { color: var(--vscode-textLink-activeForeground); }
 .summary strong { color: var(--vscode-foreground); }
 button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: none; padding: 4px 12px; cursor: pointer; }
 button:hover { background: var(--vscode-button-hoverBackground); } button:disabled { opacity: 0.5; cursor: default; }
@@ -148,7 +159,8 @@ ${bars.join('')}<line class="diag" x1="${x0}" y1="${y0 + size}" x2="${x0 + size}
 
 function examplesTable(c: Comparison): string {
   const rows = c.examples.map(
-    (e) => `<tr><td>${esc(e.document)}</td><td>${esc(e.kind)}</td><td>${esc(e.gold ?? NONE)}</td><td>${esc(e.predicted ?? NONE)}</td></tr>`,
+    (e, i) =>
+      `<tr><td><a href="#" data-example="${i}" title="Show it in the document">${esc(e.document)}</a></td><td>${esc(e.kind)}</td><td>${esc(e.gold ?? NONE)}</td><td>${esc(e.predicted ?? NONE)}</td></tr>`,
   );
-  return `<table><tr><th>document</th><th>kind</th><th>gold</th><th>predicted</th></tr>${rows.join('')}</table>`;
+  return `<p class="note">Type confusions, boundary errors, misses and spurious predictions (in curated gold: the ones a person rejected), a few of each; click a document to see the example there.</p><table><tr><th>document</th><th>kind</th><th>gold</th><th>predicted</th></tr>${rows.join('')}</table>`;
 }

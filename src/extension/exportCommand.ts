@@ -6,8 +6,10 @@ import { decodeBuffer, type Encoding } from '../core/decode';
 import { writeExportFiles } from '../core/exportWriter';
 import { FORMATS } from '../core/formats/registry';
 import type { Controller } from './controller';
+import { siblingOutDir } from '../core/batch';
 import { type ExportChoice, pickExport } from './exportFormats';
 import { exportWarnings } from './exportWarnings';
+import { confirmExport, overwritesSource, pickOutputFolder } from './outputFolder';
 
 export interface ExportPreset extends Partial<ExportChoice> {
   /** Where to write: the file of a single-file format, the folder of brat's .txt/.ann pair. */
@@ -34,29 +36,45 @@ export async function exportAnnotations(c: Controller, preset: ExportPreset = {}
     { labelNames: choice.labelNames, baseName: path.parse(docPath).name, onWarning: warnings.onWarning },
   );
   const perDocument = files.length > 1;
-  const suggested = onDisk ? path.join(path.dirname(docPath), perDocument ? '' : files[0].relativePath) : files[0].relativePath;
   let target = preset.target;
   if (!target) {
+    // brat's pair goes where Label Folder writes (a folder beside the document's, never among the
+    // records: its .txt would land on the source); one file goes beside the document.
     const picked = perDocument
-      ? (
-          await vscode.window.showOpenDialog({
-            title: 'MedNER: folder for the .txt and .ann',
-            canSelectFolders: true,
-            canSelectFiles: false,
-            defaultUri: vscode.Uri.file(path.dirname(suggested)),
-            openLabel: 'Export here',
+      ? onDisk
+        ? await pickOutputFolder(siblingOutDir(docPath, false), 'folder for the .txt and .ann')
+        : (
+            await vscode.window.showOpenDialog({
+              title: 'MedNER: folder for the .txt and .ann',
+              canSelectFolders: true,
+              canSelectFiles: false,
+              openLabel: 'Export here',
+            })
+          )?.[0]?.fsPath
+      : (
+          await vscode.window.showSaveDialog({
+            title: `MedNER: export as ${choice.format}`,
+            defaultUri: vscode.Uri.file(onDisk ? path.join(path.dirname(docPath), files[0].relativePath) : files[0].relativePath),
           })
-        )?.[0]
-      : await vscode.window.showSaveDialog({ title: `MedNER: export as ${choice.format}`, defaultUri: vscode.Uri.file(suggested) });
+        )?.fsPath;
     if (!picked) return undefined;
-    target = picked.fsPath;
+    target = picked;
   }
   const dir = perDocument ? target : path.dirname(target);
   const renamed = perDocument ? files : [{ ...files[0], relativePath: path.basename(target) }];
-  const written = await writeExportFiles(dir, renamed);
+  const clash = overwritesSource(
+    dir,
+    renamed.map((f) => f.relativePath),
+    [onDisk ? docPath : undefined],
+  );
+  if (clash) {
+    void vscode.window.showErrorMessage(`MedNER: the export would overwrite the record ${clash}: choose another folder.`);
+    return undefined;
+  }
+  const written = (await writeExportFiles(dir, renamed)).map((w) => path.join(dir, w));
   warnings.report();
-  vscode.window.setStatusBarMessage(`MedNER: exported ${entities.length} entities to ${written.join(', ')}`, 4000);
-  return written.map((w) => path.join(dir, w));
+  confirmExport(`${entities.length} entities`, written, dir);
+  return written;
 }
 
 /** VS Code 1.90 does not expose a document's encoding: the file on disk tells, while it matches the editor. */

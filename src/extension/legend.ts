@@ -18,11 +18,13 @@ export class Legend implements vscode.TreeDataProvider<YiduLabel>, vscode.Dispos
     this.changed.fire();
   }
 
-  /** Counts of shown entities per type in the active editor's document. */
-  counts(): Map<YiduLabel, number> {
-    const counts = new Map<YiduLabel, number>(YIDU_LABELS.map((l) => [l, 0]));
+  /** Counts of shown entities per type in the active editor's document; undefined while there is none to count yet. */
+  counts(): Map<YiduLabel, number> | undefined {
     const doc = vscode.window.activeTextEditor?.document;
-    for (const p of (doc && this.placed(doc)) ?? []) counts.set(p.entity.label, counts.get(p.entity.label)! + 1);
+    const placed = doc && this.placed(doc);
+    if (!placed) return undefined;
+    const counts = new Map<YiduLabel, number>(YIDU_LABELS.map((l) => [l, 0]));
+    for (const p of placed) counts.set(p.entity.label, counts.get(p.entity.label)! + 1);
     return counts;
   }
 
@@ -34,7 +36,7 @@ export class Legend implements vscode.TreeDataProvider<YiduLabel>, vscode.Dispos
     const shown = this.config().shownTypes.has(label);
     const item = new vscode.TreeItem(label);
     item.id = label;
-    item.description = shown ? `${alias(label)} · ${this.counts().get(label)}` : `${alias(label)} · hidden`;
+    item.description = shown ? `${alias(label)} · ${this.counts()?.get(label) ?? '–'}` : `${alias(label)} · hidden`;
     item.iconPath = new vscode.ThemeIcon(shown ? 'circle-filled' : 'circle-outline', themeColor(label, 'border'));
     item.tooltip = `${label} (${alias(label)}): click to list them in the active document`;
     item.command = { command: 'medner.showEntitiesOfType', title: 'Show entities of this type', arguments: [label] };

@@ -20,6 +20,7 @@ export interface SettingValues {
   maxDocumentSize: number;
   languages: readonly string[];
   documentPatterns: readonly string[];
+  showTypeLabels: boolean;
   'curation.showRejected': boolean;
   'curation.advance': boolean;
   'curation.uncertainBelow': number;
@@ -41,6 +42,7 @@ export const DEFAULTS: Readonly<SettingValues> = {
   maxDocumentSize: 2_000_000,
   languages: ['plaintext'],
   documentPatterns: [],
+  showTypeLabels: false,
   'curation.showRejected': false,
   'curation.advance': true,
   'curation.uncertainBelow': 0.9,

@@ -1,4 +1,4 @@
-/** The status bar item: model state (loading / ready / error / off) and the active document's entity count. */
+/** The status bar item: model state (loading / ready / error / off), analysing progress, and the active document's entity count. */
 import * as vscode from 'vscode';
 import type { MedNerConfig } from './config';
 import type { ModelHost } from './modelHost';
@@ -13,7 +13,13 @@ export class StatusItem implements vscode.Disposable {
     this.item.name = 'MedNER';
   }
 
-  update(count: number | undefined, relevant: boolean): void {
+  /** What the item says now (tests read it). */
+  get text(): string {
+    return this.item.text;
+  }
+
+  /** @param analysing the percent of the active document's first reading, while it runs: a count then would be partial. */
+  update(count: number | undefined, relevant: boolean, analysing?: number): void {
     const { item } = this;
     if (!this.config().enabled) {
       item.text = '$(circle-slash) MedNER off';
@@ -26,6 +32,10 @@ export class StatusItem implements vscode.Disposable {
     } else if (this.model.state === 'loading') {
       item.text = '$(loading~spin) MedNER';
       item.tooltip = 'Loading the model…';
+      item.command = 'medner.showLog';
+    } else if (analysing !== undefined) {
+      item.text = `$(loading~spin) MedNER analysing ${analysing}%`;
+      item.tooltip = `Analysing this document: ${analysing}% of it so far. Its entities are counted when it is done.`;
       item.command = 'medner.showLog';
     } else {
       item.text = count === undefined ? '$(symbol-keyword) MedNER' : `$(symbol-keyword) MedNER ${count}`;

@@ -266,15 +266,16 @@ describe('MedNER curation', function () {
     assert.ok(docs.some((d) => d.doc.key === 'curation-queue.txt'));
     for (const d of docs) {
       const counts = countByStatus(d.doc.entities);
-      const description = String(view.getTreeItem(d).description);
-      if (counts.predicted) assert.match(description, new RegExp(`${counts.predicted} open`));
-      if (counts.rejected) assert.match(description, new RegExp(`${counts.rejected} rejected`));
+      const tooltip = String(view.getTreeItem(d).tooltip);
+      if (counts.predicted) assert.match(tooltip, new RegExp(`${counts.predicted} open`));
+      if (counts.rejected) assert.match(String(view.getTreeItem(d).description), new RegExp(` · ${counts.rejected} rejected`));
       const types = await view.getChildren(d);
       const perType = await Promise.all(types.map((t) => view.getChildren(t)));
       assert.equal(perType.flat().length, d.doc.entities.length, 'every entity is listed under its type');
     }
     const steps = docs.find((d) => d.doc.key === 'curation-steps.txt')!;
-    assert.match(String(view.getTreeItem(steps).description), /in progress · \d+ open · 1 accepted · 1 edited · 1 added · 1 rejected/);
+    assert.match(String(view.getTreeItem(steps).description), /^in progress · \d+ shown · 1 rejected$/);
+    assert.match(String(view.getTreeItem(steps).tooltip), /\d+ open · 1 accepted · 1 edited · 1 added · 1 rejected/);
     const queue = (await view.getChildren(roots[0])) as Extract<EntitiesNode, { kind: 'entity' }>[];
     assert.ok(queue.length > 0);
     const scores = queue.map((q) => q.entity.score!);

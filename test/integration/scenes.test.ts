@@ -38,6 +38,48 @@ describe('MedNER scenes', function () {
   });
 });
 
+describe('MedNER type label scene', function () {
+  this.timeout(60_000);
+
+  it('scene: type labels — each entity with its type written after it (medner.showTypeLabels)', async () => {
+    // Closed first: the hover of the scene before would cover the record.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const { c, editor } = await showRecord();
+    await vscode.workspace.getConfiguration('medner').update('showTypeLabels', true, vscode.ConfigurationTarget.Global);
+    try {
+      const key = editor.document.uri.toString();
+      for (let i = 0; i < 200 && !c.decorations.drawnTags.get(key); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(c.decorations.drawnTags.get(key));
+      await new Promise((r) => setTimeout(r, 500));
+      await screenshot('screenshot-type-labels');
+    } finally {
+      await vscode.workspace.getConfiguration('medner').update('showTypeLabels', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+});
+
+describe('MedNER theme scenes', function () {
+  this.timeout(60_000);
+
+  for (const [theme, name] of [
+    ['Default Dark Modern', 'screenshot-highlights-dark'],
+    ['Default High Contrast', 'screenshot-highlights-high-contrast'],
+  ]) {
+    it(`scene: ${theme} — the palette and line styles in another kind of theme`, async () => {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.getConfiguration('workbench').update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+      try {
+        const { c, editor } = await showRecord();
+        assert.ok((c.analyzer.get(editor.document.uri)?.placed.length ?? 0) > 0);
+        await new Promise((r) => setTimeout(r, 1000));
+        await screenshot(name);
+      } finally {
+        await vscode.workspace.getConfiguration('workbench').update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+      }
+    });
+  }
+});
+
 describe('MedNER curation scenes', function () {
   this.timeout(120_000);
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { labelBatch, type BatchOptions } from '../../src/core/batch';
+import { inputInside, labelBatch, siblingOutDir, type BatchOptions } from '../../src/core/batch';
 import { NerEngine } from '../../src/core/engine';
 import { parseDocuments, serializeDocuments } from '../../src/core/formats/jsonl';
 import { FORMAT_NAMES, FORMATS } from '../../src/core/formats/registry';
@@ -104,6 +104,45 @@ describe('labelBatch', () => {
     const resumed = await labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out));
     assert.equal(resumed.reused, finished);
     assert.equal(resumed.documents, 20);
+  });
+
+  it('a rerun that reuses every input reports no ETA: reused inputs take no time and say nothing of the rate', async () => {
+    const dir = corpus(6);
+    const out = path.join(dir, 'out');
+    await labelBatch(new NerEngine(meta(64), new RuleRunner()), [path.join(dir, 'in')], options(out));
+    const reports: { charsPerSecond: number; etaSeconds?: number }[] = [];
+    const again = await labelBatch(
+      new NerEngine(meta(64), new RuleRunner()),
+      [path.join(dir, 'in')],
+      options(out, { onProgress: (p) => reports.push(p) }),
+    );
+    assert.equal(again.reused, 6);
+    assert.ok(reports.length >= 6);
+    assert.deepEqual(
+      reports.map((r) => [r.charsPerSecond, r.etaSeconds]),
+      reports.map(() => [0, undefined]),
+    );
+    // A changed input, labelled after the reused ones: from then on there is a rate to tell an ETA by.
+    writeFileSync(path.join(dir, 'in', 'sub', 'r005.txt'), '改过了：病');
+    reports.length = 0;
+    await labelBatch(
+      new NerEngine(meta(64), new RuleRunner()),
+      [path.join(dir, 'in')],
+      options(out, { onProgress: (p) => reports.push(p) }),
+    );
+    assert.ok(reports.at(-1)!.etaSeconds !== undefined && reports.at(-1)!.charsPerSecond > 0);
+  });
+
+  it('proposes a sibling output folder and finds an input inside an output folder', async () => {
+    const dir = corpus(1);
+    const inDir = path.join(dir, 'in');
+    assert.equal(siblingOutDir(inDir, true), `${inDir}-medner`);
+    assert.equal(siblingOutDir(path.join(inDir, 'r000.txt'), false), `${inDir}-medner`);
+    assert.equal(await inputInside(dir, [inDir]), inDir);
+    assert.equal(await inputInside(inDir, [path.join(inDir, 'r000.txt')]), path.join(inDir, 'r000.txt'));
+    assert.equal(await inputInside(`${inDir}-medner`, [inDir]), undefined, 'a folder not there yet holds nothing');
+    mkdirSync(`${inDir}-medner`);
+    assert.equal(await inputInside(`${inDir}-medner`, [inDir]), undefined);
   });
 
   it('does not take its own output folder as input', async () => {

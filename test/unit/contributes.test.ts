@@ -41,7 +41,6 @@ const ARGUMENT_ONLY = {
   'medner.copyEntityJson': "the hover's Copy link passes the entity",
   'medner.revealEntity': 'an Entities view item passes its entity',
   'medner.removeUnanchored': "an Entities view item's button passes its entity",
-  'medner.showEntitiesOfType': 'the legend and the hover pass the type; without one it is Go to Entity',
 };
 
 /** The scopes VS Code knows; `window` is its default, written out so that the choice is visible. */

@@ -188,6 +188,28 @@ describe('NerEngine', () => {
     assert.equal(all.length, 200);
   });
 
+  it('tells its progress in windows decided, from 0 to all, cached windows at once', async () => {
+    const engine = new NerEngine(meta(32), new RuleRunner());
+    const text = '病aaaa。'.repeat(200);
+    const seen: [number, number][] = [];
+    await engine.analyze(text, { priority: { start: 600, end: 650 }, batchTokens: 64, onProgress: (d, n) => seen.push([d, n]) });
+    const windows = seen[0][1];
+    assert.ok(windows > 10, `${windows} windows`);
+    assert.deepEqual(seen[0], [0, windows]);
+    assert.deepEqual(seen.at(-1), [windows, windows]);
+    assert.ok(
+      seen.every(([d, n], i) => n === windows && (i === 0 || d > seen[i - 1][0])),
+      JSON.stringify(seen),
+    );
+    // The same text again: every window is cached, decided in one step.
+    const again: [number, number][] = [];
+    await engine.analyze(text, { onProgress: (d, n) => again.push([d, n]) });
+    assert.deepEqual(again, [
+      [0, windows],
+      [windows, windows],
+    ]);
+  });
+
   it('stops between batches when cancelled', async () => {
     const abort = new AbortController();
     const runner = new RuleRunner();

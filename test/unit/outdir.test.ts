@@ -266,6 +266,35 @@ describe('--out-dir: nothing read or written outside the folder', function () {
     assert.deepEqual(walk(dir), before);
   });
 
+  it('CLI: inputs that match no file are a one-line warning and exit 1, into --out-dir and to stdout', () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'in'));
+    writeFileSync(path.join(dir, 'in', 'notes.md'), '病');
+    const model = writeTinyModel();
+    const intoFolder = medner(['label', 'in', '--model', model, '--out-dir', 'out'], dir);
+    assert.equal(intoFolder.code, 1);
+    assert.equal(intoFolder.stderr, 'medner: no file in in matches **/*.txt: nothing was labelled\n');
+    assert.match(readFileSync(path.join(dir, 'out', 'summary.md'), 'utf8'), /no input file matched the pattern: nothing was labelled/);
+    const toStdout = medner(['label', 'in', '--model', model, '--glob', '*.csv'], dir);
+    assert.equal(toStdout.code, 1);
+    assert.equal(toStdout.stdout, '');
+    assert.equal(toStdout.stderr, 'medner: no file in in matches *.csv: nothing was labelled\n');
+  });
+
+  it('a shard without files of its own is no warning: its inputs matched files, other shards have them', async () => {
+    const dir = tempDir();
+    const src = path.join(dir, 'in');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'only.txt'), '病');
+    const parts = await Promise.all(
+      [0, 1].map((index) => labelBatch(engine(), [src], options(path.join(dir, `part${index}`), { shard: { index, count: 2 } }))),
+    );
+    assert.deepEqual(parts.map((p) => [p.matched, p.files]).sort(), [
+      [1, 0],
+      [1, 1],
+    ]);
+  });
+
   it('never writes through a linked folder inside the output folder, nor through a linked output file', async () => {
     const dir = tempDir();
     const src = records(path.join(dir, 'in'), 4);

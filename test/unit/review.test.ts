@@ -69,6 +69,18 @@ describe('comparing predictions with gold', () => {
     assert.deepEqual(c.boundary, { sameType: 1, otherType: 0, tooLong: 1, tooShort: 0, shifted: 0 });
   });
 
+  it('gives examples of misses and spurious predictions too, with where they are', () => {
+    assert.deepEqual(
+      c.examples.map((e) => [e.kind, e.start, e.end]),
+      [
+        ['type', 8, 10],
+        ['missed', 12, 14],
+        ['boundary', 3, 7],
+        ['spurious', 14, 16],
+      ],
+    );
+  });
+
   it('bins confidence against exactness', () => {
     const high = c.calibration[9];
     assert.deepEqual([high.count, high.accuracy], [1, 1]);
@@ -107,12 +119,19 @@ describe('the evaluation page', () => {
     assert.match(html, /T &#60;b&#62;/, 'the title is escaped');
     assert.match(html, /&#60;doc&#62;/, 'document names are escaped');
     assert.match(html, /var\(--vscode-charts-blue\)/, 'colours follow the theme');
+    assert.match(html, /<a href="#" data-example="0"[^>]*>&#60;doc&#62;<\/a>/, 'an example links to its document by index');
   });
 
-  it('accepts only the two known messages', () => {
+  it('accepts only the three known messages; an example by index, never by path', () => {
     assert.deepEqual(parseMessage({ type: 'openReport' }), { type: 'openReport' });
     assert.deepEqual(parseMessage({ type: 'rerun' }), { type: 'rerun' });
+    assert.deepEqual(parseMessage({ type: 'reveal', example: 3 }), { type: 'reveal', example: 3 });
     for (const bad of [
+      { type: 'reveal' },
+      { type: 'reveal', example: -1 },
+      { type: 'reveal', example: '0' },
+      { type: 'reveal', example: 0.5 },
+      { type: 'reveal', example: 0, path: '/etc/passwd' },
       undefined,
       null,
       'openReport',

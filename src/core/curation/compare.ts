@@ -55,12 +55,16 @@ export interface Comparison {
   calibration: CalibrationBin[];
   /** Expected calibration error: mean |accuracy - confidence| weighted by bin size. */
   ece: number;
-  /** Examples for a person to look at: boundary errors and confusions, a few of each. */
-  examples: { document: string; gold?: string; predicted?: string; kind: string }[];
+  /**
+   * Examples for a person to look at, a few of each kind: confusions ('type'), boundary errors,
+   * gold entities the model missed, and its spurious predictions (a person rejected them, in
+   * curated gold). `start`/`end`: the code points to show in the document.
+   */
+  examples: { document: string; gold?: string; predicted?: string; kind: string; start: number; end: number }[];
 }
 
 const BINS = 10;
-const EXAMPLES = 20;
+const EXAMPLES_PER_KIND = 5;
 
 export function compare(docs: readonly ComparedDocument[]): Comparison {
   const strict = evaluate(
@@ -78,10 +82,12 @@ export function compare(docs: readonly ComparedDocument[]): Comparison {
   const bins = Array.from({ length: BINS }, (_, i) => ({ from: i / BINS, to: (i + 1) / BINS, count: 0, sum: 0, right: 0 }));
   const examples: Comparison['examples'] = [];
   const example = (doc: ComparedDocument, kind: string, g?: Span, p?: Span) => {
-    if (examples.length >= EXAMPLES) return;
+    if (examples.filter((e) => e.kind === kind).length >= EXAMPLES_PER_KIND) return;
     const chars = codePoints(doc.text);
     const show = (s: Span) => `${chars.slice(s.start, s.end).join('')} (${s.label}, ${s.start}–${s.end})`;
-    examples.push({ document: doc.name, kind, ...(g ? { gold: show(g) } : {}), ...(p ? { predicted: show(p) } : {}) });
+    const start = Math.min(g?.start ?? Infinity, p?.start ?? Infinity);
+    const end = Math.max(g?.end ?? -Infinity, p?.end ?? -Infinity);
+    examples.push({ document: doc.name, kind, ...(g ? { gold: show(g) } : {}), ...(p ? { predicted: show(p) } : {}), start, end });
   };
   const overlaps = (a: Span, b: Span) => a.start < b.end && b.start < a.end;
 
@@ -95,6 +101,7 @@ export function compare(docs: readonly ComparedDocument[]): Comparison {
         if (p.label !== g.label) example(doc, 'type', g, p);
       } else if (!doc.predicted.some((q) => overlaps(q, g))) {
         bump(g.label, NONE);
+        example(doc, 'missed', g);
       }
     }
     for (const p of doc.predicted) {
@@ -107,6 +114,7 @@ export function compare(docs: readonly ComparedDocument[]): Comparison {
       const near = doc.gold.find((g) => overlaps(g, p));
       if (!near) {
         bump(NONE, p.label);
+        example(doc, 'spurious', undefined, p);
         continue;
       }
       if (near.label !== p.label) boundary.otherType++;
