@@ -92,7 +92,8 @@ def build_tagger(cfg, vocab_size, num_tags=len(TAGS)):
     bert = Bert(vocab_size, cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"],
                 cfg["pos_init"])
     return Tagger(bert, num_tags, cfg["gru_hidden"], cfg["heads"], cfg["dropout"],
-                  gru=cfg["gru"], attn=cfg["attn"], crf=cfg["crf"])
+                  gru=cfg["gru"], attn=cfg["attn"], crf=cfg["crf"], rnn=cfg["rnn"], cnn_layers=cfg["cnn_layers"],
+                  crf_cpu=cfg["crf_cpu"])
 
 
 def two_rate_adamw(model, cfg):

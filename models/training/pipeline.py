@@ -77,6 +77,12 @@ def pretrain_name(cfg):
         name += f"-bt{cfg['pretrain_batch_tokens']}"
     elif cfg["pretrain_batch"] != 32:
         name += f"-b{cfg['pretrain_batch']}"
+    if cfg["pretrain_corpus"] != ["yidu", "cmeee", "tianchi"]:
+        name += "-" + "+".join(cfg["pretrain_corpus"])
+    if cfg["clinical_repeat"] != 1:
+        name += f"-r{cfg['clinical_repeat']}"
+    if cfg["pretrain_bf16"]:
+        name += "-bf16"
     return name
 
 
@@ -100,13 +106,29 @@ def write_dev(dev, path):
     T.write_yidu(dev, path)
 
 
-def train_stages(cfg, args, train, dev, vocab, run_dir, log):
+def pretraining_texts(cfg, data, yidu_train, dev):
+    """The pre-training corpus: `yidu_train` is the Yidu training split without extra records, so an
+    encoder's folder (named by its settings) always holds the same texts. Never the dev records' texts:
+    the dev split stays unseen by every stage."""
+    return T.pretraining_texts(data, cfg["pretrain_corpus"], [r["text"] for r in yidu_train], [r["text"] for r in dev],
+                               cfg["clinical_repeat"])[: cfg["pretrain_texts"]]
+
+
+def add_labelled(cfg, data, train, dev, log):
+    """The training split with the `extra_labelled` corpora (Yidu-format records) appended."""
+    for name in cfg["extra_labelled"]:
+        train, used, dropped = add_extra(train, dev, T.read_labelled(data, name))
+        log(f"extra labelled records: {used} from {name}" + (f", {dropped} left out: their texts are in the dev split"
+                                                           if dropped else ""))
+    return train
+
+
+def train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train=None):
     """Each stage starts from the weights the one before returned (`init`); returns the path of the
     fine-tuned checkpoint."""
     init, pretrain_epochs = cfg["pretrained"], cfg["pretrain_epochs"]
     if cfg["pretrain_epochs"] and not cfg["pretrained"]:
-        # Never the dev records' texts: the dev split stays unseen by every stage.
-        texts = ([r["text"] for r in train] + T.read_unlabelled(args.data))[: cfg["pretrain_texts"]]
+        texts = pretraining_texts(cfg, args.data, train if yidu_train is None else yidu_train, dev)
         name = pretrain_name(cfg)
         pre_dir = os.path.join(os.path.dirname(run_dir), name) if not args.smoke else os.path.join(run_dir, "pretrain")
         os.makedirs(pre_dir, exist_ok=True)
@@ -182,6 +204,9 @@ def main():
             json.dump(vocab, f, ensure_ascii=False)
     if cfg["train_records"] is not None:
         train = train[: cfg["train_records"]]
+    yidu_train = train
+    # Left out against the whole dev split, before the smoke run cuts it.
+    train = add_labelled(cfg, args.data, train, dev, log)
     if cfg["dev_records"] is not None:
         dev = dev[: cfg["dev_records"]]
     extra = []
@@ -199,11 +224,13 @@ def main():
             raise SystemExit(f"{best} was selected on another dev split (dev_size {trained['dev_size']}, "
                              f"split_seed {trained['split_seed']}); its dev metrics would not be this split's")
     else:
-        best = train_stages(cfg, args, train, dev, vocab, run_dir, log)
+        best = train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train)
     if args.no_export:
         return
     summary = {"data": "CCKS 2019 Yidu-S4K training set (1000 records), research use only",
                "devSplit": {"size": len(dev), "seed": cfg["split_seed"], "recordIndices": dev_ids}}
+    if cfg["extra_labelled"]:
+        summary["extraLabelled"] = [f"{name}: {'/'.join(T.LABELLED[name])}, research use only" for name in cfg["extra_labelled"]]
     if extra:
         summary["extraTrain"] = {"files": [os.path.basename(p) for p in args.extra_train], "records": len(extra), "repeat": args.extra_repeat}
     meta = export(best, out_dir, summary, cfg["name"])

@@ -1,0 +1,359 @@
+"""One short session on a lent GPU: every stage that needs it, in priority order, under a wall-clock
+budget, with everything handed back in OUT (at most 8 flat files, each under 16 MiB).
+
+    bash models/training/gpu_run.sh OUT [BUDGET_SECONDS]        # on the GPU machine (default 540 s)
+    bash models/training/gpu_run.sh /tmp/gpu-smoke 240 --smoke   # tiny sizes, on the CPU: checks the whole script
+
+Jobs, in priority order (a job starts once the one it builds on has finished and enough time is left;
+up to --lanes run at once, sharing the GPU):
+  1. pre-192x3, pre-256x4: whole-word-mask pre-training of the shipped size and a wider/deeper one on
+     the larger corpus (`PRETRAIN`: every corpus in text.CORPORA, clinical records twice), their epochs
+     cut to fit `--pretrain-share` of the budget.
+  2. cmeee-*: the CMeEE intermediate stage of each.
+  3. ft-192x3-ccks-s*: fine-tuning with the CCKS 2020 records added, three data seeds (the recipe's
+     None, 21, 22), then ft-192x3-yidu-s*: the same without them.
+  4. ft-256x4-ccks-s13, the paper's Table 2 baselines from the 192x3 encoder without CMeEE (t2-*:
+     BBRAC, BERT-BiLSTM-CRF, and BiGRU-Attention / FastText-CNN on that encoder's character
+     embeddings), then more seeds of the 256x4.
+No teachers, pseudo-labels or distillation: they do not fit a 10-minute session.
+
+OUT gets log.txt (this script's and every job's lines, as they happen), results.json (dev strict
+micro F1 of every fine-tuning by the training loop's scoring, per-group mean and sample sd, the
+pre-training summaries, which file holds which checkpoint) and up to six ckpt-N.tar with the
+checkpoints (`PACK`: fp32 for the encoders and the candidate models, fp16 for the rest). Checkpoints
+are state dicts that torch 1.13 loads; `pipeline.py --checkpoint best.pt` exports a fine-tuned one
+and `--set pretrained='"encoder.pt"'` fine-tunes from an encoder on the CPU.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import text as T  # noqa: E402
+import pipeline  # noqa: E402
+from settings import resolve  # noqa: E402
+
+SIZES = {"192x3": {"hidden": 192, "layers": 3, "heads": 3, "ffn": 768, "gru_hidden": 96},
+         "256x4": {"hidden": 256, "layers": 4, "heads": 4, "ffn": 1024, "gru_hidden": 128}}
+SMOKE_SIZES = {"192x3": {"hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16},
+               "256x4": {"hidden": 48, "layers": 2, "heads": 2, "ffn": 96, "gru_hidden": 24}}
+# Large batches for a GPU alone: fewer, bigger steps; lr 2e-3 converged for 192x3 at 16,384 tokens.
+PRETRAIN = {"pretrain_corpus": list(T.CORPORA), "clinical_repeat": 2, "pretrain_batch_tokens": 32768,
+            "pretrain_lr": 2e-3, "pretrain_epochs": 60, "pretrain_bf16": True, "pretrain_workers": 4,
+            "log_steps": 200, "ckpt_steps": 10 ** 6}
+SMOKE_PRETRAIN = dict(PRETRAIN, pretrain_batch_tokens=512, pretrain_epochs=1, pretrain_workers=2, log_steps=5,
+                      pretrain_texts=120)
+# Every job fine-tunes with the recipe's settings, without teachers.
+COMMON = {"teacher_seeds": [], "pseudo_epochs": 0, "threads": 1, "crf_cpu": True}
+CCKS = {"extra_labelled": ["ccks2020"]}
+SEEDS = {"s13": None, "s21": 21, "s22": 22}  # data_seed: None is the seed's own order, as in the recipe
+
+
+def jobs(smoke):
+    """(name, kind, the job it starts from, settings, seconds it needs to be worth starting, how it is
+    packed), in priority order."""
+    sizes = SMOKE_SIZES if smoke else SIZES
+    pre = SMOKE_PRETRAIN if smoke else PRETRAIN
+    s192, s256 = sizes["192x3"], {**sizes["256x4"], **pre, "pretrain_lr": 1e-3}  # lr 2e-3 is too high for wider ones
+    out = [("pre-192x3", "pretrain", None, dict(s192, **pre), 0, "fp32"),
+           ("pre-256x4", "pretrain", None, dict(s256), 0, "fp16"),
+           ("cmeee-192x3", "cmeee", "pre-192x3", dict(s192, **pre), 40, "fp32")]
+    out += [(f"ft-192x3-ccks-{s}", "finetune", "cmeee-192x3", dict(s192, **pre, **CCKS, data_seed=d), 60, "fp32")
+            for s, d in SEEDS.items()]
+    out += [(f"ft-192x3-yidu-{s}", "finetune", "cmeee-192x3", dict(s192, **pre, data_seed=d), 60, "fp16")
+            for s, d in SEEDS.items()]
+    out += [("cmeee-256x4", "cmeee", "pre-256x4", dict(s256), 40, "fp16"),
+            ("ft-256x4-ccks-s13", "finetune", "cmeee-256x4", dict(s256, **CCKS), 60, "fp16")]
+    t2 = dict(s192, **pre, **CCKS, intermediate_epochs=0)
+    out += [("t2-bbrac", "finetune", "pre-192x3", t2, 60, "fp16"),
+            ("t2-bert-bilstm-crf", "finetune", "pre-192x3", dict(t2, rnn="lstm", attn=False), 60, "fp16"),
+            ("t2-bigru-attn", "finetune", "pre-192x3", dict(t2, layers=0, crf=False), 60, "fp16"),
+            ("t2-fasttext-cnn", "finetune", "pre-192x3",
+             dict(t2, layers=0, gru=False, attn=False, crf=False, cnn_layers=3), 60, "fp16")]
+    out += [(f"ft-256x4-ccks-{s}", "finetune", "cmeee-256x4", dict(s256, **CCKS, data_seed=d),
+             60, "fp16") for s, d in list(SEEDS.items())[1:]]
+    return out
+
+
+# Groups of runs whose dev F1 results.json averages.
+GROUPS = {"192x3 + CMeEE + ccks2020": "ft-192x3-ccks-", "192x3 + CMeEE, Yidu only": "ft-192x3-yidu-",
+          "256x4 + CMeEE + ccks2020": "ft-256x4-ccks-"}
+PART_BYTES = int(15.5 * 2 ** 20)
+MAX_PARTS = 6
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("budget", nargs="?", type=float, default=540.0, help="seconds until everything is in OUT")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes and data: the whole script in minutes on a CPU")
+    ap.add_argument("--data", default=pipeline.DATA)
+    ap.add_argument("--runs", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "medner-gpu-runs"))
+    ap.add_argument("--lanes", type=int, default=10, help="jobs at once")
+    ap.add_argument("--pretrain-share", type=float, default=0.35, help="fraction of the budget for pre-training")
+    ap.add_argument("--job", help=argparse.SUPPRESS)  # internal: run one job (a child process) ...
+    ap.add_argument("--plan", help=argparse.SUPPRESS)  # ... of this plan
+    args = ap.parse_args()
+    if args.job:
+        return run_job(args)
+    t0 = time.time()
+    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.runs, exist_ok=True)
+    log_path = os.path.join(args.out, "log.txt")
+    log = line_logger(log_path, "gpu_run")
+    deadline = t0 + args.budget
+    stop_at = deadline - (25 if not args.smoke else 10)  # packing takes a few seconds
+    log(f"budget {args.budget:.0f}s, data {args.data}, runs {args.runs}, python {sys.version.split()[0]}")
+    plan = {"data": args.data, "runs": args.runs, "smoke": args.smoke,
+            "pretrain_seconds": None if args.smoke else round(args.pretrain_share * args.budget),
+            "jobs": {name: {"kind": kind, "after": after, "settings": settings}
+                     for name, kind, after, settings, _, _ in jobs(args.smoke)}}
+    prepare(plan, log)
+    plan_path = os.path.join(args.runs, "plan.json")
+    with open(plan_path, "w", encoding="utf-8") as f:
+        json.dump(plan, f, ensure_ascii=False)
+    status = schedule(args, plan_path, log_path, log, t0, stop_at, deadline)
+    results = collect(args, plan, status, log, t0)
+    log(f"done in {time.time() - t0:.0f}s")
+    return results
+
+
+def line_logger(path, prefix):
+    """Lines to stdout and, with `path`, to that file too (a job's stdout is log.txt already)."""
+    f = open(path, "a", encoding="utf-8") if path else None
+
+    def log(msg):
+        line = f"{time.strftime('%H:%M:%S')} [{prefix}] {msg}"
+        print(line, flush=True)
+        if f:
+            f.write(line + "\n")
+            f.flush()
+    return log
+
+
+def prepare(plan, log):
+    """The vocabulary (pipeline.py's: the corpus's, so these checkpoints fit its runs) and the jieba
+    segmentation of the pre-training corpus, shared by both encoders' jobs."""
+    cfg = job_settings(plan, "pre-192x3")
+    train, dev = split(plan, cfg, cut=False)
+    vocab = T.build_vocab([r["text"] for r in train] + T.read_unlabelled(plan["data"]), cfg["min_count"])
+    with open(os.path.join(plan["runs"], "vocab.json"), "w", encoding="utf-8") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    train, dev = split(plan, cfg)
+    texts = pipeline.pretraining_texts(cfg, plan["data"], train, dev)
+    log(f"pre-training corpus: {len(texts):,} texts, {sum(map(len, texts)):,} characters "
+        f"({', '.join(cfg['pretrain_corpus'])}; clinical x{cfg['clinical_repeat']}); vocabulary {len(vocab)}")
+    import pretrain
+    pretrain.segment(texts, os.path.join(plan["runs"], "words.json"), log)
+    import torch  # after the segmentation's worker processes: they need no CUDA
+    log(f"torch {torch.__version__}, " + (f"GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "no GPU"))
+
+
+def job_settings(plan, name):
+    job = plan["jobs"][name]
+    cfg = resolve(plan["smoke"], sets=[f"{k}={json.dumps(v)}" for k, v in {**COMMON, **job["settings"]}.items()])
+    cfg["name"] = name
+    if job["kind"] == "pretrain" and plan["pretrain_seconds"]:
+        cfg["pretrain_seconds"] = plan["pretrain_seconds"]
+    return cfg
+
+
+def split(plan, cfg, cut=True):
+    train, dev, _ = pipeline.split(pipeline.load_yidu(plan["data"]), cfg["dev_size"], cfg["split_seed"])
+    if cut and cfg["train_records"] is not None:
+        train = train[: cfg["train_records"]]
+    return train, dev
+
+
+def schedule(args, plan_path, log_path, log, t0, stop_at, deadline):
+    """Starts each job in priority order once its predecessor succeeded and enough time is left; every
+    job stops itself at stop_at (MEDNER_STOP_AT); one still running near the deadline is killed."""
+    todo = list(jobs(args.smoke))
+    running, status = {}, {}
+    env = dict(os.environ, MEDNER_STOP_AT=str(stop_at), PYTHONUNBUFFERED="1")
+    while todo or running:
+        now = time.time()
+        for name, (p, started) in list(running.items()):
+            if p.poll() is not None:
+                status[name] = {"exit": p.returncode, "start_s": round(started - t0), "seconds": round(now - started)}
+                log(f"{name}: exit {p.returncode} after {now - started:.0f}s")
+                del running[name]
+            elif now > deadline - 12:
+                p.send_signal(signal.SIGTERM)
+        waiting = 0  # jobs of higher priority waiting for theirs: each keeps a lane free
+        for job in list(todo):
+            name, _, after, _, need, _ = job
+            if after and after not in status:
+                waiting += 1
+                continue
+            if after and status[after].get("exit") != 0:
+                todo.remove(job)
+                status[name] = {"skipped": f"{after} did not finish"}
+                log(f"{name}: skipped, {after} did not finish")
+                continue
+            if now + need > stop_at:
+                todo.remove(job)
+                status[name] = {"skipped": f"{stop_at - now:.0f}s left, needs {need}s"}
+                log(f"{name}: skipped, {stop_at - now:.0f}s left")
+                continue
+            if len(running) + waiting >= args.lanes:
+                break
+            todo.remove(job)
+            cmd = [sys.executable, os.path.abspath(__file__), args.out, str(args.budget), "--job", name,
+                   "--plan", plan_path]
+            with open(log_path, "a", encoding="utf-8") as out:
+                running[name] = (subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env), time.time())
+            log(f"{name}: started at {time.time() - t0:.0f}s")
+        time.sleep(0.5)
+    return status
+
+
+def run_job(args):
+    """One job in its own process (its own CUDA context; a crash stays its own)."""
+    import torch
+    with open(args.plan, encoding="utf-8") as f:
+        plan = json.load(f)
+    name = args.job
+    job = plan["jobs"][name]
+    cfg = job_settings(plan, name)
+    log = line_logger(None, name)
+    torch.set_num_threads(cfg["threads"])
+    run_dir = os.path.join(plan["runs"], name)
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(plan["runs"], "vocab.json"), encoding="utf-8") as f:
+        vocab = json.load(f)
+    train, dev = split(plan, cfg)
+    log(f"settings {json.dumps({k: v for k, v in cfg.items() if v != resolve(plan['smoke'])[k]})}")
+    init = os.path.join(plan["runs"], job["after"], "encoder.pt") if job["after"] else None
+    result = {}
+    if job["kind"] == "pretrain":
+        import pretrain
+        shutil.copy(os.path.join(plan["runs"], "words.json"), os.path.join(run_dir, "words.json"))
+        texts = pipeline.pretraining_texts(cfg, plan["data"], train, dev)
+        out, epochs = pretrain.run(cfg, texts, vocab, run_dir, log)
+        result = {"epochs": epochs, "steps": torch.load(os.path.join(run_dir, "pretrain_last.pt"), map_location="cpu",
+                                                        weights_only=False)["state"]["step"]}
+    elif job["kind"] == "cmeee":
+        import cmeee
+        cfg["pretrain_epochs"] = pretrained_epochs(init)
+        cmeee.run(cfg, cmeee.load(plan["data"])[: cfg["intermediate_records"]], vocab, run_dir, log, init)
+    else:
+        import finetune
+        epochs = pretrained_epochs(init)
+        if cfg["layers"] == 0:
+            init = embeddings_only(init, run_dir)
+        train = pipeline.add_labelled(cfg, plan["data"], train, dev, log)
+        if cfg["dev_records"] is not None:
+            dev = dev[: cfg["dev_records"]]
+        best = finetune.run(cfg, train, dev, vocab, run_dir, log, init=init, pretrain_epochs=epochs)
+        ck = torch.load(best, map_location="cpu", weights_only=False)
+        with open(os.path.join(run_dir, "history.json"), encoding="utf-8") as f:
+            history = json.load(f)
+        result = {"f1": ck["dev"]["micro"]["f1"], "precision": ck["dev"]["micro"]["precision"],
+                  "recall": ck["dev"]["micro"]["recall"], "best_epoch": ck["epoch"], "epochs_run": len(history),
+                  "f1_by_epoch": [round(h["dev"]["f1"], 4) for h in history],
+                  "types": {k: round(v["f1"], 4) for k, v in ck["dev"]["types"].items()},
+                  "train_records": len(train)}
+    with open(os.path.join(run_dir, "result.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f)
+
+
+def pretrained_epochs(path):
+    """The epochs an encoder was pre-trained for (a time budget may have cut the settings')."""
+    import torch
+    return torch.load(path, map_location="cpu", weights_only=False)["cfg"]["pretrain_epochs"]
+
+
+def embeddings_only(encoder, run_dir):
+    """The pre-trained encoder's character and position embeddings, as the 0-layer encoder of the
+    non-BERT baselines loads them: static pre-trained character vectors (in place of fastText's)."""
+    import torch
+    bert = torch.load(encoder, map_location="cpu", weights_only=False)["bert"]
+    path = os.path.join(run_dir, "embeddings.pt")
+    torch.save({"bert": {k: v for k, v in bert.items() if k.split(".")[0] in ("tok", "pos", "ln")}}, path)
+    return path
+
+
+def collect(args, plan, status, log, t0):
+    """results.json and the ckpt-N.tar parts: each job's checkpoint in priority order, fp16 where
+    `jobs` says so, first-fit into parts under 15.5 MiB; what does not fit is listed, not sent."""
+    import torch
+    results = {"budget_s": args.budget, "elapsed_s": None, "torch": torch.__version__,
+               "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+               "pretrain_seconds": plan["pretrain_seconds"], "jobs": {}, "groups": {}, "parts": {}, "left_out": []}
+    staged = os.path.join(args.runs, "staged")
+    os.makedirs(staged, exist_ok=True)
+    files = []
+    for name, kind, after, settings, _, precision in jobs(args.smoke):
+        row = dict(status.get(name, {"skipped": "not reached"}), kind=kind, after=after)
+        run_dir = os.path.join(args.runs, name)
+        if os.path.exists(os.path.join(run_dir, "result.json")):
+            with open(os.path.join(run_dir, "result.json"), encoding="utf-8") as f:
+                row.update(json.load(f))
+        results["jobs"][name] = row
+        source = os.path.join(run_dir, "best.pt" if kind == "finetune" else "encoder.pt")
+        if row.get("exit") == 0 and os.path.exists(source):
+            ck = torch.load(source, map_location="cpu", weights_only=False)
+            if precision == "fp16":
+                ck = halved(ck)
+            target = os.path.join(staged, f"{name}.{precision}.pt")
+            torch.save(ck, target)
+            files.append(target)
+    for title, prefix in GROUPS.items():
+        f1s = [r["f1"] for n, r in results["jobs"].items() if n.startswith(prefix) and "f1" in r]
+        if f1s:
+            results["groups"][title] = {"runs": len(f1s), "mean": statistics.mean(f1s), "f1": f1s,
+                                        "sd": statistics.stdev(f1s) if len(f1s) > 1 else None}
+            log(f"{title}: dev F1 {', '.join(f'{x:.4f}' for x in f1s)} (mean {statistics.mean(f1s):.4f})")
+    parts = []
+    for path in files:
+        size = os.path.getsize(path) + 4096
+        for part in parts:
+            if part["bytes"] + size <= PART_BYTES:
+                break
+        else:
+            part = {"bytes": 0, "files": []}
+            if len(parts) < MAX_PARTS and size <= PART_BYTES:
+                parts.append(part)
+            else:
+                results["left_out"].append(os.path.basename(path))
+                continue
+        part["bytes"] += size
+        part["files"].append(path)
+    for i, part in enumerate(parts, 1):
+        name = f"ckpt-{i}.tar"
+        with tarfile.open(os.path.join(args.out, name + ".tmp"), "w") as tar:
+            for path in part["files"]:
+                tar.add(path, arcname=os.path.basename(path))
+        os.replace(os.path.join(args.out, name + ".tmp"), os.path.join(args.out, name))
+        results["parts"][name] = [os.path.basename(p) for p in part["files"]]
+    results["elapsed_s"] = round(time.time() - t0)
+    with open(os.path.join(args.out, "results.json.tmp"), "w", encoding="utf-8") as f:
+        json.dump(results, f, ensure_ascii=False, indent=1)
+    os.replace(os.path.join(args.out, "results.json.tmp"), os.path.join(args.out, "results.json"))
+    log(f"results.json and {len(parts)} checkpoint parts written" +
+        (f"; left out: {', '.join(results['left_out'])}" if results["left_out"] else ""))
+    return results
+
+
+def halved(obj):
+    """Floating tensors at half precision, anywhere in nested dicts (a checkpoint's state dicts)."""
+    import torch
+    if isinstance(obj, dict):
+        return {k: halved(v) for k, v in obj.items()}
+    if isinstance(obj, torch.Tensor) and obj.is_floating_point():
+        return obj.half()
+    return obj
+
+
+if __name__ == "__main__":
+    main()
