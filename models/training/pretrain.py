@@ -197,10 +197,11 @@ def run(cfg, texts, vocab, run_dir, log):
     data = MaskedBatches(examples, epoch_batches, steps_per_epoch, len(vocab), mask_id, cfg["seed"], cfg["wwm"])
     steps = range(state["step"], total)
     if cfg["pretrain_workers"]:
-        # The batches depend on the step alone, so workers that mask ahead give the loop's batches exactly.
+        # The batches depend on the step alone, so workers that mask ahead give the loop's batches exactly;
+        # the loader's own generator leaves the global one, which draws the dropout, as the loop has it.
         loader = torch.utils.data.DataLoader(data, batch_size=None, sampler=steps, num_workers=cfg["pretrain_workers"],
                                              multiprocessing_context="fork", prefetch_factor=8,
-                                             pin_memory=device.type == "cuda")
+                                             pin_memory=device.type == "cuda", generator=torch.Generator())
     else:
         loader = (data[step] for step in steps)
     bf16 = cfg["pretrain_bf16"] and device.type == "cuda"

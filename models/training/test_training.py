@@ -441,5 +441,122 @@ class SettingsTest(unittest.TestCase):
             self.assertFalse(os.path.exists(run_dir), "nothing was started")
 
 
+class LargerCorpusTest(unittest.TestCase):
+    def setUp(self):
+        records = load_yidu(DATA)
+        self.train, self.dev, _ = split(records, 100, 2019)
+
+    def test_the_default_corpus_is_the_first_encoders_and_the_others_never_hold_dev_text(self):
+        train_texts, dev_texts = [r["text"] for r in self.train], [r["text"] for r in self.dev]
+        default = T.pretraining_texts(DATA, DEFAULTS["pretrain_corpus"], train_texts, dev_texts)
+        self.assertEqual(default, train_texts + T.read_unlabelled(DATA))  # its words.json caches stay aligned
+        clinical = T.pretraining_texts(DATA, ["ccks2020", "clinical", "medqa"], train_texts, dev_texts, clinical_repeat=2)
+        once = T.pretraining_texts(DATA, ["ccks2020", "clinical", "medqa"], train_texts, dev_texts)
+        qa = len(T.CORPORA["medqa"](DATA))
+        self.assertEqual(len(clinical) - qa, 2 * (len(once) - qa))
+        self.assertFalse(set(dev_texts) & set(T.pretraining_texts(DATA, list(T.CORPORA), train_texts + dev_texts,
+                                                                     dev_texts)))
+
+    def test_ccks2020_records_join_the_training_split_only(self):
+        from pipeline import add_labelled
+        cfg = dict(DEFAULTS, extra_labelled=["ccks2020"])
+        lines = []
+        grown = add_labelled(cfg, DATA, self.train, self.dev, lines.append)
+        ccks = T.read_labelled(DATA, "ccks2020")
+        self.assertEqual(len(ccks), 179)
+        self.assertEqual(grown, self.train + ccks)
+        self.assertEqual(lines, ["extra labelled records: 179 from ccks2020"])
+        self.assertEqual(add_labelled(DEFAULTS, DATA, self.train, self.dev, lines.append), self.train)
+
+    def test_a_new_corpus_gets_its_own_encoder_folder(self):
+        cfg = dict(DEFAULTS, pretrain_corpus=["yidu", "clinical"], clinical_repeat=2, pretrain_bf16=True)
+        self.assertEqual(pretrain_name(cfg),
+                         "pretrain-h192-l3-wwm-e54-possinusoidal-lr0.002-bt16384-yidu+clinical-r2-bf16")
+
+    def test_names_outside_the_choices_are_refused(self):
+        with self.assertRaises(SettingsError) as e:
+            parse_set('pretrain_corpus=["yidu", "medqna"]')
+        self.assertIn('setting "pretrain_corpus" takes yidu, cmeee, tianchi', str(e.exception))
+        self.assertTrue(str(e.exception).endswith('not "medqna"'))
+        for kv in ('rnn="lsmt"', 'extra_labelled=["ccks2017"]', 'device="gpu"'):
+            self.assertRaises(SettingsError, parse_set, kv)
+
+
+class PretrainWorkersTest(unittest.TestCase):
+    def test_batch_workers_train_exactly_the_weights_of_the_loop(self):
+        import pretrain
+        texts = ["患者于2019年3月行腹腔镜下胆囊切除术，术后予头孢曲松抗感染。" * 3, "CT示右肺上叶结节，大小约1.2cm。"] * 20
+        vocab = T.build_vocab(texts, 1)
+        cfg = dict(DEFAULTS, **SMOKE)
+        cfg.update(wwm=False, log_steps=10 ** 6, ckpt_steps=10 ** 6, device="cpu", pretrain_epochs=2)
+        weights = []
+        for workers in (0, 2):
+            with tempfile.TemporaryDirectory() as d:
+                out, _ = pretrain.run(dict(cfg, pretrain_workers=workers), texts, vocab, d, lambda msg: None)
+                weights.append(torch.load(out, weights_only=False)["bert"])
+        for k in weights[0]:
+            self.assertTrue(torch.equal(weights[0][k], weights[1][k]), k)
+
+    def test_segmentation_cuts_each_distinct_text_once_in_worker_processes_as_alone(self):
+        import pretrain
+        texts = [f"患者{i}年行腹腔镜下胆囊切除术" for i in range(1200)] * 2
+        with tempfile.TemporaryDirectory() as d:
+            pooled = pretrain.segment(texts, os.path.join(d, "a.json"), lambda msg: None, processes=2)
+            alone = pretrain.segment(texts, os.path.join(d, "b.json"), lambda msg: None, processes=1)
+        self.assertEqual(pooled, alone)
+        self.assertEqual([sum(w) for w in pooled], [len(t) for t in texts])
+
+
+class BaselineTest(unittest.TestCase):
+    def test_lstm_and_convolution_baselines_ignore_padding(self):
+        from finetune import build_tagger
+        cfg = dict(DEFAULTS, **SMOKE, dropout=0.0)
+        for variant in ({"rnn": "lstm", "attn": False}, {"layers": 0, "gru": False, "attn": False, "crf": False,
+                                                        "cnn_layers": 3}):
+            torch.manual_seed(5)
+            tagger = build_tagger(dict(cfg, **variant), 30).eval()
+            ids = torch.randint(4, 30, (2, 7))
+            mask = torch.tensor([[1] * 7, [1] * 4 + [0] * 3])
+            with torch.no_grad():
+                both = tagger.emissions(ids, mask)
+                alone = tagger.emissions(ids[1:, :4], mask[1:, :4])
+            self.assertTrue(torch.allclose(both[1, :4], alone[0], atol=1e-5), variant)
+
+class GpuRunTest(unittest.TestCase):
+    def test_checkpoints_fill_parts_under_the_limit_in_priority_order(self):
+        import gpu_run
+        with tempfile.TemporaryDirectory() as d:
+            files = []
+            for name, size in [("a", 9), ("b", 9), ("c", 5), ("d", 9), ("e", 3)]:
+                files.append(os.path.join(d, name))
+                with open(files[-1], "wb") as f:
+                    f.write(b"x" * size * 1000)
+            parts, left_out = gpu_run.pack(files, part_bytes=25000, max_parts=2)  # each file + 4,096 bytes
+        self.assertEqual([[os.path.basename(p) for p in part] for part in parts], [["a", "c"], ["b", "e"]])
+        self.assertEqual(left_out, ["d"])
+
+    def test_every_job_resolves_and_starts_after_a_job_before_it(self):
+        import gpu_run
+        plans = {}
+        for smoke in (False, True):
+            jobs = gpu_run.jobs(smoke)
+            plan = {"smoke": smoke, "pretrain_seconds": 100,
+                    "jobs": {n: {"kind": k, "after": a, "settings": s} for n, k, a, s, _, _ in jobs}}
+            plans[smoke] = plan
+            names = [j[0] for j in jobs]
+            for i, (name, kind, after, _, _, precision) in enumerate(jobs):
+                cfg = gpu_run.job_settings(plan, name)
+                self.assertIn(precision, ("fp32", "fp16", None))
+                if after:
+                    self.assertLess(names.index(after), i)
+                if kind == "pretrain":
+                    self.assertEqual(cfg["pretrain_seconds"], 100)
+                    self.assertEqual(cfg["pretrain_corpus"], list(T.CORPORA))
+        full = {n: gpu_run.job_settings(plans[False], n) for n in ("ft-192x3-ccks-s13", "t2-bigru-attn")}
+        self.assertEqual((full["ft-192x3-ccks-s13"]["hidden"], full["ft-192x3-ccks-s13"]["layers"]), (192, 3))
+        self.assertEqual(full["ft-192x3-ccks-s13"]["extra_labelled"], ["ccks2020"])
+        self.assertEqual(full["t2-bigru-attn"]["layers"], 0)
+
+
 if __name__ == "__main__":
     unittest.main()
