@@ -88,6 +88,11 @@ def jobs(smoke):
 # Groups of runs whose dev F1 results.json averages.
 GROUPS = {"192x3 + CMeEE + ccks2020": "ft-192x3-ccks-", "192x3 + CMeEE, Yidu only": "ft-192x3-yidu-",
           "256x4 + CMeEE + ccks2020": "ft-256x4-ccks-"}
+# What the jobs read (gpu_data.sh copies exactly these, and tianchi-drug/*.txt).
+DATA_FILES = ["yidu-s4k/subtask1_training_part1.txt", "yidu-s4k/subtask1_training_part2.txt", "cmeee/train_data.txt",
+              "cmeee/val_data.txt", "tianchi-drug", "ccks2020/labelled.jsonl", "ccks2020/unlabelled.jsonl",
+              "clinical-unlabelled/records.jsonl", "ccks2017/labelled.jsonl", "medical-qa/text.jsonl",
+              "medical-qa/cmedqa_noncommercial.jsonl", "medical-qa/cmedqaner.jsonl"]
 PART_BYTES = int(15.5 * 2 ** 20)
 MAX_PARTS = 6
 TAR_ALLOWANCE = 4096  # a member's header and padding, generously
@@ -115,7 +120,10 @@ def main():
     deadline = t0 + args.budget
     stop_at = deadline - (25 if not args.smoke else 10)  # packing takes a few seconds
     log(f"budget {args.budget:.0f}s, data {args.data}, runs {args.runs}, python {sys.version.split()[0]}")
-    plan = {"data": args.data, "runs": args.runs, "smoke": args.smoke,
+    missing = [p for p in DATA_FILES if not os.path.exists(os.path.join(args.data, p))]
+    if missing:
+        sys.exit(f"gpu_run.py: {args.data} lacks {', '.join(missing)} (models/training/gpu_data.sh copies them)")
+    plan = {"data": args.data, "runs": args.runs, "smoke": args.smoke, "wwm": has_jieba(log),
             "pretrain_seconds": None if args.smoke else round(args.pretrain_share * args.budget),
             "jobs": {name: {"kind": kind, "after": after, "settings": settings}
                      for name, kind, after, settings, _, _ in jobs(args.smoke)}}
@@ -127,6 +135,17 @@ def main():
     results = collect(args, plan, status, log, t0)
     log(f"done in {time.time() - t0:.0f}s")
     return results
+
+
+def has_jieba(log):
+    """Whole-word masking needs jieba; without it (not carried to the machine) the session still
+    pre-trains, masking single characters, and says so."""
+    try:
+        import jieba  # noqa: F401
+        return True
+    except ImportError:
+        log("NO JIEBA: pre-training masks single characters (wwm false); put jieba on PYTHONPATH for whole words")
+        return False
 
 
 def line_logger(path, prefix):
@@ -155,7 +174,8 @@ def prepare(plan, log):
     log(f"pre-training corpus: {len(texts):,} texts, {sum(map(len, texts)):,} characters "
         f"({', '.join(cfg['pretrain_corpus'])}; clinical x{cfg['clinical_repeat']}); vocabulary {len(vocab)}")
     import pretrain
-    pretrain.segment(texts, os.path.join(plan["runs"], "words.json"), log)
+    if cfg["wwm"]:
+        pretrain.segment(texts, os.path.join(plan["runs"], "words.json"), log)
     import torch  # after the segmentation's worker processes: they need no CUDA
     log(f"torch {torch.__version__}, " + (f"GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "no GPU"))
 
@@ -164,6 +184,7 @@ def job_settings(plan, name):
     job = plan["jobs"][name]
     cfg = resolve(plan["smoke"], sets=[f"{k}={json.dumps(v)}" for k, v in {**COMMON, **job["settings"]}.items()])
     cfg["name"] = name
+    cfg["wwm"] = plan.get("wwm", True)
     if job["kind"] == "pretrain" and plan["pretrain_seconds"]:
         cfg["pretrain_seconds"] = plan["pretrain_seconds"]
     return cfg
@@ -239,7 +260,8 @@ def run_job(args):
     result = {}
     if job["kind"] == "pretrain":
         import pretrain
-        shutil.copy(os.path.join(plan["runs"], "words.json"), os.path.join(run_dir, "words.json"))
+        if cfg["wwm"]:
+            shutil.copy(os.path.join(plan["runs"], "words.json"), os.path.join(run_dir, "words.json"))
         texts = pipeline.pretraining_texts(cfg, plan["data"], train, dev)
         out, epochs = pretrain.run(cfg, texts, vocab, run_dir, log)
         result = {"epochs": epochs, "steps": torch.load(os.path.join(run_dir, "pretrain_last.pt"), map_location="cpu",
