@@ -118,7 +118,8 @@ def main():
     log_path = os.path.join(args.out, "log.txt")
     log = line_logger(log_path, "gpu_run")
     deadline = t0 + args.budget
-    stop_at = deadline - (25 if not args.smoke else 10)  # packing takes a few seconds
+    # Fine-tuning checks the time after each epoch (up to ~20 s on a shared GPU); packing takes seconds.
+    stop_at = deadline - (40 if not args.smoke else 10)
     log(f"budget {args.budget:.0f}s, data {args.data}, runs {args.runs}, python {sys.version.split()[0]}")
     missing = [p for p in DATA_FILES if not os.path.exists(os.path.join(args.data, p))]
     if missing:
@@ -210,7 +211,7 @@ def schedule(args, plan_path, log_path, log, t0, stop_at, deadline):
                 status[name] = {"exit": p.returncode, "start_s": round(started - t0), "seconds": round(now - started)}
                 log(f"{name}: exit {p.returncode} after {now - started:.0f}s")
                 del running[name]
-            elif now > deadline - 12:
+            elif now > deadline - 10:
                 p.send_signal(signal.SIGTERM)
         waiting = 0  # jobs of higher priority waiting for theirs: each keeps a lane free
         for job in list(todo):
@@ -284,6 +285,8 @@ def run_job(args):
             history = json.load(f)
         result = {"f1": ck["dev"]["micro"]["f1"], "precision": ck["dev"]["micro"]["precision"],
                   "recall": ck["dev"]["micro"]["recall"], "best_epoch": ck["epoch"], "epochs_run": len(history),
+                  # MEDNER_STOP_AT ended it before its epochs or patience ran out.
+                  "cut": len(history) < cfg["epochs"] and len(history) - ck["epoch"] < cfg["patience"],
                   "f1_by_epoch": [round(h["dev"]["f1"], 4) for h in history],
                   "types": {k: round(v["f1"], 4) for k, v in ck["dev"]["types"].items()},
                   "train_records": len(train)}
@@ -320,12 +323,16 @@ def collect(args, plan, status, log, t0):
     for name, kind, after, settings, _, precision in jobs(args.smoke):
         row = dict(status.get(name, {"skipped": "not reached"}), kind=kind, after=after)
         run_dir = os.path.join(args.runs, name)
+        source = os.path.join(run_dir, "best.pt" if kind == "finetune" else "encoder.pt")
         if os.path.exists(os.path.join(run_dir, "result.json")):
             with open(os.path.join(run_dir, "result.json"), encoding="utf-8") as f:
                 row.update(json.load(f))
+        elif kind == "finetune" and os.path.exists(source):
+            # Killed at the deadline mid-epoch: its best epoch so far still counts, marked as cut.
+            ck = torch.load(source, map_location="cpu", weights_only=False)
+            row.update(f1=ck["dev"]["micro"]["f1"], best_epoch=ck["epoch"], cut=True)
         results["jobs"][name] = row
-        source = os.path.join(run_dir, "best.pt" if kind == "finetune" else "encoder.pt")
-        if precision and row.get("exit") == 0 and os.path.exists(source):
+        if precision and os.path.exists(source) and (row.get("exit") == 0 or row.get("cut")):
             ck = torch.load(source, map_location="cpu", weights_only=False)
             if precision == "fp16":
                 ck = halved(ck)
