@@ -17,6 +17,13 @@ up to --lanes run at once, sharing the GPU):
      embeddings), then more seeds of the 256x4.
 No teachers, pseudo-labels or distillation: they do not fit a 10-minute session.
 
+The session, step by step:
+  bash models/training/gpu_data.sh              # here: .gpudata/ (39.8 MB: 33.3 MB of corpus, 6.5 MB of jieba)
+  # on the machine, carrying .gpudata; BUDGET = the command's time limit less ~45 s
+  bash models/training/gpu_run.sh "$OUT" 540
+  # back here: the checkpoints, then any of them exported and scored through the CLI
+  tar xf ckpt-1.tar ...; /usr/bin/python3 models/training/pipeline.py --checkpoint ft-192x3-ccks-s13.fp32.pt --out DIR
+
 OUT gets log.txt (this script's and every job's lines, as they happen), results.json (dev strict
 micro F1 of every fine-tuning by the training loop's scoring, per-group mean and sample sd, the
 pre-training summaries, which file holds which checkpoint) and up to six ckpt-N.tar with the

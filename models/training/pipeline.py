@@ -31,7 +31,7 @@ import pretrain  # noqa: E402
 import pseudo  # noqa: E402
 from export import export  # noqa: E402
 from quantize import quantize_model  # noqa: E402
-from settings import SettingsError, resolve  # noqa: E402
+from settings import SettingsError, as_trained, resolve  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 # The corpora sit beside the project (../shared/data, read-only); MEDNER_DATA points elsewhere.
@@ -229,8 +229,10 @@ def main():
         return
     summary = {"data": "CCKS 2019 Yidu-S4K training set (1000 records), research use only",
                "devSplit": {"size": len(dev), "seed": cfg["split_seed"], "recordIndices": dev_ids}}
-    if cfg["extra_labelled"]:
-        summary["extraLabelled"] = [f"{name}: {'/'.join(T.LABELLED[name])}, research use only" for name in cfg["extra_labelled"]]
+    # What the exported checkpoint was trained on, when it was trained elsewhere (gpu_run.py).
+    labelled = as_trained(trained)["extra_labelled"] if args.checkpoint else cfg["extra_labelled"]
+    if labelled:
+        summary["extraLabelled"] = [f"{name}: {'/'.join(T.LABELLED[name])}, research use only" for name in labelled]
     if extra:
         summary["extraTrain"] = {"files": [os.path.basename(p) for p in args.extra_train], "records": len(extra), "repeat": args.extra_repeat}
     meta = export(best, out_dir, summary, cfg["name"])
