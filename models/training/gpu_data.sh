@@ -13,7 +13,8 @@ mkdir -p "$DEST/pylib/jieba/finalseg"
 cd "$DATA"
 cp --parents yidu-s4k/subtask1_training_part1.txt yidu-s4k/subtask1_training_part2.txt \
   cmeee/train_data.txt cmeee/val_data.txt ccks2020/labelled.jsonl ccks2020/unlabelled.jsonl \
-  clinical-unlabelled/records.jsonl ccks2017/labelled.jsonl \
+  clinical-unlabelled/records.jsonl ccks2017/labelled.jsonl ccks2020/vocab.tsv \
+  lexicons/thuocl_medical.tsv lexicons/icd10cn.tsv \
   medical-qa/text.jsonl medical-qa/cmedqa_noncommercial.jsonl medical-qa/cmedqaner.jsonl "$DEST/"
 mkdir -p "$DEST/tianchi-drug"
 cp tianchi-drug/*.txt "$DEST/tianchi-drug/"

@@ -11,7 +11,8 @@ up to --lanes run at once, sharing the GPU):
      cut to fit `--pretrain-share` of the budget.
   2. cmeee-*: the CMeEE intermediate stage of each.
   3. ft-192x3-ccks-s*: fine-tuning with the CCKS 2020 records added, three data seeds (the recipe's
-     None, 21, 22), then ft-192x3-yidu-s*: the same without them.
+     None, 21, 22), then ft-192x3-yidu-s*: the same without them, then ft-192x3-lex-s*: with them and
+     dictionary features (lexicon.py, every source).
   4. ft-256x4-ccks-s13, the paper's Table 2 baselines from the 192x3 encoder without CMeEE (t2-*:
      BBRAC, BERT-BiLSTM-CRF, and BiGRU-Attention / FastText-CNN on that encoder's character
      embeddings), then more seeds of the 256x4.
@@ -45,6 +46,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import lexicon as L  # noqa: E402
 import text as T  # noqa: E402
 import pipeline  # noqa: E402
 from settings import resolve  # noqa: E402
@@ -62,6 +64,7 @@ SMOKE_PRETRAIN = dict(PRETRAIN, pretrain_batch_tokens=512, pretrain_epochs=1, pr
 # Every job fine-tunes with the recipe's settings, without teachers.
 COMMON = {"teacher_seeds": [], "pseudo_epochs": 0, "threads": 1, "crf_cpu": True}
 CCKS = {"extra_labelled": ["ccks2020"]}
+LEXICON = {"lexicon": ["train", "ccks2020-vocab", "cmeee", "thuocl", "icd10"]}  # dictionary features (lexicon.py)
 SEEDS = {"s13": None, "s21": 21, "s22": 22}  # data_seed: None is the seed's own order, as in the recipe
 
 
@@ -78,6 +81,8 @@ def jobs(smoke):
             for s, d in SEEDS.items()]
     out += [(f"ft-192x3-yidu-{s}", "finetune", "cmeee-192x3", dict(s192, **pre, data_seed=d), 60, "fp16")
             for s, d in SEEDS.items()]
+    out += [(f"ft-192x3-lex-{s}", "finetune", "cmeee-192x3", dict(s192, **pre, **CCKS, **LEXICON, data_seed=d), 60,
+             "fp16") for s, d in SEEDS.items()]
     out += [("cmeee-256x4", "cmeee", "pre-256x4", dict(s256), 40, "fp16"),
             ("ft-256x4-ccks-s13", "finetune", "cmeee-256x4", dict(s256, **CCKS), 60, "fp16")]
     t2 = dict(s192, **pre, **CCKS, intermediate_epochs=0)
@@ -94,12 +99,14 @@ def jobs(smoke):
 
 # Groups of runs whose dev F1 results.json averages.
 GROUPS = {"192x3 + CMeEE + ccks2020": "ft-192x3-ccks-", "192x3 + CMeEE, Yidu only": "ft-192x3-yidu-",
+          "192x3 + CMeEE + ccks2020 + lexicon": "ft-192x3-lex-",
           "256x4 + CMeEE + ccks2020": "ft-256x4-ccks-"}
 # What the jobs read (gpu_data.sh copies exactly these, and tianchi-drug/*.txt).
 DATA_FILES = ["yidu-s4k/subtask1_training_part1.txt", "yidu-s4k/subtask1_training_part2.txt", "cmeee/train_data.txt",
               "cmeee/val_data.txt", "tianchi-drug", "ccks2020/labelled.jsonl", "ccks2020/unlabelled.jsonl",
               "clinical-unlabelled/records.jsonl", "ccks2017/labelled.jsonl", "medical-qa/text.jsonl",
-              "medical-qa/cmedqa_noncommercial.jsonl", "medical-qa/cmedqaner.jsonl"]
+              "medical-qa/cmedqa_noncommercial.jsonl", "medical-qa/cmedqaner.jsonl", "ccks2020/vocab.tsv",
+              "lexicons/thuocl_medical.tsv", "lexicons/icd10cn.tsv"]
 PART_BYTES = int(15.5 * 2 ** 20)
 MAX_PARTS = 6
 TAR_ALLOWANCE = 4096  # a member's header and padding, generously
@@ -112,7 +119,7 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="tiny sizes and data: the whole script in minutes on a CPU")
     ap.add_argument("--data", default=pipeline.DATA)
     ap.add_argument("--runs", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "medner-gpu-runs"))
-    ap.add_argument("--lanes", type=int, default=10, help="jobs at once")
+    ap.add_argument("--lanes", type=int, default=12, help="jobs at once")
     ap.add_argument("--pretrain-share", type=float, default=0.35, help="fraction of the budget for pre-training")
     ap.add_argument("--job", help=argparse.SUPPRESS)  # internal: run one job (a child process) ...
     ap.add_argument("--plan", help=argparse.SUPPRESS)  # ... of this plan
@@ -284,9 +291,10 @@ def run_job(args):
         if cfg["layers"] == 0:
             init = embeddings_only(init, run_dir)
         train = pipeline.add_labelled(cfg, plan["data"], train, dev, log)
+        lexicon = L.build(cfg["lexicon"], plan["data"], train) if cfg["lexicon"] else None
         if cfg["dev_records"] is not None:
             dev = dev[: cfg["dev_records"]]
-        best = finetune.run(cfg, train, dev, vocab, run_dir, log, init=init, pretrain_epochs=epochs)
+        best = finetune.run(cfg, train, dev, vocab, run_dir, log, init=init, pretrain_epochs=epochs, lexicon=lexicon)
         ck = torch.load(best, map_location="cpu", weights_only=False)
         with open(os.path.join(run_dir, "history.json"), encoding="utf-8") as f:
             history = json.load(f)

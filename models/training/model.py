@@ -203,11 +203,12 @@ class Tagger(nn.Module):
     `cnn_layers` build the paper's Table 2 baselines (with a 0-layer `bert`: character embeddings)."""
 
     def __init__(self, bert, num_tags, gru_hidden=128, heads=4, dropout=0.1, gru=True, attn=True, crf=True,
-                 rnn="gru", cnn_layers=0, crf_cpu=False):
+                 rnn="gru", cnn_layers=0, crf_cpu=False, lexicon_dim=0):
         super().__init__()
         self.bert = bert
         self.crf_cpu = crf_cpu
         width = bert.tok.embedding_dim
+        lex_width = width
         self.cnn = Convolutions(width, cnn_layers, dropout) if cnn_layers else None
         self.gru = BiGRU(width, gru_hidden, {"gru": nn.GRU, "lstm": nn.LSTM}[rnn]) if gru else None
         if self.gru is not None:
@@ -217,9 +218,20 @@ class Tagger(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.proj = nn.Linear(width, num_tags)
         self.crf = CRF(num_tags) if crf else None
+        # Dictionary features (lexicon.py) added to the encoder's output. Made last and from zero: a
+        # network with them starts as the one without (same random draws), and every pre-trained or
+        # CMeEE weight still fits.
+        self.lex = nn.Linear(lexicon_dim, lex_width) if lexicon_dim else None
+        if self.lex is not None:
+            nn.init.zeros_(self.lex.weight)
+            nn.init.zeros_(self.lex.bias)
 
-    def emissions(self, ids, mask):
+    def emissions(self, ids, mask, lex=None):
         h = self.bert(ids, mask)
+        if self.lex is not None:
+            if lex is None:
+                raise ValueError("this tagger reads dictionary features: pass lex")
+            h = h + self.lex(lex)
         if self.cnn is not None:
             h = self.cnn(h, mask)
         if self.gru is not None:
@@ -228,8 +240,8 @@ class Tagger(nn.Module):
             h = self.attn_ln(h + self.drop(self.attn(h, attention_bias(mask))))
         return self.proj(self.drop(h))
 
-    def loss(self, ids, mask, tags):
-        return self.loss_of(self.emissions(ids, mask), mask, tags)
+    def loss(self, ids, mask, tags, lex=None):
+        return self.loss_of(self.emissions(ids, mask, lex), mask, tags)
 
     def loss_of(self, em, mask, tags):
         if self.crf is not None and self.crf_cpu:
@@ -241,8 +253,8 @@ class Tagger(nn.Module):
         return nn.functional.cross_entropy(em[mask.bool()], tags[mask.bool()])
 
     @torch.no_grad()
-    def predict(self, ids, mask):
-        em = self.emissions(ids, mask)
+    def predict(self, ids, mask, lex=None):
+        em = self.emissions(ids, mask, lex)
         if self.crf is not None:
             return self.crf.decode(em, mask)
         return [p[: int(m.sum())].tolist() for p, m in zip(em.argmax(-1), mask)]
@@ -262,8 +274,8 @@ class Ensemble(nn.Module):
             for name in ("trans", "start", "end"):
                 getattr(self.crf, name).copy_(torch.stack([getattr(t.crf, name) for t in taggers]).mean(0))
 
-    def emissions(self, ids, mask):
-        return torch.stack([t.emissions(ids, mask) for t in self.taggers]).mean(0)
+    def emissions(self, ids, mask, lex=None):
+        return torch.stack([t.emissions(ids, mask, lex) for t in self.taggers]).mean(0)
 
     predict = Tagger.predict
 
@@ -275,5 +287,5 @@ class Exportable(nn.Module):
         super().__init__()
         self.tagger = tagger
 
-    def forward(self, input_ids, attention_mask):
-        return self.tagger.emissions(input_ids, attention_mask)
+    def forward(self, input_ids, attention_mask, lexicon=None):
+        return self.tagger.emissions(input_ids, attention_mask, lexicon)

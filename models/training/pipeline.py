@@ -26,6 +26,7 @@ sys.path.insert(0, HERE)
 
 import text as T  # noqa: E402
 import cmeee  # noqa: E402
+import lexicon as L  # noqa: E402
 import finetune  # noqa: E402
 import pretrain  # noqa: E402
 import pseudo  # noqa: E402
@@ -86,13 +87,14 @@ def pretrain_name(cfg):
     return name
 
 
-def train_teacher(cfg, data_seed, train, dev, vocab, init, run_dir, log):
+def train_teacher(cfg, data_seed, train, dev, vocab, init, run_dir, log, lexicon=None):
     """One teacher for distillation, fine-tuned like the student from `init` but alone, in its own folder."""
     name = f"teacher-s{data_seed}" if data_seed is not None else "teacher"
     teacher_dir = os.path.join(run_dir, name)
     os.makedirs(teacher_dir, exist_ok=True)
     cfg = dict(cfg, data_seed=data_seed, teacher_seeds=[])
-    return finetune.run(cfg, train, dev, vocab, teacher_dir, lambda msg: log(f"[{name}] {msg}"), init=init)
+    return finetune.run(cfg, train, dev, vocab, teacher_dir, lambda msg: log(f"[{name}] {msg}"), init=init,
+                        lexicon=lexicon)
 
 
 def load_yidu(data_dir):
@@ -123,7 +125,7 @@ def add_labelled(cfg, data, train, dev, log):
     return train
 
 
-def train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train=None):
+def train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train=None, lexicon=None):
     """Each stage starts from the weights the one before returned (`init`); returns the path of the
     fine-tuned checkpoint."""
     init, pretrain_epochs = cfg["pretrained"], cfg["pretrain_epochs"]
@@ -140,7 +142,7 @@ def train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train=None):
         init = cmeee.run(cfg, sentences, vocab, inter_dir, log, init)
     teachers = cfg["teachers"]
     if cfg["teacher_seeds"]:
-        teachers = [train_teacher(cfg, seed, train, dev, vocab, init, run_dir, log) for seed in cfg["teacher_seeds"]]
+        teachers = [train_teacher(cfg, seed, train, dev, vocab, init, run_dir, log, lexicon) for seed in cfg["teacher_seeds"]]
     if cfg["pseudo_epochs"]:
         if not teachers:
             raise SystemExit("pseudo_epochs needs teachers (teacher_seeds or teachers) to label the unlabelled texts")
@@ -148,9 +150,9 @@ def train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train=None):
         texts = [t for t in T.read_unlabelled(args.data) if t.strip() and t not in dev_texts][: cfg["pseudo_texts"]]
         pseudo_dir = os.path.join(run_dir, "pseudo")
         os.makedirs(pseudo_dir, exist_ok=True)
-        init = pseudo.run(cfg, texts, dev, vocab, pseudo_dir, log, init, teachers)
+        init = pseudo.run(cfg, texts, dev, vocab, pseudo_dir, log, init, teachers, lexicon)
     return finetune.run(cfg, train, dev, vocab, run_dir, log, init=init, teachers=teachers,
-                        pretrain_epochs=pretrain_epochs)
+                        pretrain_epochs=pretrain_epochs, lexicon=lexicon)
 
 
 def main():
@@ -224,7 +226,12 @@ def main():
             raise SystemExit(f"{best} was selected on another dev split (dev_size {trained['dev_size']}, "
                              f"split_seed {trained['split_seed']}); its dev metrics would not be this split's")
     else:
-        best = train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train)
+        lexicon = None
+        if finetune.uses_lexicon(cfg):
+            # From the final training split (curated records included), never the dev records.
+            lexicon = L.build(cfg["lexicon"], args.data, train, cfg["lexicon_file"])
+            log(f"lexicon: {len(lexicon.entries()):,} terms from {', '.join(cfg['lexicon'] + ([cfg['lexicon_file']] if cfg['lexicon_file'] else []))}")
+        best = train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train, lexicon)
     if args.no_export:
         return
     summary = {"data": "CCKS 2019 Yidu-S4K training set (1000 records), research use only",

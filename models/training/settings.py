@@ -4,6 +4,7 @@ otherwise train for hours on defaults) or a value of the wrong type is refused a
 import difflib
 import json
 
+from lexicon import SOURCES as LEXICON_SOURCES
 from text import CORPORA, LABELLED
 
 # The shipped model (models/bbrac/MODEL_CARD.md): the size was chosen from the size/F1/speed curve.
@@ -55,6 +56,8 @@ DEFAULTS = {
     "max_steps": None,  # int: cut every fine-tuning epoch after this many steps (the smoke run)
     "train_records": None,  # int: train on the first this many training records only (the smoke run)
     "dev_records": None,  # int: score on the first this many dev records only (the smoke run)
+    "lexicon": [],  # dictionary features (lexicon.py) from these sources: train, ccks2020-vocab, cmeee, thuocl, icd10
+    "lexicon_file": None,  # str: a user's lexicon (`term<TAB>type,...` lines) for dictionary features, with `lexicon`'s
     "extra_labelled": [],  # labelled corpora in Yidu's six types added to every training split: "ccks2020"
     "pretrain_corpus": ["yidu", "cmeee", "tianchi"],  # pre-training text, by name (text.CORPORA); never the dev records
     "clinical_repeat": 1,  # times each clinical-record text (text.CLINICAL) is repeated in the pre-training corpus
@@ -66,13 +69,14 @@ DEFAULTS = {
 }
 # The settings whose strings must be one of these (a typo would otherwise fail hours later, or not at all).
 CHOICES = {"rnn": ("gru", "lstm"), "device": ("auto", "cpu", "cuda"), "pos_init": ("sinusoidal", "normal"),
-           "extra_labelled": tuple(LABELLED), "pretrain_corpus": tuple(CORPORA)}
+           "extra_labelled": tuple(LABELLED), "pretrain_corpus": tuple(CORPORA), "lexicon": tuple(LEXICON_SOURCES)}
 # The settings that take null besides a value, and that value's type.
-NULLABLE = {"data_seed": int, "pretrained": str, "pretrain_batch_tokens": int, "pretrain_seconds": float,
+NULLABLE = {"data_seed": int, "pretrained": str, "lexicon_file": str, "pretrain_batch_tokens": int, "pretrain_seconds": float,
             "max_steps": int, "train_records": int, "dev_records": int, "pretrain_texts": int,
             "intermediate_records": int, "pseudo_texts": int}
 # What the lists hold.
-ITEMS = {"teacher_seeds": (int, None), "teachers": (str,), "extra_labelled": (str,), "pretrain_corpus": (str,)}
+ITEMS = {"teacher_seeds": (int, None), "teachers": (str,), "extra_labelled": (str,), "pretrain_corpus": (str,),
+         "lexicon": (str,)}
 
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
@@ -83,7 +87,7 @@ SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64
 # The values that checkpoints written before a setting existed were trained with.
 BEFORE = {"name": "bbrac", "pretrained": None, "pos_init": "normal", "pretrain_batch_tokens": None,
           "intermediate_epochs": 0, "teachers": [], "pseudo_epochs": 0, "data_seed": None,
-          "rnn": "gru", "cnn_layers": 0, "crf_cpu": False, "extra_labelled": [],
+          "rnn": "gru", "cnn_layers": 0, "crf_cpu": False, "extra_labelled": [], "lexicon": [], "lexicon_file": None,
           "pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False}
 
 _NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list", None: "null"}

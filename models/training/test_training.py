@@ -558,5 +558,73 @@ class GpuRunTest(unittest.TestCase):
         self.assertEqual(full["t2-bigru-attn"]["layers"], 0)
 
 
+class LexiconTest(unittest.TestCase):
+    def test_features_mark_begin_middle_end_and_single_per_type_on_normalised_text(self):
+        import lexicon as L
+        lex = L.Lexicon([("CT", "影像检查"), ("胸部", "解剖部位"), ("胸", "解剖部位"), ("腹腔镜下胆囊切除术", "手术"),
+                         ("ab cd", "term")])
+        bits = lex.features("ＣＴ示胸部\u3000腹腔镜下胆囊切除术𠀀ab cd")
+        img, body, op = L.TYPES.index("影像检查"), L.TYPES.index("解剖部位"), L.TYPES.index("手术")
+        n = len(L.TYPES)
+
+        def on(i):
+            return {(L.POSITIONS[b // n], L.TYPES[b % n]) for b in range(L.DIM) if bits[i] >> b & 1}
+        self.assertEqual(on(0), {("B", "影像检查")})  # full-width, upper-case: still "ct"
+        self.assertEqual(on(1), {("E", "影像检查")})
+        self.assertEqual(on(2), set())
+        self.assertEqual(on(3), {("B", "解剖部位"), ("S", "解剖部位")})
+        self.assertEqual(on(4), {("E", "解剖部位")})
+        self.assertEqual(on(6), {("B", "手术")})
+        self.assertEqual([on(i) for i in range(7, 14)], [{("M", "手术")}] * 7)
+        self.assertEqual(on(14), {("E", "手术")})
+        self.assertEqual(len(bits), len("ＣＴ示胸部\u3000腹腔镜下胆囊切除术𠀀ab cd"))  # one per code point
+        self.assertEqual(bits[15:], [0] * 6)  # terms with whitespace are left out
+        self.assertEqual((img, body, op), (5, 1, 4))
+
+    def test_a_training_record_does_not_see_entities_only_it_has(self):
+        import lexicon as L
+        a = {"text": "行胆囊切除术", "entities": [(1, 6, "手术")]}
+        b = {"text": "胃癌", "entities": [(0, 2, "疾病和诊断"), (0, 1, "解剖部位")]}
+        c = {"text": "胃镜", "entities": [(0, 1, "解剖部位")]}
+        lex = L.Lexicon(counts=L.entity_counts([a, b, c]))
+        self.assertEqual(lex.features(a["text"], L.own_entities(a)), [0] * 6)
+        self.assertNotEqual(lex.features(a["text"]), [0] * 6)  # the dev split sees every training entity
+        anatomy_alone = 1 << (3 * len(L.TYPES) + L.TYPES.index("解剖部位"))
+        self.assertEqual(lex.features(b["text"], L.own_entities(b)), [anatomy_alone, 0])  # c has 胃 too
+
+    def test_every_source_reads_and_a_users_file_round_trips(self):
+        import lexicon as L
+        train = load_yidu(DATA)[:50]
+        lex = L.build(list(L.SOURCES), DATA, train)
+        entries = lex.entries()
+        self.assertGreater(len(entries), 40000)
+        self.assertIn(L.TYPES.index("影像检查"), entries[L.key("CT")])  # "ct" as vocab.tsv has it
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "lexicon.tsv")
+            L.write_tsv(lex, path)
+            again = L.Lexicon(L.read_entries(path))
+            self.assertEqual(again.entries(), entries)
+            with open(path, "a", encoding="utf-8") as f:
+                f.write("胆囊\t器官\n")
+            with self.assertRaises(ValueError) as e:
+                L.read_entries(path)
+            self.assertEqual(str(e.exception), f'{path}:{len(entries) + 1}: unknown type "器官"')
+
+    def test_a_tagger_with_features_starts_as_the_one_without_and_needs_them(self):
+        from finetune import build_tagger, lex_tensor
+        import lexicon as L
+        torch.manual_seed(8)
+        plain = build_tagger(dict(DEFAULTS, **SMOKE), 30).eval()
+        torch.manual_seed(8)
+        with_lex = build_tagger(dict(DEFAULTS, **SMOKE, lexicon=["train"]), 30).eval()
+        ids, mask = torch.randint(4, 30, (1, 5)), torch.ones(1, 5, dtype=torch.long)
+        lex = lex_tensor([{"lex": [1, 2 ** 27, 0, 5, 3]}], 5)
+        self.assertEqual(lex.shape, (1, 5, L.DIM))
+        self.assertEqual(lex[0, 1].nonzero().flatten().tolist(), [27])
+        with torch.no_grad():
+            self.assertTrue(torch.equal(with_lex.emissions(ids, mask, lex), plain.emissions(ids, mask)))
+        self.assertRaises(ValueError, with_lex.emissions, ids, mask)
+
+
 if __name__ == "__main__":
     unittest.main()
