@@ -339,7 +339,7 @@ def collect(args, plan, status, log, t0):
         row = dict(status.get(name, {"skipped": "not reached"}), kind=kind, after=after)
         run_dir = os.path.join(args.runs, name)
         source = os.path.join(run_dir, "best.pt" if kind == "finetune" else "encoder.pt")
-        if os.path.exists(os.path.join(run_dir, "result.json")):
+        if "exit" in row and os.path.exists(os.path.join(run_dir, "result.json")):  # not a stale earlier run's
             with open(os.path.join(run_dir, "result.json"), encoding="utf-8") as f:
                 row.update(json.load(f))
         elif kind == "finetune" and os.path.exists(source):
