@@ -164,3 +164,31 @@ def read_entries(path):
                     raise ValueError(f"{path}:{n}: unknown type {json.dumps(label, ensure_ascii=False)}")
                 entries.append((term, label))
     return entries
+
+
+# The parity fixture of src/core/lexicon.ts (test/unit/lexicon.test.ts): a user-style lexicon (raw terms,
+# normalised on reading) and texts with full-width, astral, whitespace and overlapping matches.
+FIXTURE_TERMS = ["ＣＴ\t影像检查", "CT检查\t影像检查", "胸\t解剖部位", "胸部\t解剖部位,term", "腹腔镜下胆囊切除术\t手术",
+                 "胆囊\t解剖部位", "切除术\t手术", "𠀀病\t疾病和诊断", "病\tterm", "ab cd\tterm", "Ⅱ型糖尿病\t疾病和诊断",
+                 "糖尿病\t疾病和诊断", "头孢曲松\t药物", "血常规\t实验室检验", "x" * (MAX_TERM + 1) + "\tterm"]
+FIXTURE_TEXTS = ["ＣＴ示：胸部CT检查未见异常。", "行\u201c腹腔镜下胆囊切除术\u201d，术后予头孢曲松。",
+                 "𠀀病😀𠀀病\u3000胸\t胸部\r\nab cd", "Ⅱ型糖尿病，血常规：WBC 12.3×10^9/L" + "x" * (MAX_TERM + 2)]
+
+
+def write_fixture(path):
+    tsv = "\n".join(FIXTURE_TERMS) + "\n"
+    with open(path + ".lexicon.tmp", "w", encoding="utf-8") as f:
+        f.write(tsv)
+    lexicon = Lexicon(read_entries(path + ".lexicon.tmp"))
+    os.remove(path + ".lexicon.tmp")
+    fixture = {"lexicon": tsv, "types": TYPES, "positions": POSITIONS, "maxTermLength": MAX_TERM,
+               "cases": [{"text": t, "bits": lexicon.features(t)} for t in FIXTURE_TEXTS]}
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(fixture, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+
+
+if __name__ == "__main__":
+    import sys
+    write_fixture(sys.argv[1])  # python3 models/training/lexicon.py test/fixtures/lexicon-parity.json

@@ -610,6 +610,14 @@ class LexiconTest(unittest.TestCase):
                 L.read_entries(path)
             self.assertEqual(str(e.exception), f'{path}:{len(entries) + 1}: unknown type "器官"')
 
+    def test_the_typescript_parity_fixture_is_what_python_computes(self):
+        import lexicon as L
+        fixture = os.path.join(os.path.dirname(os.path.dirname(HERE)), "test", "fixtures", "lexicon-parity.json")
+        with tempfile.TemporaryDirectory() as d:
+            L.write_fixture(os.path.join(d, "f.json"))
+            with open(os.path.join(d, "f.json"), encoding="utf-8") as f, open(fixture, encoding="utf-8") as g:
+                self.assertEqual(json.load(f), json.load(g), "rerun: python3 models/training/lexicon.py " + fixture)
+
     def test_a_tagger_with_features_starts_as_the_one_without_and_needs_them(self):
         from finetune import build_tagger, lex_tensor
         import lexicon as L
