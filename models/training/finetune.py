@@ -27,16 +27,17 @@ def bio(record, start, end, tag_index=TAG_INDEX):
 
 def make_windows(records, index, max_len, with_gold, tag_index=TAG_INDEX, lexicon=None, leave_out=False):
     """Windows of the records; with `lexicon`, each window's dictionary features too ("lex"), computed
-    without each record's own entities where `leave_out` (the training split: see lexicon.py)."""
+    without each record's own entities where `leave_out` (the training split: see lexicon.py). The
+    features are the window's text's alone, as the TypeScript engine computes (and caches) them."""
     out = []
     for r_i, r in enumerate(records):
         spans = [(s, e) for s, e, _ in r["entities"]] if with_gold else ()
         ids = T.encode(r["text"], index)
-        bits = lexicon.features(r["text"], L.own_entities(r) if leave_out else None) if lexicon else None
+        own = L.own_entities(r) if lexicon and leave_out else None
         for s, e in T.window_bounds(r["text"], max_len, spans):
             w = {"rec": r_i, "start": s, "ids": ids[s:e], "tags": bio(r, s, e, tag_index)}
-            if bits is not None:
-                w["lex"] = bits[s:e]
+            if lexicon:
+                w["lex"] = lexicon.features(r["text"][s:e], own)
             out.append(w)
     return out
 
