@@ -6,6 +6,7 @@ a checkpoint is written every `ckpt_steps` steps and a rerun continues from it.
 """
 import contextlib
 import json
+import math
 import multiprocessing
 import os
 import random
@@ -244,6 +245,10 @@ def run(cfg, texts, vocab, run_dir, log):
         hit = hit + (logits.detach().argmax(-1) == targets).sum()
         if state["step"] % cfg["log_steps"] == 0 or state["step"] == total:
             speed = tokens / (time.time() - t0)
+            if not math.isfinite(float(loss_sum)):
+                # Checked only here, where the loss is read anyway: a diverged encoder is worth nothing
+                # downstream, and a lent GPU's minutes are better spent on the other runs.
+                raise SystemExit(f"pretrain: the loss is {float(loss_sum)} at step {state['step']}; stopped")
             in_order, shuffled = order_probe(head, examples, mask_id)
             log(f"pretrain step {state['step']}/{total} epoch {epoch + 1} loss {float(loss_sum) / seen:.4f} "
                 f"masked acc {int(hit) / seen:.4f} {speed:.0f} tok/s; order probe {in_order:.3f} as written, "
