@@ -121,6 +121,8 @@ def main():
     ap.add_argument("--runs", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "medner-gpu-runs"))
     ap.add_argument("--lanes", type=int, default=12, help="jobs at once")
     ap.add_argument("--pretrain-share", type=float, default=0.35, help="fraction of the budget for pre-training")
+    ap.add_argument("--skip", action="append", default=[], metavar="PREFIX",
+                    help="leave out the jobs whose names start with PREFIX (and those that build on them)")
     ap.add_argument("--job", help=argparse.SUPPRESS)  # internal: run one job (a child process) ...
     ap.add_argument("--plan", help=argparse.SUPPRESS)  # ... of this plan
     args = ap.parse_args()
@@ -141,7 +143,7 @@ def main():
     plan = {"data": args.data, "runs": args.runs, "smoke": args.smoke, "wwm": has_jieba(log),
             "pretrain_seconds": None if args.smoke else round(args.pretrain_share * args.budget),
             "jobs": {name: {"kind": kind, "after": after, "settings": settings}
-                     for name, kind, after, settings, _, _ in jobs(args.smoke)}}
+                     for name, kind, after, settings, _, _ in selected(args)}}
     prepare(plan, log)
     plan_path = os.path.join(args.runs, "plan.json")
     with open(plan_path, "w", encoding="utf-8") as f:
@@ -150,6 +152,18 @@ def main():
     results = collect(args, plan, status, log, t0)
     log(f"done in {time.time() - t0:.0f}s")
     return results
+
+
+def selected(args):
+    """The jobs less those --skip names, and those that build on them."""
+    out, names = [], set()
+    for job in jobs(args.smoke):
+        name, _, after, *_ = job
+        if any(name.startswith(p) for p in args.skip) or (after and after not in names):
+            continue
+        out.append(job)
+        names.add(name)
+    return out
 
 
 def has_jieba(log):
@@ -215,7 +229,7 @@ def split(plan, cfg, cut=True):
 def schedule(args, plan_path, log_path, log, t0, stop_at, deadline):
     """Starts each job in priority order once its predecessor succeeded and enough time is left; every
     job stops itself at stop_at (MEDNER_STOP_AT); one still running near the deadline is killed."""
-    todo = list(jobs(args.smoke))
+    todo = selected(args)
     running, status = {}, {}
     env = dict(os.environ, MEDNER_STOP_AT=str(stop_at), PYTHONUNBUFFERED="1")
     while todo or running:
@@ -335,7 +349,7 @@ def collect(args, plan, status, log, t0):
     staged = os.path.join(args.runs, "staged")
     os.makedirs(staged, exist_ok=True)
     files = []
-    for name, kind, after, settings, _, precision in jobs(args.smoke):
+    for name, kind, after, settings, _, precision in selected(args):
         row = dict(status.get(name, {"skipped": "not reached"}), kind=kind, after=after)
         run_dir = os.path.join(args.runs, name)
         source = os.path.join(run_dir, "best.pt" if kind == "finetune" else "encoder.pt")

@@ -535,6 +535,13 @@ class GpuRunTest(unittest.TestCase):
         self.assertEqual([[os.path.basename(p) for p in part] for part in parts], [["a", "c"], ["b", "e"]])
         self.assertEqual(left_out, ["d"])
 
+    def test_skipping_a_job_skips_what_builds_on_it(self):
+        import argparse
+        import gpu_run
+        names = [j[0] for j in gpu_run.selected(argparse.Namespace(smoke=False, skip=["pre-256", "t2-"]))]
+        self.assertEqual(names, ["pre-192x3", "cmeee-192x3", *(f"ft-192x3-{g}-{s}" for g in ("ccks", "yidu", "lex")
+                                                                for s in ("s13", "s21", "s22"))])
+
     def test_every_job_resolves_and_starts_after_a_job_before_it(self):
         import gpu_run
         plans = {}
