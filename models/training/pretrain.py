@@ -200,8 +200,9 @@ def run(cfg, texts, vocab, run_dir, log):
     if cfg["pretrain_workers"]:
         # The batches depend on the step alone, so workers that mask ahead give the loop's batches exactly;
         # the loader's own generator leaves the global one, which draws the dropout, as the loop has it.
+        # Two batches ahead per worker: they travel through /dev/shm, which containers keep small.
         loader = torch.utils.data.DataLoader(data, batch_size=None, sampler=steps, num_workers=cfg["pretrain_workers"],
-                                             multiprocessing_context="fork", prefetch_factor=8,
+                                             multiprocessing_context="fork", prefetch_factor=2,
                                              pin_memory=device.type == "cuda", generator=torch.Generator())
     else:
         loader = (data[step] for step in steps)
