@@ -116,9 +116,10 @@ class Lexicon:
 
 
 def entity_counts(records):
-    """(term key, type index) -> occurrences among the records' gold entities."""
+    """(term key, type index) -> occurrences among the records' gold entities; a record repeated in the
+    list (`--extra-repeat`) counts once, or leaving it out would not hide its own entities."""
     counts = collections.Counter()
-    for r in records:
+    for r in {id(r): r for r in records}.values():
         counts.update(own_entities(r))
     return counts
 

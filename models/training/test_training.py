@@ -593,7 +593,7 @@ class LexiconTest(unittest.TestCase):
         a = {"text": "行胆囊切除术", "entities": [(1, 6, "手术")]}
         b = {"text": "胃癌", "entities": [(0, 2, "疾病和诊断"), (0, 1, "解剖部位")]}
         c = {"text": "胃镜", "entities": [(0, 1, "解剖部位")]}
-        lex = L.Lexicon(counts=L.entity_counts([a, b, c]))
+        lex = L.Lexicon(counts=L.entity_counts([a, b, c] + [a] * 2))  # a repeated, as --extra-repeat does
         self.assertEqual(lex.features(a["text"], L.own_entities(a)), [0] * 6)
         self.assertNotEqual(lex.features(a["text"]), [0] * 6)  # the dev split sees every training entity
         anatomy_alone = 1 << (3 * len(L.TYPES) + L.TYPES.index("解剖部位"))
