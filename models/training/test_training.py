@@ -347,6 +347,30 @@ class AblationTableTest(unittest.TestCase):
         self.assertIn("| bbrac-char-masking | 0.7000 | 0.7000 | 0.7000 | — | — | — | 0.8000 |", rows[3])
 
 
+class Table2Test(unittest.TestCase):
+    def test_variants_validate_and_rows_carry_the_papers_figures(self):
+        import table2
+        for settings in [table2.BASE, *table2.VARIANTS.values()]:
+            resolve(sets=ablation.as_sets(settings))
+        dev = {"micro": {"precision": 0.7, "recall": 0.8, "f1": 0.75}, "types": {"药物": {"f1": 0.9}}}
+        rows = table2.table({"bbrac": {"dev": dev}, "fasttext-cnn": {"dev": dev}}).splitlines()
+        self.assertEqual(rows[2], "| fasttext-cnn | 0.7000 | 0.8000 | 0.7500 | 0.74 | — | — | 0.9000 | — | — | — |")
+        self.assertTrue(rows[3].startswith("| bbrac | 0.7000 | 0.8000 | 0.7500 | 0.81 |"))
+
+    def test_the_embeddings_of_an_encoder_load_into_the_baselines_0_layer_encoder(self):
+        import table2
+        from finetune import build_tagger, init_from
+        cfg = dict(DEFAULTS, **SMOKE)
+        encoder = build_tagger(cfg, 30).bert
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "encoder.pt")
+            torch.save({"bert": encoder.state_dict(), "cfg": cfg}, path)
+            baseline = build_tagger(dict(cfg, **table2.VARIANTS["bigru-attn"]), 30)
+            init_from(baseline, table2.embeddings_only(path, os.path.join(d, "embeddings.pt")))
+        self.assertTrue(torch.equal(baseline.bert.tok.weight, encoder.tok.weight))
+        self.assertEqual(len(baseline.bert.layers), 0)
+
+
 class SettingsTest(unittest.TestCase):
     def refused(self, *sets):
         with self.assertRaises(SettingsError) as e:
