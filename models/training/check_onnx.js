@@ -14,11 +14,22 @@ async function main() {
   const ids = new BigInt64Array(cases.length * t);
   const mask = new BigInt64Array(cases.length * t);
   cases.forEach((c, b) => c.ids.forEach((id, i) => { ids[b * t + i] = BigInt(id); mask[b * t + i] = 1n; }));
-  const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'));
-  const out = await session.run({
+  const feeds = {
     input_ids: new ort.Tensor('int64', ids, [cases.length, t]),
     attention_mask: new ort.Tensor('int64', mask, [cases.length, t]),
-  });
+  };
+  const { lexicon } = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  if (lexicon) {
+    // Dictionary features: one bit per (position, type) of each code point, as lexicon.py computes them.
+    const dim = lexicon.positions.length * lexicon.types.length;
+    const lex = new Float32Array(cases.length * t * dim);
+    cases.forEach((c, b) => c.lexicon.forEach((bits, i) => {
+      for (let f = 0; f < dim; f++) lex[(b * t + i) * dim + f] = (bits >> f) & 1;
+    }));
+    feeds.lexicon = new ort.Tensor('float32', lex, [cases.length, t, dim]);
+  }
+  const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'));
+  const out = await session.run(feeds);
   const em = out.emissions;
   const k = em.dims[2];
   let worst = 0;

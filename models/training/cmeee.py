@@ -50,7 +50,8 @@ def run(cfg, records, vocab, run_dir, log, init=None):
     ckpt_path = os.path.join(run_dir, "last.pt")
     torch.manual_seed(cfg["seed"])
     index = {c: i for i, c in enumerate(vocab)}
-    model = build_tagger(cfg, len(vocab), len(TAGS))
+    # No dictionary features here: the lexicon's types are Yidu's.
+    model = build_tagger(dict(cfg, lexicon=[], lexicon_file=None), len(vocab), len(TAGS))
     if init:
         init_from(model, init)
     device = device_of(cfg)

@@ -6,9 +6,10 @@ import os
 
 import torch
 
+import lexicon as L
 import text as T
 from model import ALIASES, LABELS, TAGS, Exportable, viterbi
-from finetune import build_tagger
+from finetune import build_tagger, lex_tensor
 from loop import pad_batch
 from settings import as_trained
 
@@ -33,12 +34,17 @@ def export(best_path, out_dir, data_summary, name=None):
     onnx_path = os.path.join(out_dir, "model.onnx")
     index = {c: i for i, c in enumerate(vocab)}
     ids, mask = pad_batch([T.encode(t, index) for t in PARITY_TEXTS])
+    # A model with dictionary features takes them as a third input, computed from lexicon.tsv.
+    lexicon = L.from_entries(ck["lexicon"]) if "lexicon" in ck else None
+    inputs, names = (ids, mask), ["input_ids", "attention_mask"]
+    if lexicon:
+        inputs += (lex_tensor([{"lex": lexicon.features(t)} for t in PARITY_TEXTS], ids.shape[1]),)
+        names.append("lexicon")
     with torch.no_grad():
         # eval() on the wrapper too: export restores the wrapper's mode, and a fresh module is in training mode.
-        torch.onnx.export(Exportable(model).eval(), (ids, mask), onnx_path + ".tmp", opset_version=OPSET,
-                          input_names=["input_ids", "attention_mask"], output_names=["emissions"],
-                          dynamic_axes={"input_ids": {0: "batch", 1: "length"},
-                                        "attention_mask": {0: "batch", 1: "length"},
+        torch.onnx.export(Exportable(model).eval(), inputs, onnx_path + ".tmp", opset_version=OPSET,
+                          input_names=names, output_names=["emissions"],
+                          dynamic_axes={**{n: {0: "batch", 1: "length"} for n in names},
                                         "emissions": {0: "batch", 1: "length"}})
     os.replace(onnx_path + ".tmp", onnx_path)
     import onnx
@@ -51,13 +57,16 @@ def export(best_path, out_dir, data_summary, name=None):
         "name": name or cfg["name"],
         "created": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
         "onnx": {"file": "model.onnx", "sha256": sha, "opset": OPSET,
-                 "inputs": ["input_ids", "attention_mask"], "output": "emissions"},
+                 "inputs": names, "output": "emissions"},
         "architecture": {k: cfg[k] for k in ("hidden", "layers", "heads", "ffn", "gru_hidden", "gru", "attn", "crf")}
         | {"parameters": sum(p.numel() for p in model.parameters())},
         "maxLength": cfg["max_len"],
         "labels": [{"name": n, "alias": a} for n, a in zip(LABELS, ALIASES)],
         "tags": TAGS,
         "normalization": T.NORMALIZATION,
+        **({"lexicon": {"file": "lexicon.tsv", "terms": len(ck["lexicon"]), "types": L.TYPES,
+                        "positions": L.POSITIONS, "maxTermLength": L.MAX_TERM,
+                        "feature": "bit position * len(types) + type, per code point"}} if lexicon else {}),
         "vocab": vocab,
         "crf": {"transitions": crf.trans.tolist(), "start": crf.start.tolist(), "end": crf.end.tolist()}
         if crf is not None else None,
@@ -74,22 +83,28 @@ def export(best_path, out_dir, data_summary, name=None):
                              "pseudoLabelData": "CMeEE and Tianchi texts labelled by the teachers"}}
            if cfg["teachers"] else {}),
     }
+    if lexicon:
+        L.write_tsv(lexicon, os.path.join(out_dir, "lexicon.tsv"))
     _write_json(os.path.join(out_dir, "model.json"), meta)
-    _write_parity(model, index, os.path.join(out_dir, "parity.json"))
+    _write_parity(model, index, os.path.join(out_dir, "parity.json"), lexicon)
     return meta
 
 
-def _write_parity(model, index, path):
-    """Fixtures: ids per text (tokenizer), emissions of the padded batch, and Viterbi paths."""
+def _write_parity(model, index, path, lexicon=None):
+    """Fixtures: ids per text (tokenizer), [dictionary features,] emissions of the padded batch, and
+    Viterbi paths."""
     seqs = [T.encode(t, index) for t in PARITY_TEXTS]
     ids, mask = pad_batch(seqs)
+    bits = [lexicon.features(t) for t in PARITY_TEXTS] if lexicon else None
     model.eval()
     with torch.no_grad():
-        em = model.emissions(ids, mask)
+        em = model.emissions(ids, mask, lex_tensor([{"lex": b} for b in bits], ids.shape[1]) if bits else None)
     cases = []
     for i, (text, s) in enumerate(zip(PARITY_TEXTS, seqs)):
         e = em[i, : len(s)]
         case = {"text": text, "ids": s, "emissions": [[round(float(x), 6) for x in row] for row in e]}
+        if bits:
+            case["lexicon"] = bits[i]
         if model.crf is not None:
             case["viterbi"] = viterbi(e, model.crf.trans, model.crf.start, model.crf.end)
         cases.append(case)

@@ -6,6 +6,7 @@ import time
 
 import torch
 
+import lexicon as L
 import text as T
 from loop import device_of, length_buckets, optimise, past_stop_time, resume, save_atomic, save_checkpoint, schedule
 from model import TAGS, Bert, Ensemble, Tagger
@@ -24,14 +25,31 @@ def bio(record, start, end, tag_index=TAG_INDEX):
     return tags
 
 
-def make_windows(records, index, max_len, with_gold, tag_index=TAG_INDEX):
+def make_windows(records, index, max_len, with_gold, tag_index=TAG_INDEX, lexicon=None, leave_out=False):
+    """Windows of the records; with `lexicon`, each window's dictionary features too ("lex"), computed
+    without each record's own entities where `leave_out` (the training split: see lexicon.py). The
+    features are the window's text's alone, as the TypeScript engine computes (and caches) them."""
     out = []
     for r_i, r in enumerate(records):
         spans = [(s, e) for s, e, _ in r["entities"]] if with_gold else ()
         ids = T.encode(r["text"], index)
+        own = L.own_entities(r) if lexicon and leave_out else None
         for s, e in T.window_bounds(r["text"], max_len, spans):
-            out.append({"rec": r_i, "start": s, "ids": ids[s:e], "tags": bio(r, s, e, tag_index)})
+            w = {"rec": r_i, "start": s, "ids": ids[s:e], "tags": bio(r, s, e, tag_index)}
+            if lexicon:
+                w["lex"] = lexicon.features(r["text"][s:e], own)
+            out.append(w)
     return out
+
+
+def lex_tensor(ws, length):
+    """The windows' dictionary features as a (batch, length, lexicon.DIM) float tensor; None without."""
+    if "lex" not in ws[0]:
+        return None
+    bits = torch.zeros(len(ws), length, dtype=torch.long)
+    for i, w in enumerate(ws):
+        bits[i, : len(w["lex"])] = torch.tensor(w["lex"], dtype=torch.long)
+    return ((bits.unsqueeze(-1) >> torch.arange(L.DIM)) & 1).float()
 
 
 def batches(windows, batch_tokens, shuffle, rng):
@@ -72,14 +90,15 @@ def prf(gold, pred):
             "gold": len(gold), "pred": len(pred), "tp": tp}
 
 
-def evaluate(model, records, index, max_len, batch_tokens=8192):
+def evaluate(model, records, index, max_len, batch_tokens=8192, lexicon=None):
     """Strict entity P/R/F1 on whole records, windows cut without looking at gold entities."""
     model.eval()
     device = next(model.parameters()).device
-    windows = make_windows(records, index, max_len, with_gold=False)
+    windows = make_windows(records, index, max_len, with_gold=False, lexicon=lexicon)
     pred = set()
     for ids, mask, _, ws in batches(windows, batch_tokens, False, None):
-        for w, path in zip(ws, model.predict(ids.to(device), mask.to(device))):
+        lex = lex_tensor(ws, ids.shape[1])
+        for w, path in zip(ws, model.predict(ids.to(device), mask.to(device), None if lex is None else lex.to(device))):
             pred.update((w["rec"],) + s for s in spans_of(path, w["start"]))
     gold = {(i, s, e, l) for i, r in enumerate(records) for s, e, l in r["entities"]}
     result = {"micro": prf(gold, pred), "types": {}}
@@ -92,7 +111,12 @@ def build_tagger(cfg, vocab_size, num_tags=len(TAGS)):
     bert = Bert(vocab_size, cfg["hidden"], cfg["layers"], cfg["heads"], cfg["ffn"], cfg["max_len"], cfg["dropout"],
                 cfg["pos_init"])
     return Tagger(bert, num_tags, cfg["gru_hidden"], cfg["heads"], cfg["dropout"],
-                  gru=cfg["gru"], attn=cfg["attn"], crf=cfg["crf"])
+                  gru=cfg["gru"], attn=cfg["attn"], crf=cfg["crf"], rnn=cfg["rnn"], cnn_layers=cfg["cnn_layers"],
+                  crf_cpu=cfg["crf_cpu"], lexicon_dim=L.DIM if uses_lexicon(cfg) else 0)
+
+
+def uses_lexicon(cfg):
+    return bool(cfg["lexicon"] or cfg["lexicon_file"])
 
 
 def two_rate_adamw(model, cfg):
@@ -133,7 +157,7 @@ def attach_teacher_targets(windows, teacher, temperature, batch_tokens=8192):
     """Each window's "soft" target: the softmax of the teacher's emissions at `temperature`."""
     teacher.eval()
     for ids, mask, _, ws in batches(windows, batch_tokens, False, None):
-        soft = torch.softmax(teacher.emissions(ids, mask) / temperature, -1).half()
+        soft = torch.softmax(teacher.emissions(ids, mask, lex_tensor(ws, ids.shape[1])) / temperature, -1).half()
         for w, s, n in zip(ws, soft, mask.sum(1).tolist()):
             w["soft"] = s[:n]
 
@@ -153,12 +177,14 @@ def pad_soft(ws, length, num_tags):
     return soft
 
 
-def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_epochs=None):
+def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_epochs=None, lexicon=None):
     """Train from the weights `init` (None: random), distilling from `teachers` (best.pt files) when
     there are any, until cfg['epochs'] or patience runs out; returns the path of the best checkpoint.
     Its settings record the run as trained: `pretrained` and `teachers` are the weights it started
     from and learnt from, `pretrain_epochs` the epochs its encoder was pre-trained for (a time budget
-    may have cut cfg's)."""
+    may have cut cfg's). With cfg's `lexicon`, `lexicon` (lexicon.Lexicon) gives the dictionary features."""
+    if uses_lexicon(cfg) != (lexicon is not None):
+        raise ValueError("the settings' lexicon and the lexicon passed disagree")
     torch.manual_seed(cfg["seed"])
     index = {c: i for i, c in enumerate(vocab)}
     model = build_tagger(cfg, len(vocab))
@@ -173,7 +199,7 @@ def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_e
         # into one model (soup.py).
         torch.manual_seed(data_seed)
     opt, base_lrs = two_rate_adamw(model, cfg)
-    windows = make_windows(train, index, cfg["max_len"], with_gold=True)
+    windows = make_windows(train, index, cfg["max_len"], with_gold=True, lexicon=lexicon, leave_out=True)
     teachers = list(teachers)
     trained = dict(cfg, pretrained=init, teachers=teachers,
                    pretrain_epochs=cfg["pretrain_epochs"] if pretrain_epochs is None else pretrain_epochs)
@@ -181,7 +207,7 @@ def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_e
         t0 = time.time()
         teacher = Ensemble([load_tagger(p, vocab) for p in teachers])
         attach_teacher_targets(windows, teacher, cfg["distill_temperature"])
-        f1 = evaluate(teacher, dev, index, cfg["max_len"])["micro"]["f1"]
+        f1 = evaluate(teacher, dev, index, cfg["max_len"], lexicon=lexicon)["micro"]["f1"]
         log(f"distilling from {len(teachers)} teachers, dev F1 {f1:.4f} together (weight {cfg['distill_weight']}, "
             f"temperature {cfg['distill_temperature']}); targets in {time.time() - t0:.0f} s")
         del teacher
@@ -202,7 +228,8 @@ def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_e
         epoch_rng = random.Random((cfg["seed"] if data_seed is None else data_seed) * 1000 + state["epoch"])
         for i, (ids, mask, tags, ws) in enumerate(batches(windows, cfg["batch_tokens"], True, epoch_rng)):
             ids, mask, tags = ids.to(device), mask.to(device), tags.to(device)
-            em = model.emissions(ids, mask)
+            lex = lex_tensor(ws, ids.shape[1])
+            em = model.emissions(ids, mask, None if lex is None else lex.to(device))
             loss = model.loss_of(em, mask, tags)
             if teachers:
                 soft = pad_soft(ws, ids.shape[1], em.shape[-1]).to(device)
@@ -216,7 +243,7 @@ def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_e
                 break
         state["epoch"] += 1
         secs = time.time() - t0
-        metrics = evaluate(model, dev, index, cfg["max_len"])
+        metrics = evaluate(model, dev, index, cfg["max_len"], lexicon=lexicon)
         f1 = metrics["micro"]["f1"]
         state["history"].append({"epoch": state["epoch"], "loss": total_loss / (i + 1), "dev": metrics["micro"],
                                  "tokens_per_s": tokens / secs})
@@ -225,7 +252,7 @@ def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_e
         if f1 > state["best_f1"]:
             state["best_f1"], state["best_epoch"] = f1, state["epoch"]
             save_atomic({"model": model.state_dict(), "cfg": trained, "vocab": vocab, "dev": metrics,
-                         "epoch": state["epoch"]}, best_path)
+                         "epoch": state["epoch"], **({"lexicon": lexicon.entries()} if lexicon else {})}, best_path)
         save_checkpoint(ckpt_path, model, opt, state)
         if past_stop_time():
             log(f"stopped by MEDNER_STOP_AT after epoch {state['epoch']}")

@@ -78,8 +78,12 @@ def device_of(cfg):
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        if hasattr(torch.backends.cuda.matmul, "fp32_precision"):
+            # torch >= 2.9 deprecates allow_tf32 and refuses a mix of the two APIs; cuDNN allows TF32 by default.
+            torch.backends.cuda.matmul.fp32_precision = "tf32"
+        else:
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
     return torch.device(name)
 
 

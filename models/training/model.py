@@ -113,19 +113,36 @@ def reverse_padded(x, lengths):
 
 
 class BiGRU(nn.Module):
-    """Two unidirectional GRUs; the backward one reads each sequence reversed within its length,
-    so padding never flows into real positions (exact in ONNX without packed sequences)."""
+    """Two unidirectional GRUs (or LSTMs: `cell`, for the BERT-BiLSTM-CRF baseline); the backward one
+    reads each sequence reversed within its length, so padding never flows into real positions (exact
+    in ONNX without packed sequences)."""
 
-    def __init__(self, inp, hidden):
+    def __init__(self, inp, hidden, cell=nn.GRU):
         super().__init__()
-        self.fwd = nn.GRU(inp, hidden, batch_first=True)
-        self.bwd = nn.GRU(inp, hidden, batch_first=True)
+        self.fwd = cell(inp, hidden, batch_first=True)
+        self.bwd = cell(inp, hidden, batch_first=True)
 
     def forward(self, x, mask):
         lengths = mask.long().sum(1)
         f, _ = self.fwd(x)
         b, _ = self.bwd(reverse_padded(x, lengths))
         return torch.cat([f, reverse_padded(b, lengths)], -1)
+
+
+class Convolutions(nn.Module):
+    """Width-3 convolutions with ReLU (the FastText-CNN baseline); padding is zeroed before each, so
+    it never reaches real positions."""
+
+    def __init__(self, width, layers, dropout):
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv1d(width, width, 3, padding=1) for _ in range(layers))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, mask):
+        keep = mask.unsqueeze(-1).to(x.dtype)
+        for conv in self.convs:
+            x = self.drop(torch.relu(conv((x * keep).transpose(1, 2)).transpose(1, 2)))
+        return x * keep
 
 
 class CRF(nn.Module):
@@ -137,21 +154,23 @@ class CRF(nn.Module):
 
     def nll(self, em, tags, mask):
         """Mean negative log-likelihood; mask must be a left-aligned prefix mask."""
+        # The parameters where the emissions are: the loss may run on the CPU for a model on a GPU.
+        trans, start, end = (p.to(em.device) for p in (self.trans, self.start, self.end))
         mask = mask.bool()
         b, t, k = em.shape
         ar = torch.arange(b, device=em.device)
         # The gold path's score at once; only the partition function needs the loop over positions
         # (a GPU spends its time launching the loop's small kernels).
         m = mask.to(em.dtype)
-        score = (self.start[tags[:, 0]] + (em.gather(2, tags.unsqueeze(2)).squeeze(2) * m).sum(1)
-                 + (self.trans[tags[:, :-1], tags[:, 1:]] * m[:, 1:]).sum(1))
-        alpha = self.start + em[:, 0]
+        score = (start[tags[:, 0]] + (em.gather(2, tags.unsqueeze(2)).squeeze(2) * m).sum(1)
+                 + (trans[tags[:, :-1], tags[:, 1:]] * m[:, 1:]).sum(1))
+        alpha = start + em[:, 0]
         for i in range(1, t):
-            nxt = torch.logsumexp(alpha.unsqueeze(2) + self.trans + em[:, i].unsqueeze(1), 1)
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans + em[:, i].unsqueeze(1), 1)
             alpha = torch.where(mask[:, i].unsqueeze(1), nxt, alpha)
         last = tags[ar, mask.long().sum(1) - 1]
-        score = score + self.end[last]
-        logz = torch.logsumexp(alpha + self.end, 1)
+        score = score + end[last]
+        logz = torch.logsumexp(alpha + end, 1)
         return (logz - score).mean()
 
     @torch.no_grad()
@@ -180,13 +199,18 @@ def viterbi(em, trans, start, end):
 
 
 class Tagger(nn.Module):
-    """BBRAC and its ablations: gru/attn/crf switch the upper layers on and off."""
+    """BBRAC and its ablations: gru/attn/crf switch the upper layers on and off; `rnn` "lstm" and
+    `cnn_layers` build the paper's Table 2 baselines (with a 0-layer `bert`: character embeddings)."""
 
-    def __init__(self, bert, num_tags, gru_hidden=128, heads=4, dropout=0.1, gru=True, attn=True, crf=True):
+    def __init__(self, bert, num_tags, gru_hidden=128, heads=4, dropout=0.1, gru=True, attn=True, crf=True,
+                 rnn="gru", cnn_layers=0, crf_cpu=False, lexicon_dim=0):
         super().__init__()
         self.bert = bert
+        self.crf_cpu = crf_cpu
         width = bert.tok.embedding_dim
-        self.gru = BiGRU(width, gru_hidden) if gru else None
+        lex_width = width
+        self.cnn = Convolutions(width, cnn_layers, dropout) if cnn_layers else None
+        self.gru = BiGRU(width, gru_hidden, {"gru": nn.GRU, "lstm": nn.LSTM}[rnn]) if gru else None
         if self.gru is not None:
             width = 2 * gru_hidden
         self.attn = SelfAttention(width, heads, dropout) if attn else None
@@ -194,26 +218,43 @@ class Tagger(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.proj = nn.Linear(width, num_tags)
         self.crf = CRF(num_tags) if crf else None
+        # Dictionary features (lexicon.py) added to the encoder's output. Made last and from zero: a
+        # network with them starts as the one without (same random draws), and every pre-trained or
+        # CMeEE weight still fits.
+        self.lex = nn.Linear(lexicon_dim, lex_width) if lexicon_dim else None
+        if self.lex is not None:
+            nn.init.zeros_(self.lex.weight)
+            nn.init.zeros_(self.lex.bias)
 
-    def emissions(self, ids, mask):
+    def emissions(self, ids, mask, lex=None):
         h = self.bert(ids, mask)
+        if self.lex is not None:
+            if lex is None:
+                raise ValueError("this tagger reads dictionary features: pass lex")
+            h = h + self.lex(lex)
+        if self.cnn is not None:
+            h = self.cnn(h, mask)
         if self.gru is not None:
             h = self.gru(h, mask)
         if self.attn is not None:
             h = self.attn_ln(h + self.drop(self.attn(h, attention_bias(mask))))
         return self.proj(self.drop(h))
 
-    def loss(self, ids, mask, tags):
-        return self.loss_of(self.emissions(ids, mask), mask, tags)
+    def loss(self, ids, mask, tags, lex=None):
+        return self.loss_of(self.emissions(ids, mask, lex), mask, tags)
 
     def loss_of(self, em, mask, tags):
+        if self.crf is not None and self.crf_cpu:
+            # The forward algorithm is ~8 tiny operations per position: on a GPU shared by several runs
+            # their kernel launches queue behind each other, on the CPU each run has its own core.
+            return self.crf.nll(em.float().cpu(), tags.cpu(), mask.cpu()).to(em.device)
         if self.crf is not None:
             return self.crf.nll(em, tags, mask)
         return nn.functional.cross_entropy(em[mask.bool()], tags[mask.bool()])
 
     @torch.no_grad()
-    def predict(self, ids, mask):
-        em = self.emissions(ids, mask)
+    def predict(self, ids, mask, lex=None):
+        em = self.emissions(ids, mask, lex)
         if self.crf is not None:
             return self.crf.decode(em, mask)
         return [p[: int(m.sum())].tolist() for p, m in zip(em.argmax(-1), mask)]
@@ -233,8 +274,8 @@ class Ensemble(nn.Module):
             for name in ("trans", "start", "end"):
                 getattr(self.crf, name).copy_(torch.stack([getattr(t.crf, name) for t in taggers]).mean(0))
 
-    def emissions(self, ids, mask):
-        return torch.stack([t.emissions(ids, mask) for t in self.taggers]).mean(0)
+    def emissions(self, ids, mask, lex=None):
+        return torch.stack([t.emissions(ids, mask, lex) for t in self.taggers]).mean(0)
 
     predict = Tagger.predict
 
@@ -246,5 +287,5 @@ class Exportable(nn.Module):
         super().__init__()
         self.tagger = tagger
 
-    def forward(self, input_ids, attention_mask):
-        return self.tagger.emissions(input_ids, attention_mask)
+    def forward(self, input_ids, attention_mask, lexicon=None):
+        return self.tagger.emissions(input_ids, attention_mask, lexicon)

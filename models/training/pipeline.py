@@ -26,12 +26,13 @@ sys.path.insert(0, HERE)
 
 import text as T  # noqa: E402
 import cmeee  # noqa: E402
+import lexicon as L  # noqa: E402
 import finetune  # noqa: E402
 import pretrain  # noqa: E402
 import pseudo  # noqa: E402
 from export import export  # noqa: E402
 from quantize import quantize_model  # noqa: E402
-from settings import SettingsError, resolve  # noqa: E402
+from settings import SettingsError, as_trained, resolve  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 # The corpora sit beside the project (../shared/data, read-only); MEDNER_DATA points elsewhere.
@@ -77,16 +78,23 @@ def pretrain_name(cfg):
         name += f"-bt{cfg['pretrain_batch_tokens']}"
     elif cfg["pretrain_batch"] != 32:
         name += f"-b{cfg['pretrain_batch']}"
+    if cfg["pretrain_corpus"] != ["yidu", "cmeee", "tianchi"]:
+        name += "-" + "+".join(cfg["pretrain_corpus"])
+    if cfg["clinical_repeat"] != 1:
+        name += f"-r{cfg['clinical_repeat']}"
+    if cfg["pretrain_bf16"]:
+        name += "-bf16"
     return name
 
 
-def train_teacher(cfg, data_seed, train, dev, vocab, init, run_dir, log):
+def train_teacher(cfg, data_seed, train, dev, vocab, init, run_dir, log, lexicon=None):
     """One teacher for distillation, fine-tuned like the student from `init` but alone, in its own folder."""
     name = f"teacher-s{data_seed}" if data_seed is not None else "teacher"
     teacher_dir = os.path.join(run_dir, name)
     os.makedirs(teacher_dir, exist_ok=True)
     cfg = dict(cfg, data_seed=data_seed, teacher_seeds=[])
-    return finetune.run(cfg, train, dev, vocab, teacher_dir, lambda msg: log(f"[{name}] {msg}"), init=init)
+    return finetune.run(cfg, train, dev, vocab, teacher_dir, lambda msg: log(f"[{name}] {msg}"), init=init,
+                        lexicon=lexicon)
 
 
 def load_yidu(data_dir):
@@ -100,13 +108,29 @@ def write_dev(dev, path):
     T.write_yidu(dev, path)
 
 
-def train_stages(cfg, args, train, dev, vocab, run_dir, log):
+def pretraining_texts(cfg, data, yidu_train, dev):
+    """The pre-training corpus: `yidu_train` is the Yidu training split without extra records, so an
+    encoder's folder (named by its settings) always holds the same texts. Never the dev records' texts:
+    the dev split stays unseen by every stage."""
+    return T.pretraining_texts(data, cfg["pretrain_corpus"], [r["text"] for r in yidu_train], [r["text"] for r in dev],
+                               cfg["clinical_repeat"])[: cfg["pretrain_texts"]]
+
+
+def add_labelled(cfg, data, train, dev, log):
+    """The training split with the `extra_labelled` corpora (Yidu-format records) appended."""
+    for name in cfg["extra_labelled"]:
+        train, used, dropped = add_extra(train, dev, T.read_labelled(data, name))
+        log(f"extra labelled records: {used} from {name}" + (f", {dropped} left out: their texts are in the dev split"
+                                                           if dropped else ""))
+    return train
+
+
+def train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train=None, lexicon=None):
     """Each stage starts from the weights the one before returned (`init`); returns the path of the
     fine-tuned checkpoint."""
     init, pretrain_epochs = cfg["pretrained"], cfg["pretrain_epochs"]
     if cfg["pretrain_epochs"] and not cfg["pretrained"]:
-        # Never the dev records' texts: the dev split stays unseen by every stage.
-        texts = ([r["text"] for r in train] + T.read_unlabelled(args.data))[: cfg["pretrain_texts"]]
+        texts = pretraining_texts(cfg, args.data, train if yidu_train is None else yidu_train, dev)
         name = pretrain_name(cfg)
         pre_dir = os.path.join(os.path.dirname(run_dir), name) if not args.smoke else os.path.join(run_dir, "pretrain")
         os.makedirs(pre_dir, exist_ok=True)
@@ -118,7 +142,7 @@ def train_stages(cfg, args, train, dev, vocab, run_dir, log):
         init = cmeee.run(cfg, sentences, vocab, inter_dir, log, init)
     teachers = cfg["teachers"]
     if cfg["teacher_seeds"]:
-        teachers = [train_teacher(cfg, seed, train, dev, vocab, init, run_dir, log) for seed in cfg["teacher_seeds"]]
+        teachers = [train_teacher(cfg, seed, train, dev, vocab, init, run_dir, log, lexicon) for seed in cfg["teacher_seeds"]]
     if cfg["pseudo_epochs"]:
         if not teachers:
             raise SystemExit("pseudo_epochs needs teachers (teacher_seeds or teachers) to label the unlabelled texts")
@@ -126,9 +150,9 @@ def train_stages(cfg, args, train, dev, vocab, run_dir, log):
         texts = [t for t in T.read_unlabelled(args.data) if t.strip() and t not in dev_texts][: cfg["pseudo_texts"]]
         pseudo_dir = os.path.join(run_dir, "pseudo")
         os.makedirs(pseudo_dir, exist_ok=True)
-        init = pseudo.run(cfg, texts, dev, vocab, pseudo_dir, log, init, teachers)
+        init = pseudo.run(cfg, texts, dev, vocab, pseudo_dir, log, init, teachers, lexicon)
     return finetune.run(cfg, train, dev, vocab, run_dir, log, init=init, teachers=teachers,
-                        pretrain_epochs=pretrain_epochs)
+                        pretrain_epochs=pretrain_epochs, lexicon=lexicon)
 
 
 def main():
@@ -182,6 +206,9 @@ def main():
             json.dump(vocab, f, ensure_ascii=False)
     if cfg["train_records"] is not None:
         train = train[: cfg["train_records"]]
+    yidu_train = train
+    # Left out against the whole dev split, before the smoke run cuts it.
+    train = add_labelled(cfg, args.data, train, dev, log)
     if cfg["dev_records"] is not None:
         dev = dev[: cfg["dev_records"]]
     extra = []
@@ -199,11 +226,20 @@ def main():
             raise SystemExit(f"{best} was selected on another dev split (dev_size {trained['dev_size']}, "
                              f"split_seed {trained['split_seed']}); its dev metrics would not be this split's")
     else:
-        best = train_stages(cfg, args, train, dev, vocab, run_dir, log)
+        lexicon = None
+        if finetune.uses_lexicon(cfg):
+            # From the final training split (curated records included), never the dev records.
+            lexicon = L.build(cfg["lexicon"], args.data, train, cfg["lexicon_file"])
+            log(f"lexicon: {len(lexicon.entries()):,} terms from {', '.join(cfg['lexicon'] + ([cfg['lexicon_file']] if cfg['lexicon_file'] else []))}")
+        best = train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train, lexicon)
     if args.no_export:
         return
     summary = {"data": "CCKS 2019 Yidu-S4K training set (1000 records), research use only",
                "devSplit": {"size": len(dev), "seed": cfg["split_seed"], "recordIndices": dev_ids}}
+    # What the exported checkpoint was trained on, when it was trained elsewhere (gpu_run.py).
+    labelled = as_trained(trained)["extra_labelled"] if args.checkpoint else cfg["extra_labelled"]
+    if labelled:
+        summary["extraLabelled"] = [f"{name}: {'/'.join(T.LABELLED[name])}, research use only" for name in labelled]
     if extra:
         summary["extraTrain"] = {"files": [os.path.basename(p) for p in args.extra_train], "records": len(extra), "repeat": args.extra_repeat}
     meta = export(best, out_dir, summary, cfg["name"])

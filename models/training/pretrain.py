@@ -4,7 +4,10 @@ Words come from jieba; when a word is chosen, every character of it is masked to
 `wwm=False` each character is its own word (plain BERT masking), for the ablation. Resumable:
 a checkpoint is written every `ckpt_steps` steps and a rerun continues from it.
 """
+import contextlib
 import json
+import math
+import multiprocessing
 import os
 import random
 import time
@@ -16,20 +19,34 @@ from loop import device_of, length_buckets, optimise, pad_batch, past_stop_time,
 from model import Bert, MlmHead
 
 
-def segment(texts, cache_path, log):
-    """Word boundaries of every text as lists of word lengths (cached: jieba takes a while)."""
+def segment(texts, cache_path, log, processes=None):
+    """Word boundaries of every text as lists of word lengths (cached: jieba takes a while). Each
+    distinct text is cut once (clinical texts may be repeated), in `processes` worker processes
+    (default: one per CPU)."""
     if os.path.exists(cache_path):
         with open(cache_path, encoding="utf-8") as f:
             return json.load(f)
-    import jieba
-    jieba.setLogLevel(60)
     t0 = time.time()
-    out = [[len(w) for w in jieba.cut(t, HMM=True)] for t in texts]
+    unique = list(dict.fromkeys(texts))
+    processes = processes or os.cpu_count() or 1
+    if processes > 1 and len(unique) > 1000:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            cut = pool.map(_word_lengths, unique, chunksize=max(1, len(unique) // (8 * processes)))
+    else:
+        cut = [_word_lengths(t) for t in unique]
+    lengths = dict(zip(unique, cut))
+    out = [lengths[t] for t in texts]
     with open(cache_path + ".tmp", "w", encoding="utf-8") as f:
         json.dump(out, f)
     os.replace(cache_path + ".tmp", cache_path)
-    log(f"segmented {len(texts)} texts with jieba in {time.time() - t0:.0f}s")
+    log(f"segmented {len(unique)} distinct texts with jieba in {time.time() - t0:.0f}s ({processes} processes)")
     return out
+
+
+def _word_lengths(text):
+    import jieba
+    jieba.setLogLevel(60)
+    return [len(w) for w in jieba.cut(text, HMM=True)]
 
 
 def make_examples(texts, words, index, max_len):
@@ -70,6 +87,35 @@ def mask_example(ids, word_of, vocab_size, mask_id, rng, wwm, rate=0.15):
                 inp[i] = rng.randrange(len(T.SPECIALS), vocab_size)
         chosen += len(groups[k])
     return inp, labels
+
+
+PACE_FROM = 20  # the step from which pretrain_seconds' pace is measured (to step 100)
+
+
+class MaskedBatches(torch.utils.data.Dataset):
+    """The masked batch of every step, (ids, labels, mask) tensors: its windows from the step's epoch
+    plan, its masks from a generator seeded by the step, so any process computes the same batch."""
+
+    def __init__(self, examples, epoch_batches, steps_per_epoch, vocab_size, mask_id, seed, wwm):
+        self.examples, self.epoch_batches, self.steps_per_epoch = examples, epoch_batches, steps_per_epoch
+        self.vocab_size, self.mask_id, self.seed, self.wwm = vocab_size, mask_id, seed, wwm
+        self.plan_epoch, self.plan = None, []
+
+    def __getitem__(self, step):
+        epoch, pos = divmod(step, self.steps_per_epoch)
+        if self.plan_epoch != epoch:
+            self.plan_epoch, self.plan = epoch, self.epoch_batches(epoch)
+        rng = random.Random(self.seed * 104729 + step)
+        batch = [mask_example(*self.examples[i], self.vocab_size, self.mask_id, rng, self.wwm) for i in self.plan[pos]]
+        t = max(len(b[0]) for b in batch)
+        ids = torch.zeros(len(batch), t, dtype=torch.long)
+        labels = torch.full((len(batch), t), -100, dtype=torch.long)
+        mask = torch.zeros(len(batch), t, dtype=torch.long)
+        for j, (inp, lab) in enumerate(batch):
+            ids[j, :len(inp)] = torch.tensor(inp)
+            labels[j, :len(lab)] = torch.tensor(lab)
+            mask[j, :len(inp)] = 1
+        return ids, labels, mask
 
 
 @torch.no_grad()
@@ -149,12 +195,27 @@ def run(cfg, texts, vocab, run_dir, log):
     fit_at = 100 if cfg["pretrain_seconds"] and state["step"] == 0 else None
     started = time.time()
     t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
-    plan_epoch, plan = None, []
-    while state["step"] < total:
+    data = MaskedBatches(examples, epoch_batches, steps_per_epoch, len(vocab), mask_id, cfg["seed"], cfg["wwm"])
+    steps = range(state["step"], total)
+    if cfg["pretrain_workers"]:
+        # The batches depend on the step alone, so workers that mask ahead give the loop's batches exactly;
+        # the loader's own generator leaves the global one, which draws the dropout, as the loop has it.
+        # Two batches ahead per worker: they travel through /dev/shm, which containers keep small.
+        loader = torch.utils.data.DataLoader(data, batch_size=None, sampler=steps, num_workers=cfg["pretrain_workers"],
+                                             multiprocessing_context="fork", prefetch_factor=2,
+                                             pin_memory=device.type == "cuda", generator=torch.Generator())
+    else:
+        loader = (data[step] for step in steps)
+    bf16 = cfg["pretrain_bf16"] and device.type == "cuda"
+    paced_from = started
+    for ids, labels, mask in loader:
+        if state["step"] == PACE_FROM:
+            paced_from = time.time()
         if state["step"] == fit_at:
             # A time budget (a GPU lent for minutes): keep as many whole epochs as the measured pace
-            # allows, decided early in warm-up so the schedule still ends at zero.
-            per_step = (time.time() - started) / fit_at
+            # allows, decided early in warm-up so the schedule still ends at zero. The pace leaves out
+            # the first steps: they wait on the batch workers and on GPU kernels' first-call set-up.
+            per_step = (time.time() - paced_from) / (fit_at - PACE_FROM)
             fit = int((cfg["pretrain_seconds"] - (time.time() - started)) / per_step) // steps_per_epoch
             if fit < epochs:
                 log(f"pretrain: {per_step * 1000:.1f} ms/step; {fit} of {epochs} epochs fit "
@@ -162,41 +223,36 @@ def run(cfg, texts, vocab, run_dir, log):
                 epochs = state["epochs"] = max(1, fit)
                 total = steps_per_epoch * epochs
                 warmup = max(1, int(0.05 * total))
-                if state["step"] >= total:
-                    break
+        if state["step"] >= total:
+            break
         if past_stop_time():
             log(f"pretrain: stopped by MEDNER_STOP_AT at step {state['step']}/{total}")
             break
-        epoch, pos = divmod(state["step"], steps_per_epoch)
-        if plan_epoch != epoch:
-            plan_epoch, plan = epoch, epoch_batches(epoch)
-        batch_ids = plan[pos]
-        rng = random.Random(cfg["seed"] * 104729 + state["step"])
-        batch = [mask_example(*examples[i], len(vocab), mask_id, rng, cfg["wwm"]) for i in batch_ids]
-        t = max(len(b[0]) for b in batch)
-        ids = torch.zeros(len(batch), t, dtype=torch.long)
-        labels = torch.full((len(batch), t), -100, dtype=torch.long)
-        mask = torch.zeros(len(batch), t, dtype=torch.long)
-        for j, (inp, lab) in enumerate(batch):
-            ids[j, :len(inp)] = torch.tensor(inp)
-            labels[j, :len(lab)] = torch.tensor(lab)
-            mask[j, :len(inp)] = 1
-        ids, labels, mask = ids.to(device), labels.to(device), mask.to(device)
+        epoch = state["step"] // steps_per_epoch
+        # Selected on the CPU and counted there: the GPU is never waited on between logs.
+        sel = (labels.view(-1) != -100).nonzero().squeeze(1)
+        tokens += int(mask.sum())
+        seen += len(sel)
+        ids, mask, sel = ids.to(device, non_blocking=True), mask.to(device, non_blocking=True), sel.to(device)
+        targets = labels.view(-1).to(device)[sel]
         head.train()
-        sel = labels != -100
-        logits = head(bert(ids, mask)[sel])
-        loss = torch.nn.functional.cross_entropy(logits, labels[sel])
+        with torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+            hidden = bert(ids, mask)
+            logits = head(hidden.view(-1, hidden.shape[-1]).index_select(0, sel))
+            loss = torch.nn.functional.cross_entropy(logits, targets)
         optimise(opt, loss, head.parameters(), [cfg["pretrain_lr"] * schedule(state["step"], total, warmup)])
         state["step"] += 1
-        tokens += int(mask.sum())
-        loss_sum += float(loss) * int(sel.sum())
-        hit += int((logits.argmax(-1) == labels[sel]).sum())
-        seen += int(sel.sum())
+        loss_sum = loss_sum + loss.detach().float() * len(sel)
+        hit = hit + (logits.detach().argmax(-1) == targets).sum()
         if state["step"] % cfg["log_steps"] == 0 or state["step"] == total:
             speed = tokens / (time.time() - t0)
+            if not math.isfinite(float(loss_sum)):
+                # Checked only here, where the loss is read anyway: a diverged encoder is worth nothing
+                # downstream, and a lent GPU's minutes are better spent on the other runs.
+                raise SystemExit(f"pretrain: the loss is {float(loss_sum)} at step {state['step']}; stopped")
             in_order, shuffled = order_probe(head, examples, mask_id)
-            log(f"pretrain step {state['step']}/{total} epoch {epoch + 1} loss {loss_sum / seen:.4f} "
-                f"masked acc {hit / seen:.4f} {speed:.0f} tok/s; order probe {in_order:.3f} as written, "
+            log(f"pretrain step {state['step']}/{total} epoch {epoch + 1} loss {float(loss_sum) / seen:.4f} "
+                f"masked acc {int(hit) / seen:.4f} {speed:.0f} tok/s; order probe {in_order:.3f} as written, "
                 f"{shuffled:.3f} shuffled")
             t0, tokens, loss_sum, hit, seen = time.time(), 0, 0.0, 0, 0
         if state["step"] % cfg["ckpt_steps"] == 0:

@@ -4,6 +4,9 @@ otherwise train for hours on defaults) or a value of the wrong type is refused a
 import difflib
 import json
 
+from lexicon import SOURCES as LEXICON_SOURCES
+from text import CORPORA, LABELLED
+
 # The shipped model (models/bbrac/MODEL_CARD.md): the size was chosen from the size/F1/speed curve.
 DEFAULTS = {
     "name": "bbrac",  # the run's folder under runs/ and the exported model's name
@@ -17,6 +20,9 @@ DEFAULTS = {
     "gru": True,  # the BiGRU layer (false: the ablation without it)
     "attn": True,  # the residual multi-head attention above the BiGRU
     "crf": True,  # the CRF output (false: per-character argmax)
+    "crf_cpu": False,  # the CRF loss on the CPU for a model on a GPU (several runs sharing one GPU); same result
+    "rnn": "gru",  # the recurrent layer's cell: "gru" (BBRAC) or "lstm" (the BERT-BiLSTM-CRF baseline)
+    "cnn_layers": 0,  # width-3 convolutions above the encoder (the FastText-CNN baseline; 0: none)
     "epochs": 16,  # most fine-tuning epochs on Yidu-S4K
     "patience": 3,  # fine-tuning stops after this many epochs without a better dev F1
     "lr_encoder": 3e-4,  # fine-tuning learning rate of the encoder
@@ -50,16 +56,27 @@ DEFAULTS = {
     "max_steps": None,  # int: cut every fine-tuning epoch after this many steps (the smoke run)
     "train_records": None,  # int: train on the first this many training records only (the smoke run)
     "dev_records": None,  # int: score on the first this many dev records only (the smoke run)
+    "lexicon": [],  # dictionary features (lexicon.py) from these sources: train, ccks2020-vocab, cmeee, thuocl, icd10
+    "lexicon_file": None,  # str: a user's lexicon (`term<TAB>type,...` lines) for dictionary features, with `lexicon`'s
+    "extra_labelled": [],  # labelled corpora in Yidu's six types added to every training split: "ccks2020"
+    "pretrain_corpus": ["yidu", "cmeee", "tianchi"],  # pre-training text, by name (text.CORPORA); never the dev records
+    "clinical_repeat": 1,  # times each clinical-record text (text.CLINICAL) is repeated in the pre-training corpus
+    "pretrain_workers": 0,  # processes that mask pre-training batches ahead of the GPU (0: in the loop; same batches)
+    "pretrain_bf16": False,  # bfloat16 autocast for pre-training on a GPU (ignored on the CPU)
     "pretrain_texts": None,  # int: pre-train on the first this many texts only (the smoke run)
     "intermediate_records": None,  # int: the first this many CMeEE sentences only (the smoke run)
     "pseudo_texts": None,  # int: pseudo-label the first this many unlabelled texts only (the smoke run)
 }
+# The settings whose strings must be one of these (a typo would otherwise fail hours later, or not at all).
+CHOICES = {"rnn": ("gru", "lstm"), "device": ("auto", "cpu", "cuda"), "pos_init": ("sinusoidal", "normal"),
+           "extra_labelled": tuple(LABELLED), "pretrain_corpus": tuple(CORPORA), "lexicon": tuple(LEXICON_SOURCES)}
 # The settings that take null besides a value, and that value's type.
-NULLABLE = {"data_seed": int, "pretrained": str, "pretrain_batch_tokens": int, "pretrain_seconds": float,
+NULLABLE = {"data_seed": int, "pretrained": str, "lexicon_file": str, "pretrain_batch_tokens": int, "pretrain_seconds": float,
             "max_steps": int, "train_records": int, "dev_records": int, "pretrain_texts": int,
             "intermediate_records": int, "pseudo_texts": int}
 # What the lists hold.
-ITEMS = {"teacher_seeds": (int, None), "teachers": (str,)}
+ITEMS = {"teacher_seeds": (int, None), "teachers": (str,), "extra_labelled": (str,), "pretrain_corpus": (str,),
+         "lexicon": (str,)}
 
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
@@ -69,7 +86,9 @@ SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64
 
 # The values that checkpoints written before a setting existed were trained with.
 BEFORE = {"name": "bbrac", "pretrained": None, "pos_init": "normal", "pretrain_batch_tokens": None,
-          "intermediate_epochs": 0, "teachers": [], "pseudo_epochs": 0, "data_seed": None}
+          "intermediate_epochs": 0, "teachers": [], "pseudo_epochs": 0, "data_seed": None,
+          "rnn": "gru", "cnn_layers": 0, "crf_cpu": False, "extra_labelled": [], "lexicon": [], "lexicon_file": None,
+          "pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False}
 
 _NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list", None: "null"}
 _PLURALS = {int: "integers", str: "strings", None: "nulls"}
@@ -139,6 +158,11 @@ def check(key, value, where):
     ok = any(_fits(value, k) for k in kinds)
     if ok and isinstance(value, list):
         ok = all(any(_fits(v, k) for k in ITEMS[key]) for v in value)
+    if ok and key in CHOICES:
+        bad = [v for v in (value if isinstance(value, list) else [value]) if v not in CHOICES[key]]
+        if bad:
+            shown = _echo(json.dumps(bad[0], ensure_ascii=False))
+            raise SettingsError(f"{where}: setting \"{key}\" takes {', '.join(CHOICES[key])}, not {shown}")
     if not ok:
         wanted = " or ".join(_NAMES[k] for k in kinds)
         if key in ITEMS:

@@ -347,6 +347,30 @@ class AblationTableTest(unittest.TestCase):
         self.assertIn("| bbrac-char-masking | 0.7000 | 0.7000 | 0.7000 | — | — | — | 0.8000 |", rows[3])
 
 
+class Table2Test(unittest.TestCase):
+    def test_variants_validate_and_rows_carry_the_papers_figures(self):
+        import table2
+        for settings in [table2.BASE, *table2.VARIANTS.values()]:
+            resolve(sets=ablation.as_sets(settings))
+        dev = {"micro": {"precision": 0.7, "recall": 0.8, "f1": 0.75}, "types": {"药物": {"f1": 0.9}}}
+        rows = table2.table({"bbrac": {"dev": dev}, "fasttext-cnn": {"dev": dev}}).splitlines()
+        self.assertEqual(rows[2], "| fasttext-cnn | 0.7000 | 0.8000 | 0.7500 | 0.74 | — | — | 0.9000 | — | — | — |")
+        self.assertTrue(rows[3].startswith("| bbrac | 0.7000 | 0.8000 | 0.7500 | 0.81 |"))
+
+    def test_the_embeddings_of_an_encoder_load_into_the_baselines_0_layer_encoder(self):
+        import table2
+        from finetune import build_tagger, init_from
+        cfg = dict(DEFAULTS, **SMOKE)
+        encoder = build_tagger(cfg, 30).bert
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "encoder.pt")
+            torch.save({"bert": encoder.state_dict(), "cfg": cfg}, path)
+            baseline = build_tagger(dict(cfg, **table2.VARIANTS["bigru-attn"]), 30)
+            init_from(baseline, table2.embeddings_only(path, os.path.join(d, "embeddings.pt")))
+        self.assertTrue(torch.equal(baseline.bert.tok.weight, encoder.tok.weight))
+        self.assertEqual(len(baseline.bert.layers), 0)
+
+
 class SettingsTest(unittest.TestCase):
     def refused(self, *sets):
         with self.assertRaises(SettingsError) as e:
@@ -439,6 +463,206 @@ class SettingsTest(unittest.TestCase):
                              'pipeline.py: --set: unknown setting "techer_seeds" (did you mean "teacher_seeds"?)\n')
             self.assertEqual(p.stdout, "")
             self.assertFalse(os.path.exists(run_dir), "nothing was started")
+
+
+class LargerCorpusTest(unittest.TestCase):
+    def setUp(self):
+        records = load_yidu(DATA)
+        self.train, self.dev, _ = split(records, 100, 2019)
+
+    def test_the_default_corpus_is_the_first_encoders_and_the_others_never_hold_dev_text(self):
+        train_texts, dev_texts = [r["text"] for r in self.train], [r["text"] for r in self.dev]
+        default = T.pretraining_texts(DATA, DEFAULTS["pretrain_corpus"], train_texts, dev_texts)
+        self.assertEqual(default, train_texts + T.read_unlabelled(DATA))  # its words.json caches stay aligned
+        clinical = T.pretraining_texts(DATA, ["ccks2020", "clinical", "medqa"], train_texts, dev_texts, clinical_repeat=2)
+        once = T.pretraining_texts(DATA, ["ccks2020", "clinical", "medqa"], train_texts, dev_texts)
+        qa = len(T.CORPORA["medqa"](DATA))
+        self.assertEqual(len(clinical) - qa, 2 * (len(once) - qa))
+        self.assertFalse(set(dev_texts) & set(T.pretraining_texts(DATA, list(T.CORPORA), train_texts + dev_texts,
+                                                                     dev_texts)))
+
+    def test_ccks2020_records_join_the_training_split_only(self):
+        from pipeline import add_labelled
+        cfg = dict(DEFAULTS, extra_labelled=["ccks2020"])
+        lines = []
+        grown = add_labelled(cfg, DATA, self.train, self.dev, lines.append)
+        ccks = T.read_labelled(DATA, "ccks2020")
+        self.assertEqual(len(ccks), 179)
+        self.assertEqual(grown, self.train + ccks)
+        self.assertEqual(lines, ["extra labelled records: 179 from ccks2020"])
+        self.assertEqual(add_labelled(DEFAULTS, DATA, self.train, self.dev, lines.append), self.train)
+
+    def test_a_new_corpus_gets_its_own_encoder_folder(self):
+        cfg = dict(DEFAULTS, pretrain_corpus=["yidu", "clinical"], clinical_repeat=2, pretrain_bf16=True)
+        self.assertEqual(pretrain_name(cfg),
+                         "pretrain-h192-l3-wwm-e54-possinusoidal-lr0.002-bt16384-yidu+clinical-r2-bf16")
+
+    def test_names_outside_the_choices_are_refused(self):
+        with self.assertRaises(SettingsError) as e:
+            parse_set('pretrain_corpus=["yidu", "medqna"]')
+        self.assertIn('setting "pretrain_corpus" takes yidu, cmeee, tianchi', str(e.exception))
+        self.assertTrue(str(e.exception).endswith('not "medqna"'))
+        for kv in ('rnn="lsmt"', 'extra_labelled=["ccks2017"]', 'device="gpu"'):
+            self.assertRaises(SettingsError, parse_set, kv)
+
+
+class PretrainWorkersTest(unittest.TestCase):
+    def test_batch_workers_train_exactly_the_weights_of_the_loop(self):
+        import pretrain
+        texts = ["患者于2019年3月行腹腔镜下胆囊切除术，术后予头孢曲松抗感染。" * 3, "CT示右肺上叶结节，大小约1.2cm。"] * 20
+        vocab = T.build_vocab(texts, 1)
+        cfg = dict(DEFAULTS, **SMOKE)
+        cfg.update(wwm=False, log_steps=10 ** 6, ckpt_steps=10 ** 6, device="cpu", pretrain_epochs=2)
+        weights = []
+        for workers in (0, 2):
+            with tempfile.TemporaryDirectory() as d:
+                out, _ = pretrain.run(dict(cfg, pretrain_workers=workers), texts, vocab, d, lambda msg: None)
+                weights.append(torch.load(out, weights_only=False)["bert"])
+        for k in weights[0]:
+            self.assertTrue(torch.equal(weights[0][k], weights[1][k]), k)
+
+    def test_segmentation_cuts_each_distinct_text_once_in_worker_processes_as_alone(self):
+        import pretrain
+        texts = [f"患者{i}年行腹腔镜下胆囊切除术" for i in range(1200)] * 2
+        with tempfile.TemporaryDirectory() as d:
+            pooled = pretrain.segment(texts, os.path.join(d, "a.json"), lambda msg: None, processes=2)
+            alone = pretrain.segment(texts, os.path.join(d, "b.json"), lambda msg: None, processes=1)
+        self.assertEqual(pooled, alone)
+        self.assertEqual([sum(w) for w in pooled], [len(t) for t in texts])
+
+
+class BaselineTest(unittest.TestCase):
+    def test_lstm_and_convolution_baselines_ignore_padding(self):
+        from finetune import build_tagger
+        cfg = dict(DEFAULTS, **SMOKE, dropout=0.0)
+        for variant in ({"rnn": "lstm", "attn": False}, {"layers": 0, "gru": False, "attn": False, "crf": False,
+                                                        "cnn_layers": 3}):
+            torch.manual_seed(5)
+            tagger = build_tagger(dict(cfg, **variant), 30).eval()
+            ids = torch.randint(4, 30, (2, 7))
+            mask = torch.tensor([[1] * 7, [1] * 4 + [0] * 3])
+            with torch.no_grad():
+                both = tagger.emissions(ids, mask)
+                alone = tagger.emissions(ids[1:, :4], mask[1:, :4])
+            self.assertTrue(torch.allclose(both[1, :4], alone[0], atol=1e-5), variant)
+
+class GpuRunTest(unittest.TestCase):
+    def test_checkpoints_fill_parts_under_the_limit_in_priority_order(self):
+        import gpu_run
+        with tempfile.TemporaryDirectory() as d:
+            files = []
+            for name, size in [("a", 9), ("b", 9), ("c", 5), ("d", 9), ("e", 3)]:
+                files.append(os.path.join(d, name))
+                with open(files[-1], "wb") as f:
+                    f.write(b"x" * size * 1000)
+            parts, left_out = gpu_run.pack(files, part_bytes=25000, max_parts=2)  # each file + 4,096 bytes
+        self.assertEqual([[os.path.basename(p) for p in part] for part in parts], [["a", "c"], ["b", "e"]])
+        self.assertEqual(left_out, ["d"])
+
+    def test_skipping_a_job_skips_what_builds_on_it(self):
+        import argparse
+        import gpu_run
+        names = [j[0] for j in gpu_run.selected(argparse.Namespace(smoke=False, skip=["pre-256", "t2-"]))]
+        self.assertEqual(names, ["pre-192x3", "cmeee-192x3", *(f"ft-192x3-{g}-{s}" for g in ("ccks", "yidu", "lex")
+                                                                for s in ("s13", "s21", "s22"))])
+
+    def test_every_job_resolves_and_starts_after_a_job_before_it(self):
+        import gpu_run
+        plans = {}
+        for smoke in (False, True):
+            jobs = gpu_run.jobs(smoke)
+            plan = {"smoke": smoke, "pretrain_seconds": 100,
+                    "jobs": {n: {"kind": k, "after": a, "settings": s} for n, k, a, s, _, _ in jobs}}
+            plans[smoke] = plan
+            names = [j[0] for j in jobs]
+            for i, (name, kind, after, _, _, precision) in enumerate(jobs):
+                cfg = gpu_run.job_settings(plan, name)
+                self.assertIn(precision, ("fp32", "fp16", None))
+                if after:
+                    self.assertLess(names.index(after), i)
+                if kind == "pretrain":
+                    self.assertEqual(cfg["pretrain_seconds"], 100)
+                    self.assertEqual(cfg["pretrain_corpus"], list(T.CORPORA))
+        full = {n: gpu_run.job_settings(plans[False], n) for n in ("ft-192x3-ccks-s13", "t2-bigru-attn")}
+        self.assertEqual((full["ft-192x3-ccks-s13"]["hidden"], full["ft-192x3-ccks-s13"]["layers"]), (192, 3))
+        self.assertEqual(full["ft-192x3-ccks-s13"]["extra_labelled"], ["ccks2020"])
+        self.assertEqual(full["t2-bigru-attn"]["layers"], 0)
+
+
+class LexiconTest(unittest.TestCase):
+    def test_features_mark_begin_middle_end_and_single_per_type_on_normalised_text(self):
+        import lexicon as L
+        lex = L.Lexicon([("CT", "影像检查"), ("胸部", "解剖部位"), ("胸", "解剖部位"), ("腹腔镜下胆囊切除术", "手术"),
+                         ("ab cd", "term")])
+        bits = lex.features("ＣＴ示胸部\u3000腹腔镜下胆囊切除术𠀀ab cd")
+        img, body, op = L.TYPES.index("影像检查"), L.TYPES.index("解剖部位"), L.TYPES.index("手术")
+        n = len(L.TYPES)
+
+        def on(i):
+            return {(L.POSITIONS[b // n], L.TYPES[b % n]) for b in range(L.DIM) if bits[i] >> b & 1}
+        self.assertEqual(on(0), {("B", "影像检查")})  # full-width, upper-case: still "ct"
+        self.assertEqual(on(1), {("E", "影像检查")})
+        self.assertEqual(on(2), set())
+        self.assertEqual(on(3), {("B", "解剖部位"), ("S", "解剖部位")})
+        self.assertEqual(on(4), {("E", "解剖部位")})
+        self.assertEqual(on(6), {("B", "手术")})
+        self.assertEqual([on(i) for i in range(7, 14)], [{("M", "手术")}] * 7)
+        self.assertEqual(on(14), {("E", "手术")})
+        self.assertEqual(len(bits), len("ＣＴ示胸部\u3000腹腔镜下胆囊切除术𠀀ab cd"))  # one per code point
+        self.assertEqual(bits[15:], [0] * 6)  # terms with whitespace are left out
+        self.assertEqual((img, body, op), (5, 1, 4))
+
+    def test_a_training_record_does_not_see_entities_only_it_has(self):
+        import lexicon as L
+        a = {"text": "行胆囊切除术", "entities": [(1, 6, "手术")]}
+        b = {"text": "胃癌", "entities": [(0, 2, "疾病和诊断"), (0, 1, "解剖部位")]}
+        c = {"text": "胃镜", "entities": [(0, 1, "解剖部位")]}
+        lex = L.Lexicon(counts=L.entity_counts([a, b, c] + [a] * 2))  # a repeated, as --extra-repeat does
+        self.assertEqual(lex.features(a["text"], L.own_entities(a)), [0] * 6)
+        self.assertNotEqual(lex.features(a["text"]), [0] * 6)  # the dev split sees every training entity
+        anatomy_alone = 1 << (3 * len(L.TYPES) + L.TYPES.index("解剖部位"))
+        self.assertEqual(lex.features(b["text"], L.own_entities(b)), [anatomy_alone, 0])  # c has 胃 too
+
+    def test_every_source_reads_and_a_users_file_round_trips(self):
+        import lexicon as L
+        train = load_yidu(DATA)[:50]
+        lex = L.build(list(L.SOURCES), DATA, train)
+        entries = lex.entries()
+        self.assertGreater(len(entries), 40000)
+        self.assertIn(L.TYPES.index("影像检查"), entries[L.key("CT")])  # "ct" as vocab.tsv has it
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "lexicon.tsv")
+            L.write_tsv(lex, path)
+            again = L.Lexicon(L.read_entries(path))
+            self.assertEqual(again.entries(), entries)
+            with open(path, "a", encoding="utf-8") as f:
+                f.write("胆囊\t器官\n")
+            with self.assertRaises(ValueError) as e:
+                L.read_entries(path)
+            self.assertEqual(str(e.exception), f'{path}:{len(entries) + 1}: unknown type "器官"')
+
+    def test_the_typescript_parity_fixture_is_what_python_computes(self):
+        import lexicon as L
+        fixture = os.path.join(os.path.dirname(os.path.dirname(HERE)), "test", "fixtures", "lexicon-parity.json")
+        with tempfile.TemporaryDirectory() as d:
+            L.write_fixture(os.path.join(d, "f.json"))
+            with open(os.path.join(d, "f.json"), encoding="utf-8") as f, open(fixture, encoding="utf-8") as g:
+                self.assertEqual(json.load(f), json.load(g), "rerun: python3 models/training/lexicon.py " + fixture)
+
+    def test_a_tagger_with_features_starts_as_the_one_without_and_needs_them(self):
+        from finetune import build_tagger, lex_tensor
+        import lexicon as L
+        torch.manual_seed(8)
+        plain = build_tagger(dict(DEFAULTS, **SMOKE), 30).eval()
+        torch.manual_seed(8)
+        with_lex = build_tagger(dict(DEFAULTS, **SMOKE, lexicon=["train"]), 30).eval()
+        ids, mask = torch.randint(4, 30, (1, 5)), torch.ones(1, 5, dtype=torch.long)
+        lex = lex_tensor([{"lex": [1, 2 ** 27, 0, 5, 3]}], 5)
+        self.assertEqual(lex.shape, (1, 5, L.DIM))
+        self.assertEqual(lex[0, 1].nonzero().flatten().tolist(), [27])
+        with torch.no_grad():
+            self.assertTrue(torch.equal(with_lex.emissions(ids, mask, lex), plain.emissions(ids, mask)))
+        self.assertRaises(ValueError, with_lex.emissions, ids, mask)
 
 
 if __name__ == "__main__":

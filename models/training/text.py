@@ -105,15 +105,65 @@ def write_yidu(records, path):
 
 
 def read_unlabelled(data_dir):
-    """All medical text usable for pre-training and vocabulary: never the Yidu test set."""
+    """The CMeEE and Tianchi texts: the vocabulary's corpus besides the training split, and what the
+    teachers pseudo-label; never the Yidu test set."""
+    return _cmeee_texts(data_dir) + _tianchi_texts(data_dir)
+
+
+def _cmeee_texts(data_dir):
     texts = []
-    cmeee = os.path.join(data_dir, "cmeee")
     for name in ("train_data.txt", "val_data.txt"):
-        with open(os.path.join(cmeee, name), encoding="utf-8-sig") as f:
+        with open(os.path.join(data_dir, "cmeee", name), encoding="utf-8-sig") as f:
             texts.extend(line.split("|||", 1)[0].strip() for line in f if line.strip())
+    return texts
+
+
+def _tianchi_texts(data_dir):
     drug = os.path.join(data_dir, "tianchi-drug")
+    texts = []
     for name in sorted(os.listdir(drug)):
         if name.endswith(".txt"):
             with open(os.path.join(drug, name), encoding="utf-8-sig") as f:
                 texts.append(f.read())
     return texts
+
+
+def _jsonl_texts(*parts, key="originalText"):
+    def read(data_dir):
+        with open(os.path.join(data_dir, *parts), encoding="utf-8") as f:
+            return [t for t in (json.loads(line)[key] for line in f if line.strip()) if t.strip()]
+    return read
+
+
+# Pre-training corpora by name (files in ../shared/data, see its README). "yidu" is the training
+# split's own texts, which the caller passes: the dev records are never pre-trained on.
+CORPORA = {
+    "yidu": None,
+    "cmeee": _cmeee_texts,
+    "tianchi": _tianchi_texts,
+    "ccks2020": lambda d: _jsonl_texts("ccks2020", "labelled.jsonl")(d) + _jsonl_texts("ccks2020", "unlabelled.jsonl")(d),
+    "clinical": _jsonl_texts("clinical-unlabelled", "records.jsonl"),
+    "ccks2017": _jsonl_texts("ccks2017", "labelled.jsonl"),
+    "medqa": _jsonl_texts("medical-qa", "text.jsonl", key="text"),
+    "medqa-nc": _jsonl_texts("medical-qa", "cmedqa_noncommercial.jsonl", key="text"),
+    "cmedqaner": _jsonl_texts("medical-qa", "cmedqaner.jsonl"),
+}
+# Clinical records in the style of Yidu-S4K's hospital, which `clinical_repeat` weights up.
+CLINICAL = ("yidu", "ccks2020", "clinical", "ccks2017")
+# Labelled corpora in exactly Yidu-S4K's format and six types (`extra_labelled`).
+LABELLED = {"ccks2020": ("ccks2020", "labelled.jsonl")}
+
+
+def pretraining_texts(data_dir, names, train_texts, dev_texts=(), clinical_repeat=1):
+    """The texts of the corpora `names` in that order, clinical ones `clinical_repeat` times; texts
+    equal to a dev record's are left out."""
+    dev = set(dev_texts)
+    texts = []
+    for name in names:
+        part = [t for t in (train_texts if name == "yidu" else CORPORA[name](data_dir)) if t not in dev]
+        texts.extend(part * (clinical_repeat if name in CLINICAL else 1))
+    return texts
+
+
+def read_labelled(data_dir, name):
+    return read_yidu(os.path.join(data_dir, *LABELLED[name]))

@@ -1,0 +1,100 @@
+"""The paper's Table 2 baselines on our data, split and budget, beside BBRAC, all from one pre-trained
+encoder (no CMeEE stage, no teachers; the CCKS 2020 records in training, as in the recipe):
+BERT-BiLSTM-CRF (our encoder, LSTM in place of the BiGRU, no attention), BiGRU-Attention and
+FastText-CNN (softmax outputs, on the encoder's character embeddings as static pre-trained vectors:
+fastText's are not available offline). Each variant is a pipeline run in its own resumable folder.
+
+    /usr/bin/python3 models/training/experiments/table2.py --encoder ENCODER.pt [--only NAME ...] [--set key=json ...]
+    /usr/bin/python3 models/training/experiments/table2.py --table
+
+gpu_run.py runs the same variants (its t2-* jobs). Writes models/training/experiments/table2.json and
+prints a Markdown table (dev split, strict micro, as the training loop scores the best epoch).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINING = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from ablation import TYPES, as_sets, load  # noqa: E402
+
+BASE = {"intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0, "extra_labelled": ["ccks2020"]}
+VARIANTS = {
+    "bigru-attn": {"layers": 0, "crf": False},
+    "fasttext-cnn": {"layers": 0, "gru": False, "attn": False, "crf": False, "cnn_layers": 3},
+    "bert-bilstm-crf": {"rnn": "lstm", "attn": False},
+    "bbrac": {},
+}
+PAPER = {"bigru-attn": 0.77, "fasttext-cnn": 0.74, "bert-bilstm-crf": 0.78, "bbrac": 0.81}
+
+
+def size_of(encoder):
+    """The encoder's size settings, so every variant is built to load it."""
+    cfg = torch.load(encoder, map_location="cpu", weights_only=False)["cfg"]
+    return {k: cfg[k] for k in ("hidden", "layers", "heads", "ffn", "gru_hidden", "max_len", "pos_init")}
+
+
+def embeddings_only(encoder, path):
+    """The encoder's character and position embeddings as the 0-layer encoder loads them."""
+    bert = torch.load(encoder, map_location="cpu", weights_only=False)["bert"]
+    torch.save({"bert": {k: v for k, v in bert.items() if k.split(".")[0] in ("tok", "pos", "ln")}}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--encoder", help="a pre-trained encoder.pt (pretrain.py's output)")
+    ap.add_argument("--only", nargs="*", choices=list(VARIANTS))
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="base settings for every variant")
+    ap.add_argument("--table", action="store_true", help="print the table of the finished variants and exit")
+    args = ap.parse_args()
+    results_path = os.path.join(HERE, "table2.json")
+    if args.table:
+        print(table(load(results_path)))
+        return
+    if not args.encoder:
+        ap.error("--encoder is needed to train")
+    encoder = os.path.abspath(args.encoder)
+    size = size_of(encoder)
+    for name in args.only or VARIANTS:
+        run_dir = os.path.join(TRAINING, "runs", f"table2-{name}")
+        out_dir = os.path.join(run_dir, "model")
+        os.makedirs(run_dir, exist_ok=True)
+        variant = dict(size, **VARIANTS[name])
+        init = embeddings_only(encoder, os.path.join(run_dir, "embeddings.pt")) if variant["layers"] == 0 else encoder
+        cmd = [sys.executable, os.path.join(TRAINING, "pipeline.py"), "--run-dir", run_dir, "--out", out_dir,
+               "--set", f'name="table2-{name}"', "--set", f"pretrained={json.dumps(init)}"]
+        for kv in as_sets(BASE) + args.set + as_sets(variant):
+            cmd += ["--set", kv]
+        subprocess.run(cmd, check=True)
+        with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+        results = load(results_path)
+        results[name] = {"dev": meta["metrics"]["dev"], "architecture": meta["architecture"], "encoder": encoder}
+        tmp = f"{results_path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(results, f, ensure_ascii=False, indent=1)
+        os.replace(tmp, results_path)
+    print(table(load(results_path)))
+
+
+def table(results):
+    rows = ["| model | P | R | F1 | paper F1 | " + " | ".join(alias for _, alias in TYPES) + " |",
+            "|---|---|---|---|---|" + "---|" * len(TYPES)]
+    for name in VARIANTS:
+        if name in results:
+            dev = results[name]["dev"]
+            m = dev["micro"]
+            per_type = " | ".join(f"{dev['types'][t]['f1']:.4f}" if t in dev["types"] else "—" for t, _ in TYPES)
+            rows.append(f"| {name} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} | {PAPER[name]} | {per_type} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    main()
