@@ -24,7 +24,7 @@ import time
 import torch
 
 import text as T
-from finetune import attach_teacher_targets, batches, distill_loss, evaluate, make_windows, pad_soft
+from finetune import attach_teacher_targets, batches, evaluate, make_windows, pad_soft
 from loop import optimise, resume, save_atomic, save_checkpoint, schedule
 from model import LABELS, ALIASES
 from onnx_weights import architecture, rebuild, sha256_of
@@ -40,7 +40,8 @@ FT_DEFAULTS = {
     "warmup": 0.1,  # fraction of the steps spent warming the learning rate up
     "batch_tokens": 4096,  # batch budget: longest window x windows per batch
     "curated_repeat": 2,  # each curated record this many times per epoch
-    "distill_weight": 1.0,  # weight of the KL term towards the base model's tag distributions
+    "distill_weight": 1.0,  # weight of the KL term towards the base model's tag distributions (replayed and uncurated texts)
+    "distill_curated": 0.3,  # its weight on the curated records, where the corrections should win
     "distill_temperature": 2.0,  # softmax temperature of that KL term
     "replay": 1.0,  # corpus training records replayed, per curated training record (0: none)
     "holdout": 0.2,  # fraction of the curated records held out for the before/after scores
@@ -202,11 +203,14 @@ def train_one(base_dir, cfg, train, texts, replay, run_dir, progress, span):
     index = {c: i for i, c in enumerate(meta["vocab"])}
     max_len = meta["maxLength"]
     gold = make_windows(train * cfg["curated_repeat"] + replay, index, max_len, with_gold=True)
+    curated_records = len(train) * cfg["curated_repeat"]
+    for w in gold:
+        w["kl_weight"] = cfg["distill_curated"] if w["rec"] < curated_records else cfg["distill_weight"]
     plain = make_windows([{"text": t, "entities": []} for t in texts], index, max_len, with_gold=False)
     # The base model's tag distributions, once: what the distillation term holds the network to.
     attach_teacher_targets(gold + plain, model, cfg["distill_temperature"])
     for w in plain:
-        w["unlabelled"] = True
+        w["unlabelled"], w["kl_weight"] = True, cfg["distill_weight"]
     windows = gold + plain
     n_steps = sum(1 for _ in batches(gold, cfg["batch_tokens"], False, None)) + sum(1 for _ in batches(plain, cfg["batch_tokens"], False, None))
     if cfg["max_steps"]:
@@ -230,7 +234,7 @@ def train_one(base_dir, cfg, train, texts, replay, run_dir, progress, span):
         for i, (ids, mask, tags, ws) in enumerate(groups[:n_steps]):
             em = model.emissions(ids, mask)
             soft = pad_soft(ws, ids.shape[1], em.shape[-1])
-            loss = cfg["distill_weight"] * distill_loss(em, soft, mask, cfg["distill_temperature"])
+            loss = weighted_distill_loss(em, soft, mask, cfg["distill_temperature"], torch.tensor([w["kl_weight"] for w in ws]))
             if not ws[0].get("unlabelled"):
                 loss = loss + model.loss_of(em, mask, tags)
             optimise(opt, loss, model.parameters(), [lr * schedule(state["step"], total, warmup) for lr in (cfg["lr_encoder"], cfg["lr_top"])])
@@ -246,6 +250,13 @@ def train_one(base_dir, cfg, train, texts, replay, run_dir, progress, span):
         state["history"].append({"epoch": state["epoch"], "loss": total_loss / max(1, n_steps), "tokens_per_s": tokens / max(1e-9, time.time() - t0)})
         save_checkpoint(ckpt, model, opt, state)
     return model.eval(), meta, state["history"]
+
+
+def weighted_distill_loss(em, soft, mask, temperature, weights):
+    """finetune.distill_loss with a weight per window (curated or not)."""
+    log_p = torch.log_softmax(em / temperature, -1)
+    kl = (soft * (soft.clamp_min(1e-8).log() - log_p)).sum(-1)
+    return temperature ** 2 * ((kl * mask.to(em.dtype)).sum(1) * weights).mean()
 
 
 def score(model, records, meta):
@@ -320,7 +331,6 @@ def run(base_dir, curated_paths, out_dir, run_dir, data_dir, cfg, log, progress,
         progress("score", 0.9, f"scoring base and fine-tuned model on {len(held_out)} held-out records")
         base_model, _ = rebuild(base_dir)
         before, after = [score(base_model, held_out, meta)], [score(model, held_out, meta)]
-        T.write_yidu(held_out, os.path.join(run_dir, "heldout.yidu.jsonl"))
     scores = None
     if before:
         scores = {"before": pooled(before)["micro"] if len(before) > 1 else before[0]["micro"],
@@ -358,13 +368,14 @@ def run(base_dir, curated_paths, out_dir, run_dir, data_dir, cfg, log, progress,
     save_atomic({"model": model.state_dict(), "cfg": cfg_trained, "vocab": meta["vocab"],
                  "dev": record.get("dev", {}).get("after"), "epoch": cfg["epochs"]}, best)
     record["trainingSeconds"] = round(time.time() - started, 1)
-    export_finetuned(best, out_dir, record, base_meta, progress)
+    export_finetuned(best, out_dir, record, base_meta, progress, held_out)
     return record
 
 
-def export_finetuned(best, out_dir, record, base_meta, progress):
+def export_finetuned(best, out_dir, record, base_meta, progress, held_out):
     """fp32 ONNX + model.json (with the fine-tuning `record`), the onnxruntime parity gate, the rebuild
-    check (the new folder can itself be fine-tuned from), and the int8 variant."""
+    check (the new folder can itself be fine-tuned from), the int8 variant, and the held-out records
+    (heldout.yidu.jsonl) for evaluating base and new side by side."""
     from export import _write_json, export
     from quantize import quantize_model
     summary = {"data": f"fine-tuned from {base_meta['name']} on {record['curated']['records']} curated records "
@@ -381,6 +392,8 @@ def export_finetuned(best, out_dir, record, base_meta, progress):
     rebuild(out_dir)
     progress("quantize", 0.98, "int8 variant")
     count = quantize_model(out_dir)
+    if held_out:
+        T.write_yidu(held_out, os.path.join(out_dir, "heldout.yidu.jsonl"))
     progress("done", 1.0, f"fine-tuned model in {out_dir} ({check.stdout.strip()}; {count} MatMuls quantised)", out=out_dir)
 
 
