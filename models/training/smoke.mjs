@@ -1,5 +1,5 @@
 // CI smoke run of the training pipeline: Python unit tests, then a tiny end-to-end run (few records,
-// one short epoch, export, ONNX parity), a fine-tuning of that export on three curated records (the
+// one short epoch, export, ONNX parity), a fine-tuning of that export on two curated records (the
 // network rebuilt from its ONNX file, cross-validated, exported, parity-checked), then the
 // TypeScript parity tests against both fresh exports.
 import { spawnSync } from 'node:child_process';
@@ -46,6 +46,6 @@ const base = JSON.parse(readFileSync(`${OUT}/model/model.json`, 'utf8'));
 const tuned = JSON.parse(readFileSync(`${OUT}/finetuned/model.json`, 'utf8'));
 const record = tuned.training.finetunedFrom;
 if (record.base.sha256 !== base.onnx.sha256) fail('model.json does not name the base model by its sha256');
-if (record.curated.records !== 3 || record.curated.folds !== 3 || !record.heldOut) fail(`curated data or scores not recorded: ${JSON.stringify(record.curated)}`);
+if (record.curated.records !== 2 || record.curated.folds !== 2 || !record.heldOut) fail(`curated data or scores not recorded: ${JSON.stringify(record.curated)}`);
 if (!existsSync(`${OUT}/finetuned/model.int8.onnx`)) fail('no int8 variant');
 run('npx', ['mocha', 'out/test/unit/parity.test.js'], { MEDNER_SMOKE_MODEL: `${OUT}/finetuned` });
