@@ -49,6 +49,11 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="a fine-tuning setting (finetune_from.FT_DEFAULTS)")
     args = ap.parse_args()
     torch.set_num_threads(2)
+    with open(os.path.join(args.base, "model.json"), encoding="utf-8") as f:
+        trained_on = json.dumps(json.load(f).get("training", {}), ensure_ascii=False).lower()
+    if "ccks2020" in trained_on or "ccks 2020" in trained_on:
+        sys.exit(f"medner: {args.base}/model.json: this model was trained on CCKS 2020, the simulated user's source; "
+                 "the benchmark needs a source it has not seen")
     source = T.read_yidu(os.path.join(args.data, "ccks2020", "labelled.jsonl"))
     yidu = pipeline.load_yidu(args.data)
     train, dev, _ = pipeline.split(yidu, DEFAULTS["dev_size"], DEFAULTS["split_seed"])
