@@ -288,15 +288,14 @@ def run(base_dir, curated_paths, out_dir, run_dir, data_dir, cfg, log, progress,
     """The whole fine-tuning; returns the record model.json keeps of it (training.finetunedFrom)."""
     started = time.time()
     torch.set_num_threads(cfg["threads"])
-    progress("load", 0.0, f"rebuilding the base model from {base_dir}")
-    base_meta = None
-    try:
-        _, base_meta = rebuild(base_dir)
-    except (OSError, KeyError) as e:
-        raise FinetuneError(f"{base_dir}: not a MedNER model folder ({e})") from None
     records = [r for p in curated_paths for r in read_curated(p)]
     if not records:
         raise FinetuneError(f"{curated_paths[0]}: no curated records")
+    progress("load", 0.0, f"rebuilding the base model from {base_dir}")
+    try:
+        _, base_meta = rebuild(base_dir)
+    except (OSError, KeyError, ValueError) as e:
+        raise FinetuneError(f"{base_dir}: not a MedNER model folder MedNER can fine-tune ({str(e)[:200]})") from None
     texts = [t for p in texts_paths for t in read_texts(p)]
     curated_texts = {r["text"] for r in records}
     texts = [t for t in texts if t not in curated_texts]

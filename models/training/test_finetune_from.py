@@ -2,6 +2,7 @@
 import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -165,6 +166,29 @@ class TrainTest(unittest.TestCase):
             self.assertEqual(events, [("train", 0.0)])
             for name, tensor in model.state_dict().items():
                 self.assertTrue(torch.equal(tensor, again.state_dict()[name]), name)
+
+
+class CommandTest(unittest.TestCase):
+    def test_bad_invocations_stop_before_any_work_with_one_line_and_status_2(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        base = os.path.join(here, "..", "bbrac")
+        with tempfile.TemporaryDirectory() as d:
+            curated = write_lines(d, "c.jsonl", [{"originalText": "右肺", "entities": [{"label_type": "解剖", "start_pos": 0, "end_pos": 2}]}])
+            cases = [
+                (["--curated", curated, "--out", base], "the output folder is the base model's"),
+                (["--curated", os.path.join(d, "missing.jsonl"), "--out", os.path.join(d, "m")], "missing.jsonl: no such file"),
+                (["--out", os.path.join(d, "m")], "needs at least one --curated FILE"),
+                (["--curated", curated, "--out", os.path.join(d, "m"), "--set", "epochs=x"], "--set epochs=x: the value is not JSON"),
+                (["--curated", curated, "--out", os.path.join(d, "m")], "c.jsonl:1: unknown entity type '解剖'"),
+            ]
+            for extra, message in cases:
+                r = subprocess.run([sys.executable, os.path.join(here, "pipeline.py"), "--finetune-from", base] + extra,
+                                   capture_output=True, text=True)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                lines = [line for line in r.stderr.splitlines() if not line.startswith('{"medner_progress"')]
+                self.assertEqual(len(lines), 1, r.stderr)
+                self.assertTrue(lines[0].startswith("medner: ") and message in lines[0], lines[0])
+            self.assertFalse(os.path.exists(os.path.join(d, "m", "model.onnx")))
 
 
 if __name__ == "__main__":
