@@ -19,10 +19,10 @@ import { sideBySide } from './sideBySideCommand';
 
 /** Answers to the prompts, for scripted use (tasks, tests); the prompts ask for what is missing. */
 export interface FinetunePreset {
-  /** Curated records (Yidu or MedNER JSON lines); default: the store's documents, exported as Yidu. */
+  /** Curated records (Yidu or MedNER JSON lines); default: the store's documents marked done, exported as Yidu. */
   curated?: string[];
-  /** Which store documents when `curated` is not given. */
-  scope?: 'done' | 'all';
+  /** With `curated`: uncurated texts for the distillation term (default: none). */
+  texts?: string[];
   /** The new model's folder; default .medner/models/<timestamp>/ of the first workspace folder. */
   outDir?: string;
   /** Cancels like the progress notification's button. */
@@ -61,18 +61,26 @@ export async function finetune(c: Controller, preset: FinetunePreset = {}): Prom
   const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
   const outDir = preset.outDir ?? (await pickOutDir(folder));
   if (!outDir) return undefined;
-  let curated = preset.curated;
+  let data: { curated: string[]; texts: string[] } | undefined;
   try {
     if (!preset.outDir && folder) await ownFolder(folder.uri.fsPath, outDir);
-    curated ??= await exportStore(c, outDir, preset.scope);
+    data = preset.curated ? { curated: preset.curated, texts: preset.texts ?? [] } : await exportStore(c, outDir);
   } catch (e) {
     void vscode.window.showErrorMessage(`MedNER: ${(e as Error).message}`);
     return undefined;
   }
-  if (!curated) return undefined;
+  if (!data) return undefined;
   const base = c.config.modelPath || c.shippedModel;
   const script = path.join(c.extensionPath, 'models', 'training', 'pipeline.py');
-  const args = [script, '--finetune-from', base, ...curated.flatMap((f) => ['--curated', f]), '--out', outDir];
+  const args = [
+    script,
+    '--finetune-from',
+    base,
+    ...data.curated.flatMap((f) => ['--curated', f]),
+    ...data.texts.flatMap((f) => ['--texts', f]),
+    '--out',
+    outDir,
+  ];
   c.log.info(`fine-tuning: ${python.command} ${args.join(' ')}`);
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'MedNER: fine-tuning', cancellable: true },
@@ -201,43 +209,38 @@ async function pickOutDir(folder: vscode.WorkspaceFolder | undefined): Promise<s
   return uri?.fsPath;
 }
 
-/** The store's curated documents as Yidu JSON lines in the model folder: the pipeline's training data. */
-async function exportStore(c: Controller, outDir: string, preset?: 'done' | 'all'): Promise<string[] | undefined> {
-  const docs = await c.curation.documents();
-  const scope =
-    preset ??
-    (
-      await vscode.window.showQuickPick(
-        [
-          {
-            label: `Documents marked done (${docs.filter((d) => d.status === 'done').length})`,
-            detail: 'Complete gold',
-            value: 'done' as const,
-          },
-          {
-            label: `All documents under review (${docs.filter((d) => d.status !== 'todo').length})`,
-            detail: 'Accepted, edited and added entities so far; undecided predictions are not gold and are left out',
-            value: 'all' as const,
-          },
-        ],
-        { title: 'MedNER: fine-tune on which curated documents?' },
-      )
-    )?.value;
-  if (!scope) return undefined;
-  const gold = await goldDocuments(c, scope);
-  if (!gold.length) {
+/**
+ * The store's documents marked done as Yidu JSON lines in the model folder, the pipeline's training
+ * data; the texts of documents still in review as uncurated texts for its distillation term (their
+ * undecided predictions must not be read as "no entity there"), at most as many as the curated ones
+ * so the run's time stays bounded.
+ */
+async function exportStore(c: Controller, outDir: string): Promise<{ curated: string[]; texts: string[] } | undefined> {
+  const started = await goldDocuments(c, 'all');
+  const done = await goldDocuments(c, 'done');
+  if (!done.length) {
     void vscode.window.showInformationMessage(
-      scope === 'done' ? 'MedNER: no document is marked done yet (Ctrl+Alt+M D).' : 'MedNER: nothing curated yet.',
+      `MedNER: fine-tuning trains on documents marked done (Ctrl+Alt+M D), and none is yet${started.length ? ` (${started.length} in review)` : ''}.`,
     );
     return undefined;
   }
-  const files = FORMATS.yidu.export(
-    gold.map((g) => g.doc),
-    { labelNames: 'chinese', baseName: 'curated' },
-  );
-  const written = await writeExportFiles(outDir, files, []);
-  c.log.info(`fine-tuning: ${gold.length} curated documents written to ${outDir}`);
-  return written.map((w) => path.join(outDir, w));
+  const doneKeys = new Set(done.map((g) => g.doc.path));
+  const inReview = started.filter((g) => !doneKeys.has(g.doc.path)).slice(0, done.length);
+  const files = [
+    ...FORMATS.yidu.export(
+      done.map((g) => g.doc),
+      { labelNames: 'chinese', baseName: 'curated' },
+    ),
+    ...(inReview.length
+      ? [{ relativePath: 'uncurated.jsonl', content: inReview.map((g) => JSON.stringify({ text: g.doc.text })).join('\n') + '\n' }]
+      : []),
+  ];
+  await writeExportFiles(outDir, files, []);
+  c.log.info(`fine-tuning: ${done.length} documents marked done, and the texts of ${inReview.length} in review, written to ${outDir}`);
+  return {
+    curated: [path.join(outDir, 'curated.yidu.jsonl')],
+    texts: inReview.length ? [path.join(outDir, 'uncurated.jsonl')] : [],
+  };
 }
 
 function readRecord(outDir: string): FinetuneRecord | undefined {

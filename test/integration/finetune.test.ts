@@ -29,6 +29,7 @@ if (process.env.FAKE_FINETUNE === 'hang') {
   let step = 0;
   setInterval(() => report('train', Math.min(0.9, 0.05 + step++ / 100), 'epoch 1/4, step ' + step), 50);
 } else {
+  fs.writeFileSync(path.join(out, 'args.json'), JSON.stringify(args));
   process.stderr.write('a warning that is not progress\n');
   for (const f of ['model.onnx', 'model.int8.onnx', 'parity.json']) fs.copyFileSync(path.join(base, f), path.join(out, f));
   const meta = JSON.parse(fs.readFileSync(path.join(base, 'model.json'), 'utf8'));
@@ -145,6 +146,53 @@ describe('MedNER: Fine-tune on Curated Data', function () {
     assert.match(report, /\| type \| base P \| base R \| base F1 \| new P \| new R \| new F1 \| ΔF1 \|/);
     // The fake's "fine-tuned" model is the base model: the same scores, side by side.
     assert.match(report, /\| \*\*micro\*\* \| ([\d.]+) \| ([\d.]+) \| \*\*([\d.]+)\*\* \| \1 \| \2 \| \*\*\3\*\* \| \*\*\+0\.0\*\* \|/);
+  });
+
+  it('trains on the documents marked done, with the texts of those in review for distillation only', async () => {
+    process.env.FAKE_FINETUNE = 'done';
+    const c = await controller();
+    const root = vscode.workspace.workspaceFolders![0].uri;
+    // Texts of their own, so other suites' curated copies of the fixture cannot be mistaken for them.
+    const open = async (prefix: string, name: string) => {
+      const uri = vscode.Uri.joinPath(root, name);
+      const fixture = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(root, '01-cholecystitis.txt'));
+      await vscode.workspace.fs.writeFile(uri, Buffer.concat([Buffer.from(prefix), fixture]));
+      const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      await waitFor('predictions', () => c.analyzer.get(uri)?.fresh && c.curation.get(uri)?.entities.some((e) => e.status === 'predicted'));
+      return { uri, editor };
+    };
+    const done = await open('病例甲。', 'finetune-done.txt');
+    assert.equal(await vscode.commands.executeCommand('medner.acceptAll'), true);
+    const accepted = c.curation.get(done.uri)!.entities.length;
+    const review = await open('病例乙。', 'finetune-review.txt');
+    const first = c.curation.get(review.uri)!.entities[0];
+    const pos = review.editor.document.positionAt(first.start);
+    review.editor.selection = new vscode.Selection(pos, pos);
+    assert.equal(await vscode.commands.executeCommand('medner.reject'), true);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    const outDir = path.join(work, 'from-store');
+    const result = await vscode.commands.executeCommand<FinetuneResult>('medner.finetune', { outDir, useModel: false, evaluate: false });
+    assert.equal(result.outDir, outDir);
+    const args = JSON.parse(readFileSync(path.join(outDir, 'args.json'), 'utf8')) as string[];
+    assert.equal(args[args.indexOf('--curated') + 1], path.join(outDir, 'curated.yidu.jsonl'));
+    assert.equal(args[args.indexOf('--texts') + 1], path.join(outDir, 'uncurated.jsonl'));
+    const text = readFileSync(done.uri.fsPath, 'utf8');
+    const curatedRecords = readFileSync(path.join(outDir, 'curated.yidu.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { originalText: string; entities: unknown[] });
+    const mine = curatedRecords.filter((r) => r.originalText === text);
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0].entities.length, accepted);
+    assert.ok(!curatedRecords.some((r) => r.originalText === readFileSync(review.uri.fsPath, 'utf8')), 'a document in review is no gold');
+    const uncurated = readFileSync(path.join(outDir, 'uncurated.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { text: string }).text);
+    assert.ok(uncurated.length >= 1 && uncurated.length <= curatedRecords.length);
+    assert.ok(!uncurated.includes(text), 'a document marked done is not among the uncurated texts');
+    assert.equal(config().get('modelPath'), '.medner/models/fake-run', 'unchanged: the switch was declined');
   });
 
   it('names the missing packages and runs nothing when the interpreter cannot import torch', async () => {
