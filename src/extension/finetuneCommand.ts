@@ -95,6 +95,7 @@ export async function finetune(c: Controller, preset: FinetunePreset = {}): Prom
             ELECTRON_RUN_AS_NODE: '1',
             PYTHONUNBUFFERED: '1',
             PYTHONDONTWRITEBYTECODE: '1',
+            PYTHONIOENCODING: 'utf-8',
           },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
