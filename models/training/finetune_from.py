@@ -33,9 +33,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # What fine-tuning from a model uses unless `--set KEY=JSON` says otherwise.
 FT_DEFAULTS = {
-    "epochs": 4,  # passes over the curated records
-    "lr_encoder": 1e-4,  # encoder learning rate (lower than training from scratch: keep what it knows)
-    "lr_top": 5e-4,  # learning rate of the layers above the encoder
+    "epochs": 6,  # passes over the curated records
+    "lr_encoder": 2e-4,  # encoder learning rate (lower than training from scratch: keep what it knows)
+    "lr_top": 1e-3,  # learning rate of the layers above the encoder
     "weight_decay": 0.01,  # AdamW weight decay
     "warmup": 0.1,  # fraction of the steps spent warming the learning rate up
     "batch_tokens": 4096,  # batch budget: longest window x windows per batch
