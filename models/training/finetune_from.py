@@ -415,5 +415,13 @@ def main(args, data_dir, log):
     key = hashlib.sha256(json.dumps([sha256_of(os.path.join(base, json.load(open(os.path.join(base, "model.json"), encoding="utf-8"))["onnx"]["file"])),
                                      data_hash(args.curated + args.texts), cfg], sort_keys=True).encode()).hexdigest()[:12]
     run_dir = args.run_dir or os.path.join(args.out, ".finetune", key)
-    progress = Progress(log, sys.stderr)
-    return run(base, args.curated, args.out, run_dir, data_dir, cfg, log, progress, args.texts, export_model=True)
+    os.makedirs(run_dir, exist_ok=True)
+    log_file = open(os.path.join(run_dir, "train.log"), "a", encoding="utf-8")
+
+    def log_both(msg):
+        log(msg)
+        log_file.write(f"{time.strftime('%H:%M:%S')} {msg}\n")
+        log_file.flush()
+
+    progress = Progress(log_both, sys.stderr)
+    return run(base, args.curated, args.out, run_dir, data_dir, cfg, log_both, progress, args.texts, export_model=True)

@@ -4,7 +4,7 @@
  * the new model and a side-by-side evaluation of base and new on the records it held out.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeExportFiles } from '../core/exportWriter';
@@ -141,7 +141,7 @@ export async function finetune(c: Controller, preset: FinetunePreset = {}): Prom
   if (outcome === 'cancelled') {
     c.log.info('fine-tuning cancelled');
     void vscode.window.showInformationMessage(
-      `MedNER: fine-tuning cancelled. Finished epochs are kept in ${outDir}; run it again on that folder to resume.`,
+      `MedNER: fine-tuning cancelled. Finished epochs are kept in ${outDir}; run the command again and pick that folder to resume.`,
     );
     return undefined;
   }
@@ -190,9 +190,17 @@ async function pickOutDir(folder: vscode.WorkspaceFolder | undefined): Promise<s
     .toISOString()
     .replace(/[:.]/g, '-')
     .replace(/-\d+Z$/, 'Z');
-  const inWorkspace = folder && path.join(folder.uri.fsPath, STORE_DIR, 'models', stamp);
+  const models = folder && path.join(folder.uri.fsPath, STORE_DIR, 'models');
+  const inWorkspace = models && path.join(models, stamp);
   const pick = await vscode.window.showQuickPick(
     [
+      ...(models
+        ? unfinished(models).map((name) => ({
+            label: `${STORE_DIR}/models/${name}`,
+            detail: 'Resume this unfinished run',
+            value: path.join(models, name),
+          }))
+        : []),
       ...(inWorkspace ? [{ label: `${STORE_DIR}/models/${stamp}`, detail: 'In this workspace', value: inWorkspace }] : []),
       { label: 'Choose a folder…', value: '' },
     ],
@@ -208,6 +216,18 @@ async function pickOutDir(folder: vscode.WorkspaceFolder | undefined): Promise<s
       openLabel: 'Fine-tune into',
     })) ?? [];
   return uri?.fsPath;
+}
+
+/** Model folders a cancelled or failed run left: checkpoints, no model yet. Newest first. */
+function unfinished(models: string): string[] {
+  try {
+    return readdirSync(models)
+      .filter((name) => existsSync(path.join(models, name, '.finetune')) && !existsSync(path.join(models, name, 'model.json')))
+      .sort()
+      .reverse();
+  } catch {
+    return [];
+  }
 }
 
 /**
