@@ -2,8 +2,8 @@
 PyTorch BBRAC, run on the same texts with the same kind of work (emissions, Viterbi and
 forward-backward confidences), for `npm run bench`'s side-by-side ratio.
 
-The weights are verified, not assumed: the rebuilt model must reproduce the parity emissions saved
-at export (max |diff| < 1e-4) before anything is timed. Windows are cut as the TypeScript core and
+The weights are verified, not assumed (`models/training/onnx_weights.py`): the rebuilt model must
+reproduce the parity emissions saved at export (max |diff| < 1e-4) before anything is timed. Windows are cut as the TypeScript core and
 the training pipeline cut them (`window_bounds`), so both do the same work.
 
     /usr/bin/python3 bench/peer.py --texts DEV.yidu.jsonl --threads 2 [--repeat 3]
@@ -15,61 +15,14 @@ import sys
 import time
 
 import numpy as np
-import onnx
 import torch
-from onnx import numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "models", "training"))
 
 import text as T  # noqa: E402
-from finetune import batches, build_tagger  # noqa: E402
-from settings import DEFAULTS  # noqa: E402
-
-
-def rebuild(model_dir):
-    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
-        meta = json.load(f)
-    cfg = dict(DEFAULTS, **{k: v for k, v in meta["architecture"].items() if k != "parameters"}, max_len=meta["maxLength"])
-    model = build_tagger(cfg, len(meta["vocab"])).eval()
-    graph = onnx.load(os.path.join(model_dir, meta["onnx"]["file"])).graph
-    inits = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
-    state = model.state_dict()
-    for name in state:
-        if f"tagger.{name}" in inits:
-            state[name] = inits[f"tagger.{name}"]
-    # Linear weights were exported as anonymous MatMul inputs, transposed, in execution order.
-    order = []
-    hooks = [m.register_forward_hook(lambda m, i, o, n=n: order.append(n)) for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
-    with torch.no_grad():
-        model.emissions(torch.ones(1, 4, dtype=torch.long), torch.ones(1, 4, dtype=torch.long))
-    for h in hooks:
-        h.remove()
-    matmuls = [n.input[1] for n in graph.node if n.op_type == "MatMul" and n.input[1] in inits and not n.input[1].startswith("tagger.")]
-    assert len(matmuls) == len(order), (len(matmuls), len(order))
-    for name, w in zip(order, matmuls):
-        state[f"{name}.weight"] = inits[w].t()
-    # ONNX GRU: gates z, r, h and biases [Wb; Rb]; PyTorch: r, z, n.
-    grus = [n for n in graph.node if n.op_type == "GRU"]
-    for prefix, node in zip(["gru.fwd", "gru.bwd"], grus):
-        w, r, b = (inits[x][0] for x in node.input[1:4])
-        h = w.shape[0] // 3
-        reorder = lambda t: torch.cat([t[h:2 * h], t[:h], t[2 * h:]])  # noqa: E731
-        state[f"{prefix}.weight_ih_l0"] = reorder(w)
-        state[f"{prefix}.weight_hh_l0"] = reorder(r)
-        state[f"{prefix}.bias_ih_l0"] = reorder(b[:3 * h])
-        state[f"{prefix}.bias_hh_l0"] = reorder(b[3 * h:])
-    crf = meta["crf"]
-    state["crf.trans"], state["crf.start"], state["crf.end"] = (torch.tensor(crf[k]) for k in ("transitions", "start", "end"))
-    model.load_state_dict(state)
-    with open(os.path.join(model_dir, "parity.json"), encoding="utf-8") as f:
-        for case in json.load(f)["cases"]:
-            ids = torch.tensor([case["ids"]])
-            with torch.no_grad():
-                em = model.emissions(ids, torch.ones_like(ids))[0]
-            worst = float((em - torch.tensor(case["emissions"])).abs().max())
-            assert worst < 1e-4, f"rebuilt weights do not reproduce the export: max |diff| {worst}"
-    return model, meta
+from finetune import batches  # noqa: E402
+from onnx_weights import rebuild  # noqa: E402
 
 
 def marginals(em, crf):

@@ -7,6 +7,8 @@
     /usr/bin/python3 models/training/pipeline.py --config models/training/experiments/configs/scratch-h256-l4.json --out models/training/runs/scratch-h256-l4/model
     # with data curated in the editor (MedNER: Export Curated Data..., Yidu format) added to the training split
     /usr/bin/python3 models/training/pipeline.py --extra-train curated.yidu.jsonl --out models/curated
+    # minutes: fine-tune an exported model on curated records (finetune_from.py); no corpora needed
+    /usr/bin/python3 models/training/pipeline.py --finetune-from models/bbrac --curated curated.yidu.jsonl --out models/mine
 
 Checkpoints and logs go to models/training/runs/<run>/ (ignored by git); a rerun resumes.
 """
@@ -171,7 +173,16 @@ def main():
                     help="Yidu JSON lines (e.g. MedNER's curated export) appended to the training split; repeatable")
     ap.add_argument("--extra-repeat", type=int, default=1, metavar="N",
                     help="how many times the extra records are repeated (weight curated data against the corpus)")
+    ap.add_argument("--finetune-from", metavar="DIR",
+                    help="fine-tune this exported model folder on --curated records instead of running the recipe (finetune_from.py)")
+    ap.add_argument("--curated", action="append", default=[], metavar="FILE",
+                    help="with --finetune-from: curated records (Yidu or MedNER JSON lines); repeatable")
+    ap.add_argument("--texts", action="append", default=[], metavar="FILE",
+                    help="with --finetune-from: uncurated texts for the distillation term (JSON lines or one text a line); repeatable")
     args = ap.parse_args()
+    if args.finetune_from:
+        finetune_from_main(args)
+        return
     try:
         cfg = resolve(args.smoke, args.config, args.set)
     except SettingsError as e:
@@ -248,6 +259,16 @@ def main():
     subprocess.run(["node", check, out_dir], check=True)
     log("parity check passed")
     log(f"int8 variant: {quantize_model(out_dir)} MatMuls quantised")
+
+
+def finetune_from_main(args):
+    import finetune_from
+    log = lambda msg: print(f"{time.strftime('%H:%M:%S')} {msg}", flush=True)  # noqa: E731
+    try:
+        finetune_from.main(args, args.data, log)
+    except finetune_from.FinetuneError as e:
+        print(f"medner: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

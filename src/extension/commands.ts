@@ -7,6 +7,7 @@ import type { Controller } from './controller';
 import { type CuratedExportPreset, exportCurated } from './curatedExport';
 import { registerCurationCommands } from './curationCommands';
 import { evaluate, type EvaluatePreset } from './evaluateCommand';
+import { finetune, type FinetunePreset } from './finetuneCommand';
 import { registerReviewCommands } from './reviewCommands';
 import { exportAnnotations, type ExportPreset } from './exportCommand';
 import type { Placed } from './ranges';
@@ -39,6 +40,7 @@ export function registerCommands(c: Controller): vscode.Disposable[] {
     ),
     reg('medner.exportCurated', (preset?: CuratedExportPreset) => exportCurated(c, preset)),
     reg('medner.evaluate', (preset?: EvaluatePreset) => evaluate(c, preset)),
+    reg('medner.finetune', (preset?: FinetunePreset) => finetune(c, preset)),
     ...registerCurationCommands(c),
     ...registerReviewCommands(c),
   ];

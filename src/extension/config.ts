@@ -27,6 +27,8 @@ export interface MedNerConfig {
   advance: boolean;
   /** Curation: predictions below this confidence are "uncertain" for Next Uncertain Entity. */
   uncertainBelow: number;
+  /** Fine-tuning's interpreter; empty: the first python3 found that imports torch, onnx and numpy. */
+  pythonPath: string;
 }
 
 export { SECTION };
@@ -60,6 +62,7 @@ export function readConfig(): MedNerConfig {
     showRejected: get('curation.showRejected'),
     advance: get('curation.advance'),
     uncertainBelow: number('curation.uncertainBelow'),
+    pythonPath: get('pythonPath').trim(),
   };
 }
 

@@ -32,13 +32,13 @@ export class Controller implements vscode.Disposable {
   readonly hover: EntityHover;
   readonly status: StatusItem;
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly shippedModel: string;
+  readonly shippedModel: string;
   /** Documents the user cleared: left alone until edited or analysed on request. */
   private readonly cleared = new Set<string>();
 
   constructor(
     readonly log: vscode.LogOutputChannel,
-    extensionPath: string,
+    readonly extensionPath: string,
   ) {
     const current = () => this.config;
     this.shippedModel = path.join(extensionPath, 'models', 'bbrac');

@@ -24,6 +24,7 @@ export interface SettingValues {
   'curation.showRejected': boolean;
   'curation.advance': boolean;
   'curation.uncertainBelow': number;
+  pythonPath: string;
 }
 
 export type SettingKey = keyof SettingValues;
@@ -46,6 +47,7 @@ export const DEFAULTS: Readonly<SettingValues> = {
   'curation.showRejected': false,
   'curation.advance': true,
   'curation.uncertainBelow': 0.9,
+  pythonPath: '',
 };
 
 /**
