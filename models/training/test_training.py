@@ -559,6 +559,19 @@ class GpuRunTest(unittest.TestCase):
         self.assertEqual([[os.path.basename(p) for p in part] for part in parts], [["a", "c"], ["b", "e"]])
         self.assertEqual(left_out, ["d"])
 
+    def test_parts_stay_under_the_total_the_tool_sends_back(self):
+        import gpu_run
+        with tempfile.TemporaryDirectory() as d:
+            files = []
+            for name in "abcd":
+                files.append(os.path.join(d, name))
+                with open(files[-1], "wb") as f:
+                    f.write(b"x" * 9000)
+            parts, left_out = gpu_run.pack(files, part_bytes=14000, max_parts=4, total_bytes=30000)
+        # each file + 4,096 bytes: four parts would hold them all, the total holds two
+        self.assertEqual([[os.path.basename(p) for p in part] for part in parts], [["a"], ["b"]])
+        self.assertEqual(left_out, ["c", "d"])
+
     def test_skipping_a_job_skips_what_builds_on_it(self):
         import argparse
         import gpu_run
