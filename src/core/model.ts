@@ -196,20 +196,17 @@ function loadLexicon(
       `lexicon file ${lexiconPath} does not match its metadata (sha256 ${sha256.slice(0, 12)}…, expected ${(raw!.sha256 as string).slice(0, 12)}…): it is corrupt, truncated or from another export`,
     );
   }
-  const parse = (file: string, tsv: string, terms?: Lexicon): Lexicon => {
-    try {
-      if (!terms) return new Lexicon(tsv, layout, (cp) => tokenizer.normalize(cp), new Set(norm.whitespace), file);
-      terms.addTerms(tsv, file);
-      return terms;
-    } catch (e) {
-      throw new ModelError((e as Error).message);
-    }
-  };
-  const terms = parse(lexiconPath!, bytes.toString('utf8'));
+  let terms: Lexicon;
+  try {
+    terms = new Lexicon(bytes.toString('utf8'), layout, (cp) => tokenizer.normalize(cp), new Set(norm.whitespace), lexiconPath);
+  } catch (e) {
+    throw new ModelError((e as Error).message);
+  }
   const key: unknown[] = [sha256, layout];
   if (options.userLexicon !== undefined) {
-    const user = readModelFile(options.userLexicon, 'user lexicon');
-    parse(options.userLexicon, user.toString('utf8'), terms);
+    // The user's file is an input, not part of the model: its errors are plain ones, `FILE:LINE: what`.
+    const user = readRegularFile(options.userLexicon);
+    terms.addTerms(user.toString('utf8'), options.userLexicon);
     // The user's terms change the entities, so stored results of the model alone are not reused.
     key.push(createHash('sha256').update(user).digest('hex'));
   }

@@ -1,6 +1,7 @@
 // A model with a lexicon (models/training/export.py's third input): model.json's "lexicon" validated,
 // the dictionary features fed per window in-process and in the worker, and a user's lexicon added.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -66,11 +67,13 @@ describe('Model lexicon (dictionary features)', function () {
     assert.notEqual(withUser.key, alone.key);
     assert.equal(withUser.lexicon?.userFile, user);
     writeFileSync(user, '肺炎\t疾病和诊断\n胃\t器官\n');
-    rejects(() => loadModelMeta(dir, true, 'fp32', { userLexicon: user }), /user\.tsv:2: unknown type "器官"$/);
-    rejects(
-      () => loadModelMeta(dir, true, 'fp32', { userLexicon: path.join(dir, 'missing.tsv') }),
-      /cannot read user lexicon .*missing\.tsv/,
-    );
+    // An input's errors, not the model's: `FILE:LINE: what`.
+    assert.throws(() => loadModelMeta(dir, true, 'fp32', { userLexicon: user }), {
+      name: 'Error',
+      message: `${user}:2: unknown type "器官"`,
+    });
+    assert.throws(() => loadModelMeta(dir, true, 'fp32', { userLexicon: path.join(dir, 'missing.tsv') }), /ENOENT.*missing\.tsv/);
+    assert.throws(() => loadModelMeta(dir, true, 'fp32', { userLexicon: dir }), /is a folder, not a regular file/);
   });
 
   it('refuses a user lexicon for a model without one, in one line', () => {
@@ -144,6 +147,42 @@ describe('Model lexicon (dictionary features)', function () {
       OnnxRunner.create(loadModelMeta(dir), { threads: 1 }),
       (e: Error) =>
         e instanceof ModelError && /takes dictionary features \(input lexicon\) but model\.json has no "lexicon"/.test(e.message),
+    );
+  });
+});
+
+describe('medner label --lexicon', function () {
+  this.timeout(30_000);
+  const CLI = path.join(ROOT, 'dist', 'cli.js');
+  const label = (...args: string[]) => spawnSync(process.execPath, [CLI, 'label', '--quiet', ...args], { encoding: 'utf8' });
+
+  it("adds the file's terms to the model's lexicon", () => {
+    const dir = writeTinyModel({ lexicon: TERMS });
+    const input = path.join(dir, 'note.txt');
+    writeFileSync(input, TEXT);
+    const user = path.join(dir, 'user.tsv');
+    writeFileSync(user, '肺炎\t疾病和诊断\n');
+    const found = (r: ReturnType<typeof label>) => {
+      assert.equal(r.status, 0, r.stderr);
+      return diseases((JSON.parse(r.stdout) as { entities: { text: string; label: string }[] }).entities);
+    };
+    assert.deepEqual(found(label(input, '--model', dir)), ['胃炎', '病']);
+    assert.deepEqual(found(label(input, '--model', dir, '--lexicon', user)), ['胃炎', '肺炎病']);
+    writeFileSync(user, '肺炎\t器官\n');
+    const bad = label(input, '--model', dir, '--lexicon', user);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, `medner: ${user}:1: unknown type "器官"\n`);
+  });
+
+  it('refuses it for a model without a lexicon, in one line', () => {
+    const dir = writeTinyModel();
+    const input = path.join(dir, 'note.txt');
+    writeFileSync(input, TEXT);
+    const r = label(input, '--model', dir, '--lexicon', path.join(dir, 'user.tsv'));
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /^medner: model error: model .* has no lexicon \(model\.json's "lexicon"\), so it cannot use the user lexicon .*user\.tsv\n$/,
     );
   });
 });
