@@ -62,6 +62,15 @@ for (const dir of modelDirs()) {
       it("computes Python's dictionary features from the model's lexicon.tsv", () => {
         for (const c of cases) assert.deepEqual([...meta.lexicon!.terms.features(c.text)], c.lexicon, c.text);
       });
+
+      it('depends on the features: without them the emissions differ from PyTorch', async () => {
+        let worst = 0;
+        for (const c of cases) {
+          const got = (await runner.run([Int32Array.from(c.ids)], [new Int32Array(c.ids.length)]))[0];
+          c.emissions.forEach((row, i) => row.forEach((want, j) => (worst = Math.max(worst, Math.abs(got[i * k + j] - want)))));
+        }
+        assert.ok(worst > 1e-3, `max |diff| ${worst}: the parity above would hold with the features ignored`);
+      });
     }
 
     // The whole path (tokenizer, dictionary features, ONNX, CRF), each text one window: its entities are
