@@ -42,6 +42,10 @@ for (const precision of [[], ['--int8']]) {
   run(process.execPath, ['dist/cli.js', 'label', 'test/fixtures/yidu-sample.txt', '--input-format', 'yidu', '--quiet', '--model', `${OUT}/lexicon`,
     '--lexicon', `${OUT}/user-lexicon.tsv`, '--out', `${OUT}/lexicon-labelled.jsonl`, ...precision]);
 }
+// Fine-tuning from it keeps its lexicon (onnx_weights.rebuild feeds the features; the export ships lexicon.tsv).
+run(PYTHON, ['models/training/pipeline.py', '--finetune-from', `${OUT}/lexicon`, '--curated', 'test/fixtures/yidu-sample.txt',
+  '--out', `${OUT}/lexicon-finetuned`, '--set', 'epochs=1', '--set', 'max_steps=2']);
+run('npx', ['mocha', 'out/test/unit/parity.test.js'], { MEDNER_SMOKE_MODEL: `${OUT}/lexicon-finetuned` });
 
 function fail(why) {
   console.error(`smoke: pipeline.py --finetune-from: ${why}`);
