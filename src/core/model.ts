@@ -205,7 +205,7 @@ function loadLexicon(
   const key: unknown[] = [sha256, layout];
   if (options.userLexicon !== undefined) {
     // The user's file is an input, not part of the model: its errors are plain ones, `FILE:LINE: what`.
-    const user = readRegularFile(options.userLexicon);
+    const user = readUserFile(options.userLexicon);
     terms.addTerms(user.toString('utf8'), options.userLexicon);
     // The user's terms change the entities, so stored results of the model alone are not reused.
     key.push(createHash('sha256').update(user).digest('hex'));
@@ -214,6 +214,16 @@ function loadLexicon(
     meta: { file: lexiconPath!, ...(options.userLexicon !== undefined && { userFile: options.userLexicon }), ...layout, dim, terms },
     key,
   };
+}
+
+function readUserFile(file: string): Buffer {
+  try {
+    return readRegularFile(file);
+  } catch (e) {
+    const reason =
+      e instanceof ModelError ? e.message.replace(`${file} `, '') : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    throw new Error(`cannot read the user lexicon ${file}: ${reason}`);
+  }
 }
 
 function readModelFile(file: string, what: string): Buffer {

@@ -72,8 +72,14 @@ describe('Model lexicon (dictionary features)', function () {
       name: 'Error',
       message: `${user}:2: unknown type "器官"`,
     });
-    assert.throws(() => loadModelMeta(dir, true, 'fp32', { userLexicon: path.join(dir, 'missing.tsv') }), /ENOENT.*missing\.tsv/);
-    assert.throws(() => loadModelMeta(dir, true, 'fp32', { userLexicon: dir }), /is a folder, not a regular file/);
+    assert.throws(() => loadModelMeta(dir, true, 'fp32', { userLexicon: path.join(dir, 'missing.tsv') }), {
+      name: 'Error',
+      message: `cannot read the user lexicon ${path.join(dir, 'missing.tsv')}: ENOENT`,
+    });
+    assert.throws(() => loadModelMeta(dir, true, 'fp32', { userLexicon: dir }), {
+      name: 'Error',
+      message: `cannot read the user lexicon ${dir}: is a folder, not a regular file`,
+    });
   });
 
   it('refuses a user lexicon for a model without one, in one line', () => {
