@@ -220,8 +220,9 @@ function readUserFile(file: string): Buffer {
   try {
     return readRegularFile(file);
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
     const reason =
-      e instanceof ModelError ? e.message.replace(`${file} `, '') : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+      e instanceof ModelError ? e.message.replace(`${file} `, '') : code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message);
     throw new Error(`cannot read the user lexicon ${file}: ${reason}`);
   }
 }

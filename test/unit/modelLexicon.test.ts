@@ -74,7 +74,7 @@ describe('Model lexicon (dictionary features)', function () {
     });
     assert.throws(() => loadModelMeta(dir, true, 'fp32', { userLexicon: path.join(dir, 'missing.tsv') }), {
       name: 'Error',
-      message: `cannot read the user lexicon ${path.join(dir, 'missing.tsv')}: ENOENT`,
+      message: `cannot read the user lexicon ${path.join(dir, 'missing.tsv')}: no such file`,
     });
     assert.throws(() => loadModelMeta(dir, true, 'fp32', { userLexicon: dir }), {
       name: 'Error',
