@@ -21,8 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "models", "training"))
 
 import text as T  # noqa: E402
-from finetune import batches  # noqa: E402
-from onnx_weights import rebuild  # noqa: E402
+from finetune import batches, lex_tensor  # noqa: E402
+from onnx_weights import model_lexicon, rebuild  # noqa: E402
 
 
 def marginals(em, crf):
@@ -39,14 +39,15 @@ def marginals(em, crf):
 
 
 @torch.no_grad()
-def label_all(model, texts, index, max_len, decode=True):
+def label_all(model, texts, index, max_len, decode=True, lexicon=None):
     windows = []
     for r, text in enumerate(texts):
         ids = T.encode(text, index)
         for s, e in T.window_bounds(text, max_len):
-            windows.append({"rec": r, "start": s, "ids": ids[s:e], "tags": [0] * (e - s)})
+            windows.append({"rec": r, "start": s, "ids": ids[s:e], "tags": [0] * (e - s),
+                            **({"lex": lexicon.features(text[s:e])} if lexicon else {})})
     for ids, mask, _, ws in batches(windows, 4096, False, None):
-        em = model.emissions(ids, mask)
+        em = model.emissions(ids, mask, lex_tensor(ws, ids.shape[1]))
         if not decode:
             continue
         for e, m in zip(em, mask):
@@ -64,6 +65,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = rebuild(args.model)
+    lexicon = model_lexicon(args.model, meta)
     index = {c: i for i, c in enumerate(meta["vocab"])}
     texts = [r["text"] for r in T.read_yidu(args.texts)]
     chars = sum(len(t) for t in texts)
@@ -73,7 +75,7 @@ def main():
         runs = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            label_all(model, texts, index, meta["maxLength"], decode)
+            label_all(model, texts, index, meta["maxLength"], decode, lexicon)
             runs.append(time.perf_counter() - t0)
         result[key] = chars / float(np.median(runs))
     print(json.dumps(result))

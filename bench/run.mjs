@@ -3,6 +3,8 @@
 // the share of the peak reached, first-highlight latency (cold, warm) and peak RSS, dev F1 of fp32
 // and int8, and the CLI's peak RSS on a 20 MB one-line file and on 100,000 tiny files (memory.mjs).
 // Writes out/bench/results.json and out/bench/results.md.
+//   --model A --model B: the sections below for A, and A and B side by side (bench/compare.mjs:
+//   chars/s through the core and the CLI, fp32 and int8, dev F1) on the same texts in the same run.
 //   BENCH_QUICK=1: 20 texts, one repetition, a 256 KB line and 1,000 files, written to
 //   out/bench/smoke/ (the CI smoke run: it proves every measurement still runs; its figures are
 //   not ones to quote).
@@ -11,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compareModels, parseCompareArgs } from './compare.mjs';
 import { measureMemory, memoryMarkdown } from './memory.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,7 +33,11 @@ const texts = readFileSync(dev, 'utf8')
   .split('\n')
   .map((l) => JSON.parse(l).originalText);
 
-const meta = json(path.join(ROOT, 'models', 'bbrac', 'model.json'));
+const { models } = parseCompareArgs(process.argv.slice(2));
+// The model every section below measures: the first named, else the shipped one.
+const primary = models[0] ?? path.join(ROOT, 'models', 'bbrac');
+const withModel = ['--model', primary];
+const meta = json(path.join(primary, 'model.json'));
 const repeat = quick ? '1' : '3';
 const speed = {};
 for (const precision of ['fp32', 'int8']) {
@@ -46,6 +53,7 @@ for (const precision of ['fp32', 'int8']) {
       repeat,
       '--json',
       out,
+      ...withModel,
       ...(precision === 'int8' ? ['--int8'] : []),
     ]),
   );
@@ -66,6 +74,7 @@ for (const precision of ['fp32', 'int8']) {
       repeat,
       '--json',
       out,
+      ...withModel,
       ...(precision === 'int8' ? ['--int8'] : []),
     ]),
   );
@@ -73,12 +82,14 @@ for (const precision of ['fp32', 'int8']) {
 }
 const latency = {};
 for (const precision of ['fp32', 'int8']) {
-  latency[precision] = JSON.parse(node(['out/bench/latency.js', '--threads', '2', ...(precision === 'int8' ? ['--int8'] : [])]).trim());
+  latency[precision] = JSON.parse(
+    node(['out/bench/latency.js', '--threads', '2', ...withModel, ...(precision === 'int8' ? ['--int8'] : [])]).trim(),
+  );
 }
 // The PyTorch eager peer: the same weights (read back from model.onnx and verified) in Python.
 const peer = [1, 2].map((t) =>
   JSON.parse(
-    execFileSync(PY, ['bench/peer.py', '--texts', dev, '--threads', String(t), '--repeat', repeat], { cwd: ROOT, encoding: 'utf8' }),
+    execFileSync(PY, ['bench/peer.py', '--texts', dev, '--model', primary, '--threads', String(t), '--repeat', repeat], { cwd: ROOT, encoding: 'utf8' }),
   ),
 );
 const gemm = [1, 2].map((t) => JSON.parse(execFileSync(PY, ['bench/gemm.py', String(t)], { cwd: ROOT, encoding: 'utf8' })));
@@ -113,13 +124,13 @@ const wall = async (fn) => {
 const processes = { onePerTwoThreads: [], twoPerOneThread: [] };
 for (let r = 0; r < Number(repeat); r++) {
   processes.onePerTwoThreads.push(
-    await wall(() => cli(['label', corpus, '--threads', '2', '--quiet', '--out', path.join(OUT, 'one.jsonl')])),
+    await wall(() => cli(['label', corpus, ...withModel, '--threads', '2', '--quiet', '--out', path.join(OUT, 'one.jsonl')])),
   );
   processes.twoPerOneThread.push(
     await wall(async () => {
       await Promise.all(
         [1, 2].map((i) =>
-          cli(['label', corpus, '--shard', `${i}/2`, '--threads', '1', '--quiet', '--out', path.join(OUT, `part${i}.jsonl`)]),
+          cli(['label', corpus, ...withModel, '--shard', `${i}/2`, '--threads', '1', '--quiet', '--out', path.join(OUT, `part${i}.jsonl`)]),
         ),
       );
       await cli(['merge', '--out', path.join(OUT, 'two.jsonl'), path.join(OUT, 'part1.jsonl'), path.join(OUT, 'part2.jsonl')]);
@@ -155,13 +166,17 @@ for (const precision of ['fp32', 'int8']) {
     dev,
     '--out',
     pred,
+    ...withModel,
     ...(precision === 'int8' ? ['--int8'] : []),
   ]);
   f1[precision] = JSON.parse(node(['dist/cli.js', 'eval', '--gold', dev, '--pred', pred, '--json'])).micro.f1;
 }
 
+// Two or more models: side by side, on the same texts (before the memory section's minutes).
+const compared = models.length > 1 ? compareModels(models, { dev, out: OUT, repeat: Number(repeat) }) : undefined;
+
 // Last: the 20 MB line and the 100,000 files take minutes each through the real model.
-const memory = measureMemory(path.join(OUT, 'memory'), { quick });
+const memory = measureMemory(path.join(OUT, 'memory'), { quick, extra: withModel });
 
 const rows = [];
 for (const precision of ['fp32', 'int8']) {
@@ -202,6 +217,7 @@ const results = {
   })),
   peakRssMb: { fp32: Math.round(speed.fp32.peakRssMb), int8: Math.round(speed.int8.peakRssMb) },
   memory,
+  models: compared?.results ?? null,
   quick,
 };
 writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1) + '\n');
@@ -253,6 +269,7 @@ const md = [
   `Memory of whole CLI runs (fp32, default threads; peak RSS of the process, from getrusage):`,
   '',
   memoryMarkdown(memory),
+  ...(compared ? ['', compared.md] : []),
 ].join('\n');
 writeFileSync(path.join(OUT, 'results.md'), md + '\n');
 if (!scaleOut.sameOutput) throw new Error('sharded and merged output differs from the single run');

@@ -66,6 +66,8 @@ const USAGE = `Usage:
       --model DIR                      model directory (default: the shipped BBRAC model)
       --threads N                      inference threads, 0..${MAX_THREADS} (default 0: all cores)
       --int8                           the weight-quantised model (faster; dev F1 within 0.2 points, see the model card)
+      --lexicon FILE                   your terms (term<TAB>type lines, as the model's lexicon.tsv) added to the
+                                       dictionary of a model with dictionary features
       --max-bytes N                    skip files larger than N bytes (default ${DEFAULT_MAX_BYTES})
       --shard I/N                      label only the I-th of N deterministic parts, for N parallel jobs
                                        (N <= ${MAX_SHARDS}); a document's part depends on its path relative
@@ -119,6 +121,7 @@ const VALUE_FLAGS = new Set([
   'out-dir',
   'glob',
   'model',
+  'lexicon',
   'threads',
   'max-bytes',
   'gold',
@@ -238,12 +241,13 @@ async function label(positional: string[], flags: Flags): Promise<number> {
 
   const precision = flags.has('int8') ? 'int8' : 'fp32';
   const modelDir = (flags.get('model') as string | undefined) ?? defaultModelDir();
+  const userLexicon = flags.get('lexicon') as string | undefined;
   if (outDir !== undefined) {
     // From before the model loads: an interrupt in any phase stops the run with status 2.
     const interrupt = onInterrupt('interrupted: finished results are kept; rerun to resume');
     const stopCollecting = collectGarbagePeriodically();
     try {
-      const engine = await NerEngine.load(modelDir, { threads, precision });
+      const engine = await NerEngine.load(modelDir, { threads, precision, userLexicon });
       try {
         interrupt.signal.throwIfAborted();
         const exportFiles = (docs: DocumentResult[]) => FORMATS[format].export(docs, { labelNames, onWarning: warn });
@@ -278,8 +282,8 @@ async function label(positional: string[], flags: Flags): Promise<number> {
       process.stderr.write(`medner: ${nothingMatched(paths, { format: inputFormat, glob })}\n`);
       return 1;
     }
-    if (out !== '-') await checkOutput('--out', out, expanded.files);
-    engine = await NerEngine.load(modelDir, { threads, precision });
+    if (out !== '-') await checkOutput('--out', out, userLexicon ? [...expanded.files, userLexicon] : expanded.files);
+    engine = await NerEngine.load(modelDir, { threads, precision, userLexicon });
     try {
       interrupt.signal.throwIfAborted();
       sink = out === '-' ? stdoutSink() : await openAtomic(out);

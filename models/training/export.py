@@ -52,6 +52,13 @@ def export(best_path, out_dir, data_summary, name=None):
     with open(onnx_path, "rb") as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     crf = model.crf
+    lexicon_sha = None
+    if lexicon:
+        # Written before model.json, which records its hash: the TypeScript loader checks it like the graph's.
+        lexicon_path = os.path.join(out_dir, "lexicon.tsv")
+        L.write_tsv(lexicon, lexicon_path)
+        with open(lexicon_path, "rb") as f:
+            lexicon_sha = hashlib.sha256(f.read()).hexdigest()
     meta = {
         "format": "medner-bbrac/1",
         "name": name or cfg["name"],
@@ -64,7 +71,7 @@ def export(best_path, out_dir, data_summary, name=None):
         "labels": [{"name": n, "alias": a} for n, a in zip(LABELS, ALIASES)],
         "tags": TAGS,
         "normalization": T.NORMALIZATION,
-        **({"lexicon": {"file": "lexicon.tsv", "terms": len(ck["lexicon"]), "types": L.TYPES,
+        **({"lexicon": {"file": "lexicon.tsv", "sha256": lexicon_sha, "terms": len(ck["lexicon"]), "types": L.TYPES,
                         "positions": L.POSITIONS, "maxTermLength": L.MAX_TERM,
                         "feature": "bit position * len(types) + type, per code point"}} if lexicon else {}),
         "vocab": vocab,
@@ -83,8 +90,6 @@ def export(best_path, out_dir, data_summary, name=None):
                              "pseudoLabelData": "CMeEE and Tianchi texts labelled by the teachers"}}
            if cfg["teachers"] else {}),
     }
-    if lexicon:
-        L.write_tsv(lexicon, os.path.join(out_dir, "lexicon.tsv"))
     _write_json(os.path.join(out_dir, "model.json"), meta)
     _write_parity(model, index, os.path.join(out_dir, "parity.json"), lexicon)
     return meta

@@ -24,10 +24,10 @@ import time
 import torch
 
 import text as T
-from finetune import attach_teacher_targets, batches, evaluate, make_windows, pad_soft
+from finetune import attach_teacher_targets, batches, evaluate, lex_tensor, make_windows, pad_soft
 from loop import optimise, resume, save_atomic, save_checkpoint, schedule
 from model import LABELS, ALIASES
-from onnx_weights import architecture, rebuild, sha256_of
+from onnx_weights import architecture, model_lexicon, rebuild, sha256_of
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -202,11 +202,13 @@ def train_one(base_dir, cfg, train, texts, replay, run_dir, progress, span):
     model, meta = rebuild(base_dir)
     index = {c: i for i, c in enumerate(meta["vocab"])}
     max_len = meta["maxLength"]
-    gold = make_windows(train * cfg["curated_repeat"] + replay, index, max_len, with_gold=True)
+    # A model with dictionary features keeps its shipped lexicon: the features of every window come from it.
+    lexicon = model_lexicon(base_dir, meta)
+    gold = make_windows(train * cfg["curated_repeat"] + replay, index, max_len, with_gold=True, lexicon=lexicon)
     curated_records = len(train) * cfg["curated_repeat"]
     for w in gold:
         w["kl_weight"] = cfg["distill_curated"] if w["rec"] < curated_records else cfg["distill_weight"]
-    plain = make_windows([{"text": t, "entities": []} for t in texts], index, max_len, with_gold=False)
+    plain = make_windows([{"text": t, "entities": []} for t in texts], index, max_len, with_gold=False, lexicon=lexicon)
     # The base model's tag distributions, once: what the distillation term holds the network to.
     attach_teacher_targets(gold + plain, model, cfg["distill_temperature"])
     for w in plain:
@@ -232,7 +234,7 @@ def train_one(base_dir, cfg, train, texts, replay, run_dir, progress, span):
         rng.shuffle(groups)
         t0, tokens, total_loss = time.time(), 0, 0.0
         for i, (ids, mask, tags, ws) in enumerate(groups[:n_steps]):
-            em = model.emissions(ids, mask)
+            em = model.emissions(ids, mask, lex_tensor(ws, ids.shape[1]))
             soft = pad_soft(ws, ids.shape[1], em.shape[-1])
             loss = weighted_distill_loss(em, soft, mask, cfg["distill_temperature"], torch.tensor([w["kl_weight"] for w in ws]))
             if not ws[0].get("unlabelled"):
@@ -259,9 +261,9 @@ def weighted_distill_loss(em, soft, mask, temperature, weights):
     return temperature ** 2 * ((kl * mask.to(em.dtype)).sum(1) * weights).mean()
 
 
-def score(model, records, meta):
+def score(model, records, meta, base_dir=None):
     index = {c: i for i, c in enumerate(meta["vocab"])}
-    return evaluate(model, records, index, meta["maxLength"])
+    return evaluate(model, records, index, meta["maxLength"], lexicon=model_lexicon(base_dir, meta))
 
 
 def pooled(results):
@@ -317,7 +319,7 @@ def run(base_dir, curated_paths, out_dir, run_dir, data_dir, cfg, log, progress,
         def fold_scores():
             base_model, meta = rebuild(base_dir)
             model, _, _ = train_one(base_dir, cfg, fold_train, texts, replay, fold_dir, progress, span)
-            return {"before": score(base_model, fold_test, meta), "after": score(model, fold_test, meta)}
+            return {"before": score(base_model, fold_test, meta, base_dir), "after": score(model, fold_test, meta, base_dir)}
 
         s = cached(os.path.join(fold_dir, "scores.json"), fold_scores)
         before.append(s["before"])
@@ -329,7 +331,7 @@ def run(base_dir, curated_paths, out_dir, run_dir, data_dir, cfg, log, progress,
     if held_out:
         progress("score", 0.9, f"scoring base and fine-tuned model on {len(held_out)} held-out records")
         base_model, _ = rebuild(base_dir)
-        before, after = [score(base_model, held_out, meta)], [score(model, held_out, meta)]
+        before, after = [score(base_model, held_out, meta, base_dir)], [score(model, held_out, meta, base_dir)]
     scores = None
     if before:
         scores = {"before": pooled(before)["micro"] if len(before) > 1 else before[0]["micro"],
@@ -354,18 +356,20 @@ def run(base_dir, curated_paths, out_dir, run_dir, data_dir, cfg, log, progress,
         dev = pipeline.split(pipeline.load_yidu(data_dir), DEFAULTS["dev_size"], DEFAULTS["split_seed"])[1]
         progress("score", 0.91, f"scoring base and fine-tuned model on the corpus's {len(dev)} dev records (forgetting)")
         base_model, _ = rebuild(base_dir)
-        record["dev"] = {"before": score(base_model, dev, meta)["micro"], "after": score(model, dev, meta)["micro"]}
+        record["dev"] = {"before": score(base_model, dev, meta, base_dir)["micro"], "after": score(model, dev, meta, base_dir)["micro"]}
         log(f"dev F1 before {record['dev']['before']['f1']:.4f} after {record['dev']['after']['f1']:.4f}")
     if not export_model:
         return record
     progress("export", 0.93, f"exporting to {out_dir}")
-    cfg_trained = dict(architecture(base_meta), name=os.path.basename(os.path.normpath(out_dir)) or "finetuned",
+    cfg_trained = dict(architecture(base_meta, base_dir), name=os.path.basename(os.path.normpath(out_dir)) or "finetuned",
                        epochs=cfg["epochs"], lr_encoder=cfg["lr_encoder"], lr_top=cfg["lr_top"],
                        batch_tokens=cfg["batch_tokens"], seed=cfg["seed"], pretrained=None, teachers=[],
                        intermediate_epochs=0, pseudo_epochs=0)
     best = os.path.join(run_dir, "final", "best.pt")
+    lexicon = model_lexicon(base_dir, base_meta)
     save_atomic({"model": model.state_dict(), "cfg": cfg_trained, "vocab": meta["vocab"],
-                 "dev": record.get("dev", {}).get("after"), "epoch": cfg["epochs"]}, best)
+                 "dev": record.get("dev", {}).get("after"), "epoch": cfg["epochs"],
+                 **({"lexicon": lexicon.entries()} if lexicon else {})}, best)
     record["trainingSeconds"] = round(time.time() - started, 1)
     export_finetuned(best, out_dir, record, base_meta, progress, held_out)
     return record

@@ -12,15 +12,26 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from finetune import build_tagger
+import lexicon as L
+from finetune import build_tagger, lex_tensor
 from settings import DEFAULTS
 
 PARITY_TOLERANCE = 1e-4
 
 
-def architecture(meta):
-    """Settings of the network as exported: the defaults with model.json's sizes and window length."""
-    return dict(DEFAULTS, **{k: v for k, v in meta["architecture"].items() if k != "parameters"}, max_len=meta["maxLength"])
+def architecture(meta, model_dir=None):
+    """Settings of the network as exported: the defaults with model.json's sizes and window length, and
+    for a model with dictionary features, its lexicon.tsv as the lexicon (`model_dir` needed then)."""
+    lexicon = {"lexicon_file": os.path.join(model_dir, meta["lexicon"]["file"])} if meta.get("lexicon") else {}
+    return dict(DEFAULTS, **{k: v for k, v in meta["architecture"].items() if k != "parameters"}, max_len=meta["maxLength"],
+                **lexicon)
+
+
+def model_lexicon(model_dir, meta):
+    """The lexicon.Lexicon of an exported model with dictionary features (None without)."""
+    if not meta.get("lexicon"):
+        return None
+    return L.Lexicon(L.read_entries(os.path.join(model_dir, meta["lexicon"]["file"])))
 
 
 def read_meta(model_dir):
@@ -43,7 +54,7 @@ def rebuild(model_dir):
     onnx_path = os.path.join(model_dir, meta["onnx"]["file"])
     if sha256_of(onnx_path) != meta["onnx"]["sha256"]:
         raise ValueError(f"{onnx_path} does not match the sha256 in its model.json")
-    model = build_tagger(architecture(meta), len(meta["vocab"])).eval()
+    model = build_tagger(architecture(meta, model_dir), len(meta["vocab"])).eval()
     graph = onnx.load(onnx_path).graph
     inits = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
     state = model.state_dict()
@@ -55,7 +66,8 @@ def rebuild(model_dir):
     hooks = [m.register_forward_hook(lambda m, i, o, n=n: order.append(n))
              for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
     with torch.no_grad():
-        model.emissions(torch.ones(1, 4, dtype=torch.long), torch.ones(1, 4, dtype=torch.long))
+        model.emissions(torch.ones(1, 4, dtype=torch.long), torch.ones(1, 4, dtype=torch.long),
+                        torch.zeros(1, 4, L.DIM) if meta.get("lexicon") else None)
     for h in hooks:
         h.remove()
     matmuls = [n.input[1] for n in graph.node
@@ -91,6 +103,7 @@ def parity_diff(model, parity_path):
     with open(parity_path, encoding="utf-8") as f:
         for case in json.load(f)["cases"]:
             ids = torch.tensor([case["ids"]])
-            em = model.emissions(ids, torch.ones_like(ids))[0]
+            lex = lex_tensor([{"lex": case["lexicon"]}], ids.shape[1]) if "lexicon" in case else None
+            em = model.emissions(ids, torch.ones_like(ids), lex)[0]
             worst = max(worst, float((em - torch.tensor(case["emissions"])).abs().max()))
     return worst

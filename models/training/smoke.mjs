@@ -3,7 +3,7 @@
 // network rebuilt from its ONNX file, cross-validated, exported, parity-checked), then the
 // TypeScript parity tests against both fresh exports.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const PYTHON = process.env.MEDNER_PYTHON ?? '/usr/bin/python3';
 const OUT = 'out/smoke';
@@ -26,6 +26,26 @@ if (!readFileSync(`${OUT}/model/model.onnx`).equals(readFileSync(`${OUT}/reexpor
   process.exit(1);
 }
 run('npx', ['mocha', 'out/test/unit/parity.test.js', 'out/test/unit/tokenizer.test.js'], { MEDNER_SMOKE_MODEL: `${OUT}/model` });
+
+// A model with dictionary features (lexicon.py; ~15 s without teachers): lexicon.tsv and a third ONNX
+// input, which the TypeScript engine must feed as Python computes it, fp32 and int8 (parity.test.js),
+// and the CLI with a user's terms added (--lexicon).
+run(PYTHON, ['models/training/pipeline.py', '--smoke', '--run-dir', `${OUT}/lexicon-run`, '--out', `${OUT}/lexicon`,
+  '--set', 'lexicon=["train","ccks2020-vocab"]', '--set', 'teacher_seeds=[]', '--set', 'intermediate_epochs=0', '--set', 'pseudo_epochs=0']);
+if (!existsSync(`${OUT}/lexicon/lexicon.tsv`) || !existsSync(`${OUT}/lexicon/model.int8.onnx`)) {
+  console.error('smoke: the lexicon model lacks lexicon.tsv or its int8 variant');
+  process.exit(1);
+}
+run('npx', ['mocha', 'out/test/unit/parity.test.js'], { MEDNER_SMOKE_MODEL: `${OUT}/lexicon` });
+writeFileSync(`${OUT}/user-lexicon.tsv`, '急性胆囊炎\t疾病和诊断\r\n头孢曲松\t药物\r\n');
+for (const precision of [[], ['--int8']]) {
+  run(process.execPath, ['dist/cli.js', 'label', 'test/fixtures/yidu-sample.txt', '--input-format', 'yidu', '--quiet', '--model', `${OUT}/lexicon`,
+    '--lexicon', `${OUT}/user-lexicon.tsv`, '--out', `${OUT}/lexicon-labelled.jsonl`, ...precision]);
+}
+// Fine-tuning from it keeps its lexicon (onnx_weights.rebuild feeds the features; the export ships lexicon.tsv).
+run(PYTHON, ['models/training/pipeline.py', '--finetune-from', `${OUT}/lexicon`, '--curated', 'test/fixtures/yidu-sample.txt',
+  '--out', `${OUT}/lexicon-finetuned`, '--set', 'epochs=1', '--set', 'max_steps=2']);
+run('npx', ['mocha', 'out/test/unit/parity.test.js'], { MEDNER_SMOKE_MODEL: `${OUT}/lexicon-finetuned` });
 
 function fail(why) {
   console.error(`smoke: pipeline.py --finetune-from: ${why}`);

@@ -7,7 +7,7 @@ import { marginals, viterbi } from './crf';
 import type { Entity } from './formats/jsonl';
 import type { YiduLabel } from './labels';
 import { LruCache } from './lru';
-import { defaultModelDir, loadModelMeta, type ModelMeta, type Precision } from './model';
+import { defaultModelDir, type LoadOptions, loadModelMeta, type ModelMeta, type Precision } from './model';
 import { codePoints, nextCodePoint } from './offsets';
 import { type EmissionRunner, OnnxRunner, type RunnerOptions } from './onnxRunner';
 import { spanScore, tagsToSpans } from './spans';
@@ -122,9 +122,9 @@ export class NerEngine {
    */
   static async load(
     modelDir = defaultModelDir(),
-    options: RunnerOptions & { inWorker?: boolean; precision?: Precision } = {},
+    options: RunnerOptions & LoadOptions & { inWorker?: boolean; precision?: Precision } = {},
   ): Promise<NerEngine> {
-    const meta = loadModelMeta(modelDir, true, options.precision);
+    const meta = loadModelMeta(modelDir, true, options.precision, { userLexicon: options.userLexicon });
     const runner = options.inWorker ? await WorkerRunner.create(meta, options) : await OnnxRunner.create(meta, options);
     return new NerEngine(meta, runner);
   }
@@ -175,7 +175,10 @@ export class NerEngine {
     for (const batch of planBatches(todo, (job) => job.window.end - job.window.start, options.batchTokens ?? DEFAULT_BATCH_TOKENS)) {
       options.signal?.throwIfAborted();
       const ids = batch.map(({ text, window }) => this.tokenizer.encode(text, window.from, window.to));
-      const emissions = await this.runner.run(ids);
+      // Per window, from the window's text alone, as training computed them (finetune.make_windows).
+      const lexicon = this.meta.lexicon?.terms;
+      const features = lexicon && batch.map(({ text, window }) => lexicon.features(text, window.from, window.to));
+      const emissions = await this.runner.run(ids, features);
       batch.forEach((job, b) => {
         const key = windowText(job);
         const spans = this.decode(emissions[b], ids[b], key);

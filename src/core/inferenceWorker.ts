@@ -17,7 +17,7 @@ OnnxRunner.create(meta, options).then(
         void runner.dispose().finally(() => port.close());
         return;
       }
-      runner.run(msg.batch).then(
+      runner.run(msg.batch, msg.lexicon).then(
         (emissions) =>
           port.postMessage(
             { type: 'result', id: msg.id, emissions } satisfies WorkerReply,

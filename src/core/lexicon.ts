@@ -21,22 +21,33 @@ export class Lexicon {
   private readonly root: Node = { next: new Map() };
   readonly dim: number;
 
-  /** `tsv`: `term<TAB>type,type` lines (no types: untyped, "term"); `normalize`: the tokenizer's, per code point. */
+  /**
+   * `tsv`: `term<TAB>type,type` lines (no types: untyped, "term"); `normalize`: the tokenizer's, per
+   * code point; `source`: the file, as an error names it.
+   */
   constructor(
     tsv: string,
     private readonly meta: LexiconMeta,
     private readonly normalize: (cp: number) => string,
     private readonly whitespace: ReadonlySet<number>,
+    source?: string,
   ) {
     this.dim = meta.positions.length * meta.types.length;
-    tsv.split('\n').forEach((line, n) => {
+    this.addTerms(tsv, source);
+  }
+
+  /** More terms, e.g. a user's lexicon on top of a model's; a term already known gains the new types. */
+  addTerms(tsv: string, source?: string): void {
+    // Line breaks as Python's text files read them (universal newlines), so a CRLF file parses the same.
+    tsv.split(/\r\n|\r|\n/).forEach((line, n) => {
       if (!line.trim()) return;
       const tab = line.indexOf('\t');
       const term = tab < 0 ? line : line.slice(0, tab);
       const names = tab < 0 || tab === line.length - 1 ? ['term'] : line.slice(tab + 1).split(',');
       const types = names.map((name) => {
-        const t = meta.types.indexOf(name);
-        if (t < 0) throw new Error(`line ${n + 1}: unknown type ${JSON.stringify(name).slice(0, 60)}`);
+        const t = this.meta.types.indexOf(name);
+        if (t < 0)
+          throw new Error(`${source === undefined ? 'line ' : `${source}:`}${n + 1}: unknown type ${JSON.stringify(name).slice(0, 60)}`);
         return t;
       });
       this.add(term, types);

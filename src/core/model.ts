@@ -4,7 +4,8 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type
 import * as path from 'node:path';
 import type { CrfParams } from './crf';
 import { isYiduLabel } from './labels';
-import type { Normalization } from './tokenizer';
+import { Lexicon } from './lexicon';
+import { Tokenizer, type Normalization } from './tokenizer';
 
 export interface ModelMeta {
   dir: string;
@@ -25,7 +26,33 @@ export interface ModelMeta {
   normalization: Normalization;
   crf: CrfParams;
   metrics: unknown;
+  /** Dictionary features (model.json's "lexicon"): the graph's third input, computed per window from these terms. */
+  lexicon?: ModelLexicon;
 }
+
+export interface ModelLexicon {
+  /** lexicon.tsv's path, and the user's lexicon added to it at load (loadModelMeta's `userLexicon`). */
+  file: string;
+  userFile?: string;
+  types: string[];
+  positions: string;
+  maxTermLength: number;
+  /** Features per code point, one bit per (position, type): the graph's input is their last axis, this wide. */
+  dim: number;
+  terms: Lexicon;
+}
+
+export interface LoadOptions {
+  /** A user's `term<TAB>type,...` file whose terms join the model's lexicon (a model with a lexicon only). */
+  userLexicon?: string;
+}
+
+/** The feature layout of models/training/lexicon.py; positions are the engine's bit order, types its label set. */
+const LEXICON_POSITIONS = 'BMES';
+const LEXICON_TYPES = new Set(['term']);
+/** Features are one Int32 word per code point. */
+const MAX_LEXICON_DIM = 32;
+const MAX_TERM_LENGTH = 256;
 
 export class ModelError extends Error {
   override name = 'ModelError';
@@ -50,7 +77,7 @@ export type Precision = 'fp32' | 'int8';
  * @param precision 'int8' picks the weight-quantised graph (models/training/quantize.py) when the
  *   model has one; the CRF, vocabulary and rules are shared.
  */
-export function loadModelMeta(dir: string, verifyChecksum = true, precision: Precision = 'fp32'): ModelMeta {
+export function loadModelMeta(dir: string, verifyChecksum = true, precision: Precision = 'fp32', options: LoadOptions = {}): ModelMeta {
   const file = path.join(dir, 'model.json');
   let raw: Record<string, unknown>;
   try {
@@ -104,9 +131,15 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
   const onnxPath = path.join(dir, onnx!.file as string);
   const sha256 = onnx!.sha256 as string;
   if (verifyChecksum) verifyOnnx(onnxPath, sha256);
-  const key = createHash('sha256')
-    .update(JSON.stringify([sha256, raw.maxLength, raw.tags, raw.labels, raw.vocab, raw.normalization, raw.crf]))
-    .digest('hex');
+  if (options.userLexicon !== undefined && raw.lexicon === undefined) {
+    throw new ModelError(`model ${dir} has no lexicon (model.json's "lexicon"), so it cannot use the user lexicon ${options.userLexicon}`);
+  }
+  const lexicon =
+    raw.lexicon === undefined ? undefined : loadLexicon(dir, raw.lexicon, fail, new Tokenizer(vocab, norm), norm, verifyChecksum, options);
+  // A model without a lexicon keeps the key it always had, so its stored results stay valid.
+  const keyParts: unknown[] = [sha256, raw.maxLength, raw.tags, raw.labels, raw.vocab, raw.normalization, raw.crf];
+  if (lexicon) keyParts.push(lexicon.key);
+  const key = createHash('sha256').update(JSON.stringify(keyParts)).digest('hex');
   return {
     dir,
     onnxPath,
@@ -120,17 +153,91 @@ export function loadModelMeta(dir: string, verifyChecksum = true, precision: Pre
     key,
     name: typeof raw.name === 'string' ? raw.name : path.basename(dir),
     metrics: raw.metrics,
+    ...(lexicon && { lexicon: lexicon.meta }),
   };
 }
 
-function verifyOnnx(onnxPath: string, sha256: string): void {
-  let bytes: Buffer;
+/**
+ * model.json's "lexicon": lexicon.tsv inside the model folder, its sha256 checked like the graph's, the
+ * feature layout the engine computes, and the terms parsed (an unknown type names the file and line).
+ */
+function loadLexicon(
+  dir: string,
+  value: unknown,
+  fail: (what: string) => never,
+  tokenizer: Tokenizer,
+  norm: Normalization,
+  verifyChecksum: boolean,
+  options: LoadOptions,
+): { meta: ModelLexicon; key: unknown[] } {
+  const raw = value as Record<string, unknown> | null;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('"lexicon" must be an object');
+  const file = raw!.file;
+  const lexiconPath = typeof file === 'string' && file ? path.resolve(dir, file) : undefined;
+  const inside = lexiconPath && path.relative(path.resolve(dir), lexiconPath);
+  if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) fail('"lexicon.file" must name a file inside the model folder');
+  if (typeof raw!.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(raw!.sha256))
+    fail('"lexicon.sha256" must be the lexicon file\'s sha256 (64 hex digits)');
+  const types = stringArray(raw!.types);
+  if (!types?.length || new Set(types).size !== types.length || types.some((t) => !isYiduLabel(t) && !LEXICON_TYPES.has(t)))
+    fail('"lexicon.types" must be distinct Yidu-S4K types or "term"');
+  if (raw!.positions !== LEXICON_POSITIONS)
+    fail(`"lexicon.positions" must be "${LEXICON_POSITIONS}", got ${JSON.stringify(raw!.positions)?.slice(0, 40)}`);
+  const dim = LEXICON_POSITIONS.length * types!.length;
+  if (dim > MAX_LEXICON_DIM) fail(`"lexicon.types" gives ${dim} features per character, more than ${MAX_LEXICON_DIM}`);
+  const maxTermLength = raw!.maxTermLength;
+  if (typeof maxTermLength !== 'number' || !Number.isInteger(maxTermLength) || maxTermLength < 1 || maxTermLength > MAX_TERM_LENGTH)
+    fail(`"lexicon.maxTermLength" must be an integer from 1 to ${MAX_TERM_LENGTH}`);
+  const layout = { types: types!, positions: LEXICON_POSITIONS, maxTermLength: maxTermLength as number };
+  const bytes = readModelFile(lexiconPath!, 'lexicon file');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (verifyChecksum && sha256 !== raw!.sha256) {
+    throw new ModelError(
+      `lexicon file ${lexiconPath} does not match its metadata (sha256 ${sha256.slice(0, 12)}…, expected ${(raw!.sha256 as string).slice(0, 12)}…): it is corrupt, truncated or from another export`,
+    );
+  }
+  let terms: Lexicon;
   try {
-    bytes = readRegularFile(onnxPath);
+    terms = new Lexicon(bytes.toString('utf8'), layout, (cp) => tokenizer.normalize(cp), new Set(norm.whitespace), lexiconPath);
+  } catch (e) {
+    throw new ModelError((e as Error).message);
+  }
+  const key: unknown[] = [sha256, layout];
+  if (options.userLexicon !== undefined) {
+    // The user's file is an input, not part of the model: its errors are plain ones, `FILE:LINE: what`.
+    const user = readUserFile(options.userLexicon);
+    terms.addTerms(user.toString('utf8'), options.userLexicon);
+    // The user's terms change the entities, so stored results of the model alone are not reused.
+    key.push(createHash('sha256').update(user).digest('hex'));
+  }
+  return {
+    meta: { file: lexiconPath!, ...(options.userLexicon !== undefined && { userFile: options.userLexicon }), ...layout, dim, terms },
+    key,
+  };
+}
+
+function readUserFile(file: string): Buffer {
+  try {
+    return readRegularFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason =
+      e instanceof ModelError ? e.message.replace(`${file} `, '') : code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message);
+    throw new Error(`cannot read the user lexicon ${file}: ${reason}`);
+  }
+}
+
+function readModelFile(file: string, what: string): Buffer {
+  try {
+    return readRegularFile(file);
   } catch (e) {
     if (e instanceof ModelError) throw e;
-    throw new ModelError(`cannot read model file ${onnxPath}: ${(e as Error).message}`);
+    throw new ModelError(`cannot read ${what} ${file}: ${(e as Error).message}`);
   }
+}
+
+function verifyOnnx(onnxPath: string, sha256: string): void {
+  const bytes = readModelFile(onnxPath, 'model file');
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== sha256) {
     throw new ModelError(

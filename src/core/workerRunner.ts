@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ModelError, type ModelMeta } from './model';
 import { disableOrtTelemetry } from './ort';
-import type { EmissionRunner, RunnerMeta, RunnerOptions } from './onnxRunner';
+import { type EmissionRunner, type RunnerOptions, runnerMeta } from './onnxRunner';
 
-export type WorkerRequest = { type: 'run'; id: number; batch: Int32Array[] } | { type: 'dispose' };
+export type WorkerRequest = { type: 'run'; id: number; batch: Int32Array[]; lexicon?: Int32Array[] } | { type: 'dispose' };
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'result'; id: number; emissions: Float32Array[] }
@@ -40,7 +40,7 @@ export class WorkerRunner implements EmissionRunner {
     disableOrtTelemetry();
     const worker = new Worker(script, {
       workerData: {
-        meta: { onnxPath: meta.onnxPath, tags: meta.tags, maxLength: meta.maxLength, vocab: meta.vocab } satisfies RunnerMeta,
+        meta: runnerMeta(meta),
         options,
       },
     });
@@ -63,17 +63,19 @@ export class WorkerRunner implements EmissionRunner {
     });
   }
 
-  run(batch: readonly Int32Array[]): Promise<Float32Array[]> {
+  run(batch: readonly Int32Array[], lexicon?: readonly Int32Array[]): Promise<Float32Array[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     // Copies: a transferred buffer is detached, and the caller still reads the ids (decoding trims by them).
     const copies = batch.map((ids) => ids.slice());
+    // The features are the engine's to drop after the run: moved, not copied.
+    const features = lexicon?.map((bits) => (bits.byteOffset || bits.byteLength !== bits.buffer.byteLength ? bits.slice() : bits));
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(
-        { type: 'run', id, batch: copies } satisfies WorkerRequest,
-        copies.map((c) => c.buffer as ArrayBuffer),
-      );
+      this.worker.postMessage({ type: 'run', id, batch: copies, ...(features && { lexicon: features }) } satisfies WorkerRequest, [
+        ...copies.map((c) => c.buffer as ArrayBuffer),
+        ...(features ?? []).map((f) => f.buffer as ArrayBuffer),
+      ]);
     });
   }
 

@@ -16,6 +16,8 @@ export interface MedNerConfig {
   /** Empty: the shipped model. */
   modelPath: string;
   precision: Precision;
+  /** A user's terms for a model with dictionary features (`medner label --lexicon`); empty: none. */
+  userLexicon: string;
   maxDocumentSize: number;
   languages: readonly string[];
   documentPatterns: readonly string[];
@@ -55,6 +57,7 @@ export function readConfig(): MedNerConfig {
     threads: Math.round(number('threads')),
     modelPath: resolveModelPath(get('modelPath').trim()),
     precision: get('precision') === 'fp32' ? 'fp32' : 'int8',
+    userLexicon: get('userLexicon').trim(),
     maxDocumentSize: number('maxDocumentSize'),
     languages: get('languages'),
     documentPatterns: get('documentPatterns'),

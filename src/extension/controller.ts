@@ -42,7 +42,13 @@ export class Controller implements vscode.Disposable {
   ) {
     const current = () => this.config;
     this.shippedModel = path.join(extensionPath, 'models', 'bbrac');
-    this.model = new ModelHost(this.config.modelPath || this.shippedModel, log, this.config.threads, this.config.precision);
+    this.model = new ModelHost(
+      this.config.modelPath || this.shippedModel,
+      log,
+      this.config.threads,
+      this.config.precision,
+      this.config.userLexicon,
+    );
     this.analyzer = new Analyzer(this.model, log);
     this.curation = new Curation(this.analyzer, log);
     this.decorations = new Decorations((doc) => this.curation.shown(doc, this.config.showRejected), current);
@@ -168,8 +174,11 @@ export class Controller implements vscode.Disposable {
   private onConfigChange(): void {
     const before = this.config;
     this.config = readConfig();
-    const modelChanged = before.modelPath !== this.config.modelPath || before.precision !== this.config.precision;
-    this.model.configure(this.config.modelPath || this.shippedModel, this.config.threads, this.config.precision);
+    const modelChanged =
+      before.modelPath !== this.config.modelPath ||
+      before.precision !== this.config.precision ||
+      before.userLexicon !== this.config.userLexicon;
+    this.model.configure(this.config.modelPath || this.shippedModel, this.config.threads, this.config.precision, this.config.userLexicon);
     // Another model's entities are not this one's: analyse again.
     if (modelChanged || !this.config.enabled) this.analyzer.forgetAll();
     for (const e of vscode.window.visibleTextEditors) this.maybeAnalyze(e.document);

@@ -18,6 +18,7 @@ export class ModelHost implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private threads: number,
     private precision: Precision,
+    private userLexicon = '',
   ) {}
 
   get state(): ModelState {
@@ -31,11 +32,12 @@ export class ModelHost implements vscode.Disposable {
   }
 
   /** Applies model settings; a change unloads the engine, and the next use loads it anew. */
-  configure(modelDir: string, threads: number, precision: Precision): void {
-    if (modelDir === this.modelDir && threads === this.threads && precision === this.precision) return;
+  configure(modelDir: string, threads: number, precision: Precision, userLexicon = ''): void {
+    if (modelDir === this.modelDir && threads === this.threads && precision === this.precision && userLexicon === this.userLexicon) return;
     this.modelDir = modelDir;
     this.threads = threads;
     this.precision = precision;
+    this.userLexicon = userLexicon;
     this.unload();
   }
 
@@ -45,7 +47,12 @@ export class ModelHost implements vscode.Disposable {
     try {
       // Imported here, not at activation: the ONNX runtime and model are needed only once a document is analysed.
       const { NerEngine } = await import('../core/engine');
-      const engine = await NerEngine.load(this.modelDir, { threads: this.threads, precision: this.precision, inWorker: true });
+      const engine = await NerEngine.load(this.modelDir, {
+        threads: this.threads,
+        precision: this.precision,
+        inWorker: true,
+        userLexicon: this.userLexicon || undefined,
+      });
       this.log.info(
         `model ${engine.meta.name} (${this.precision}) loaded from ${this.modelDir} in ${Date.now() - started} ms (threads: ${this.threads || 'auto'})`,
       );

@@ -17,6 +17,7 @@ export interface SettingValues {
   threads: number;
   modelPath: string;
   precision: Precision;
+  userLexicon: string;
   maxDocumentSize: number;
   languages: readonly string[];
   documentPatterns: readonly string[];
@@ -40,6 +41,7 @@ export const DEFAULTS: Readonly<SettingValues> = {
   threads: 0,
   modelPath: '',
   precision: 'int8',
+  userLexicon: '',
   maxDocumentSize: 2_000_000,
   languages: ['plaintext'],
   documentPatterns: [],

@@ -38,12 +38,27 @@ export interface TinyModelOptions {
   flatten?: boolean;
   /** Tokens model.json lists beyond the graph's table: ids the graph has no row for. */
   extraVocab?: string[];
+  /**
+   * lexicon.tsv's text: the graph then takes dictionary features (export.py's third input) and a
+   * disease term of the lexicon is a disease whatever its characters; model.json gets its "lexicon".
+   */
+  lexicon?: string;
+  /** The graph's lexicon input, when it differs from model.json's (a mismatch). */
+  lexiconInput?: { type?: 'float32' | 'int64'; dim?: number } | 'none';
+  /** Overrides of model.json's "lexicon" block (to make it invalid). */
+  lexiconMeta?: Record<string, unknown>;
 }
+
+/** The feature layout of models/training/lexicon.py: B, M, E, S of each type. */
+export const LEXICON_TYPES = ['疾病和诊断', '解剖部位', '药物', '实验室检验', '手术', '影像检查', 'term'];
+const LEXICON_DIM = 4 * LEXICON_TYPES.length;
 
 /** Writes a model folder and returns its path. */
 export function writeTinyModel(options: TinyModelOptions = {}, dir = mkdtempSync(path.join(tmpdir(), 'medner-tiny-model-'))): string {
   const onnx = tinyOnnx(options.emittedTags ?? TAGS.length, options.outputName ?? 'emissions', options);
   writeFileSync(path.join(dir, 'model.onnx'), onnx);
+  const lexicon = options.lexicon;
+  if (lexicon !== undefined) writeFileSync(path.join(dir, 'lexicon.tsv'), lexicon);
   const k = TAGS.length;
   const transitions = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   transitions[0][2] = -100; // O -> I: an entity starts with B
@@ -67,6 +82,16 @@ export function writeTinyModel(options: TinyModelOptions = {}, dir = mkdtempSync
     },
     vocab: [...TINY_VOCAB, ...(options.extraVocab ?? [])],
     crf: { transitions, start: [0, 0, -100], end: [0, 0, 0] },
+    ...(lexicon !== undefined && {
+      lexicon: {
+        file: 'lexicon.tsv',
+        sha256: createHash('sha256').update(lexicon).digest('hex'),
+        types: LEXICON_TYPES,
+        positions: 'BMES',
+        maxTermLength: 24,
+        ...options.lexiconMeta,
+      },
+    }),
   };
   writeFileSync(path.join(dir, 'model.json'), JSON.stringify(meta));
   return dir;
@@ -99,16 +124,62 @@ function tinyOnnx(emittedTags: number, outputName: string, options: TinyModelOpt
     str(8, 'table'),
     bytesField(9, raw),
   ]);
-  const gathered = options.flatten ? 'gathered' : outputName;
+  const lexiconInput = options.lexicon !== undefined && options.lexiconInput !== 'none' ? (options.lexiconInput ?? {}) : undefined;
+  const lexiconDim = lexiconInput?.dim ?? LEXICON_DIM;
+  const gathered = options.flatten || lexiconInput ? 'gathered' : outputName;
   const nodes = [msg(1, concat([str(1, 'table'), str(1, 'input_ids'), str(2, gathered), str(3, 'gather'), str(4, 'Gather')]))];
+  const initializers = [initializer];
+  if (lexiconInput) {
+    // emissions = table[id] + features · W: a disease term's begin/single bit scores B, its middle/end bits I.
+    const w = new Float32Array(lexiconDim * emittedTags);
+    const t = LEXICON_TYPES.length;
+    const disease = LEXICON_TYPES.indexOf('疾病和诊断');
+    const score = (position: number, tag: number) => {
+      if (position * t + disease < lexiconDim && tag < emittedTags) w[(position * t + disease) * emittedTags + tag] = 10;
+    };
+    score(0, 1);
+    score(1, 2);
+    score(2, 2);
+    score(3, 1);
+    const asFloat = lexiconInput.type === 'int64' ? 'lexicon_float' : 'lexicon';
+    if (asFloat !== 'lexicon')
+      nodes.push(
+        msg(
+          1,
+          concat([
+            str(1, 'lexicon'),
+            str(2, asFloat),
+            str(3, 'cast'),
+            str(4, 'Cast'),
+            msg(5, concat([str(1, 'to'), varintField(20, 2), varintField(3, FLOAT)])),
+          ]),
+        ),
+      );
+    initializers.push(
+      concat([
+        varintField(1, lexiconDim),
+        varintField(1, emittedTags),
+        varintField(2, FLOAT),
+        str(8, 'lexicon_weights'),
+        bytesField(9, Buffer.from(w.buffer)),
+      ]),
+    );
+    nodes.push(msg(1, concat([str(1, asFloat), str(1, 'lexicon_weights'), str(2, 'lexicon_scores'), str(3, 'matmul'), str(4, 'MatMul')])));
+    const sum = options.flatten ? 'summed' : outputName;
+    nodes.push(msg(1, concat([str(1, gathered), str(1, 'lexicon_scores'), str(2, sum), str(3, 'add'), str(4, 'Add')])));
+  }
+  const flattenFrom = lexiconInput ? 'summed' : gathered;
   // Flatten's default axis 1 keeps the batch and joins the rest.
-  if (options.flatten) nodes.push(msg(1, concat([str(1, gathered), str(2, outputName), str(3, 'flatten'), str(4, 'Flatten')])));
+  if (options.flatten) nodes.push(msg(1, concat([str(1, flattenFrom), str(2, outputName), str(3, 'flatten'), str(4, 'Flatten')])));
   const graph = concat([
     ...nodes,
     str(2, 'tiny'),
-    msg(5, initializer),
+    ...initializers.map((i) => msg(5, i)),
     msg(11, valueInfo('input_ids', inputType, dims('batch', 'length'))),
     msg(11, valueInfo('attention_mask', inputType, dims('batch', 'length'))),
+    ...(lexiconInput
+      ? [msg(11, valueInfo('lexicon', lexiconInput.type === 'int64' ? INT64 : FLOAT, dims('batch', 'length', lexiconDim)))]
+      : []),
     msg(12, valueInfo(outputName, half ? FLOAT16 : FLOAT, options.flatten ? dims('batch', 'flat') : dims('batch', 'length', emittedTags))),
   ]);
   return concat([varintField(1, 8), str(2, 'medner-tests'), msg(7, graph), msg(8, concat([str(1, ''), varintField(2, 13)]))]);
