@@ -89,7 +89,10 @@ for (const precision of ['fp32', 'int8']) {
 // The PyTorch eager peer: the same weights (read back from model.onnx and verified) in Python.
 const peer = [1, 2].map((t) =>
   JSON.parse(
-    execFileSync(PY, ['bench/peer.py', '--texts', dev, '--model', primary, '--threads', String(t), '--repeat', repeat], { cwd: ROOT, encoding: 'utf8' }),
+    execFileSync(PY, ['bench/peer.py', '--texts', dev, '--model', primary, '--threads', String(t), '--repeat', repeat], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }),
   ),
 );
 const gemm = [1, 2].map((t) => JSON.parse(execFileSync(PY, ['bench/gemm.py', String(t)], { cwd: ROOT, encoding: 'utf8' })));
