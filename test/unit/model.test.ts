@@ -15,6 +15,9 @@ function modelCopy(edit: (meta: Record<string, unknown>) => void = () => undefin
   writeFileSync(path.join(dir, 'model.json'), JSON.stringify(meta));
   if (onnx) writeFileSync(path.join(dir, 'model.onnx'), onnx);
   else copyFileSync(path.join(SHIPPED_MODEL, 'model.onnx'), path.join(dir, 'model.onnx'));
+  // A dictionary-feature model's lexicon travels with it, so only the edit differs from the shipped folder.
+  const lexicon = (meta.lexicon as { file?: unknown } | undefined)?.file;
+  if (typeof lexicon === 'string') copyFileSync(path.join(SHIPPED_MODEL, lexicon), path.join(dir, lexicon));
   return dir;
 }
 

@@ -54,7 +54,13 @@ export async function referenceAnalyzeMany(
     (x) => x.job.ids.length,
     batchTokens,
   )) {
-    const emissions = await runner.run(batch.map((x) => x.job.ids));
+    // A lexicon's features from each window's text joined from the code-point array.
+    const lexicon = meta.lexicon?.terms;
+    const features = lexicon && batch.map(({ job, chars }) => lexicon.features(chars.slice(job.w.start, job.w.end).join('')));
+    const emissions = await runner.run(
+      batch.map((x) => x.job.ids),
+      features,
+    );
     batch.forEach(({ job, chars }, b) => {
       const path = viterbi(emissions[b], job.ids.length, k, meta.crf);
       const probs = marginals(emissions[b], job.ids.length, k, meta.crf);

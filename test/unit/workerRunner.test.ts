@@ -13,18 +13,28 @@ const SCRIPT = path.join(ROOT, 'dist', 'inferenceWorker.js');
 describe('WorkerRunner', function () {
   this.timeout(30_000);
   const meta = loadModelMeta(SHIPPED_MODEL);
-  const { cases } = JSON.parse(readFileSync(path.join(SHIPPED_MODEL, 'parity.json'), 'utf8')) as { cases: { ids: number[] }[] };
+  // A dictionary-feature model's cases hold Python's features of each text too.
+  const { cases } = JSON.parse(readFileSync(path.join(SHIPPED_MODEL, 'parity.json'), 'utf8')) as {
+    cases: { ids: number[]; lexicon?: number[] }[];
+  };
+  const features = (rows: (number[] | undefined)[]) => (meta.lexicon ? rows.map((r) => Int32Array.from(r!)) : undefined);
 
   it('gives the same emissions as the in-process runner, without blocking the event loop', async () => {
     const batch = cases.map((c) => Int32Array.from(c.ids));
+    const lexicon = features(cases.map((c) => c.lexicon));
     const local = await OnnxRunner.create(meta, { threads: 1 });
-    const want = await local.run(batch);
+    const want = await local.run(batch, lexicon);
     await local.dispose();
     const worker = await WorkerRunner.create(meta, { threads: 1 }, SCRIPT);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
-    const long = Int32Array.from({ length: 256 }, (_, i) => cases[0].ids[i % cases[0].ids.length]);
-    const runs = await Promise.all([worker.run(batch), ...Array.from({ length: 20 }, () => worker.run([long, long, long, long]))]);
+    const cycle = <T>(row: readonly T[]) => Array.from({ length: 256 }, (_, i) => row[i % row.length]);
+    const long = Int32Array.from(cycle(cases[0].ids));
+    const longLexicon = features([cases[0].lexicon && cycle(cases[0].lexicon)]);
+    const runs = await Promise.all([
+      worker.run(batch, lexicon),
+      ...Array.from({ length: 20 }, () => worker.run([long, long, long, long], longLexicon && Array(4).fill(longLexicon[0]))),
+    ]);
     clearInterval(timer);
     assert.deepEqual(runs[0], want);
     assert.ok(ticks > 5, `the main thread kept running timers (${ticks} ticks)`);
