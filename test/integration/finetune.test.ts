@@ -33,6 +33,8 @@ if (process.env.FAKE_FINETUNE === 'hang') {
   process.stderr.write('a warning that is not progress\n');
   for (const f of ['model.onnx', 'model.int8.onnx', 'parity.json']) fs.copyFileSync(path.join(base, f), path.join(out, f));
   const meta = JSON.parse(fs.readFileSync(path.join(base, 'model.json'), 'utf8'));
+  // A dictionary-feature model's lexicon travels with it, as the real export writes it.
+  if (meta.lexicon) fs.copyFileSync(path.join(base, meta.lexicon.file), path.join(out, meta.lexicon.file));
   const curated = fs.readFileSync(opt('--curated'), 'utf8');
   meta.training = { finetunedFrom: {
     base: { name: meta.name, path: base, sha256: meta.onnx.sha256 },
