@@ -306,7 +306,7 @@ def run_job(args):
         import finetune
         epochs = pretrained_epochs(init)
         if cfg["layers"] == 0:
-            init = embeddings_only(init, run_dir)
+            init = table2.embeddings_only(init, os.path.join(run_dir, "embeddings.pt"))
         train = pipeline.add_labelled(cfg, plan["data"], train, dev, log)
         lexicon = L.build(cfg["lexicon"], plan["data"], train) if cfg["lexicon"] else None
         if cfg["dev_records"] is not None:
@@ -330,16 +330,6 @@ def pretrained_epochs(path):
     """The epochs an encoder was pre-trained for (a time budget may have cut the settings')."""
     import torch
     return torch.load(path, map_location="cpu", weights_only=False)["cfg"]["pretrain_epochs"]
-
-
-def embeddings_only(encoder, run_dir):
-    """The pre-trained encoder's character and position embeddings, as the 0-layer encoder of the
-    non-BERT baselines loads them: static pre-trained character vectors (in place of fastText's)."""
-    import torch
-    bert = torch.load(encoder, map_location="cpu", weights_only=False)["bert"]
-    path = os.path.join(run_dir, "embeddings.pt")
-    torch.save({"bert": {k: v for k, v in bert.items() if k.split(".")[0] in ("tok", "pos", "ln")}}, path)
-    return path
 
 
 def collect(args, plan, status, log, t0):

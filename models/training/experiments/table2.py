@@ -40,7 +40,8 @@ def size_of(encoder):
 
 
 def embeddings_only(encoder, path):
-    """The encoder's character and position embeddings as the 0-layer encoder loads them."""
+    """The encoder's character and position embeddings as the 0-layer encoder of the non-BERT baselines
+    loads them: static pre-trained character vectors (in place of fastText's). gpu_run.py's t2 jobs use it too."""
     bert = torch.load(encoder, map_location="cpu", weights_only=False)["bert"]
     torch.save({"bert": {k: v for k, v in bert.items() if k.split(".")[0] in ("tok", "pos", "ln")}}, path + ".tmp")
     os.replace(path + ".tmp", path)
