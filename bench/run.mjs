@@ -39,47 +39,33 @@ const primary = models[0] ?? path.join(ROOT, 'models', 'bbrac');
 const withModel = ['--model', primary];
 const meta = json(path.join(primary, 'model.json'));
 const repeat = quick ? '1' : '3';
-const speed = {};
-for (const precision of ['fp32', 'int8']) {
-  const out = path.join(OUT, `speed-${precision}.json`);
-  process.stdout.write(
-    node([
-      'out/bench/speed.js',
-      '--texts',
-      dev,
-      '--threads',
-      '1,2',
-      '--repeat',
-      repeat,
-      '--json',
-      out,
-      ...withModel,
-      ...(precision === 'int8' ? ['--int8'] : []),
-    ]),
-  );
-  speed[precision] = json(out);
+/** One of bench's JSON-writing measurements of the primary model, fp32 and int8: `{fp32, int8}`. */
+function measure(script, threads) {
+  const result = {};
+  for (const precision of ['fp32', 'int8']) {
+    const out = path.join(OUT, `${path.basename(script, '.js')}-${precision}.json`);
+    process.stdout.write(
+      node([
+        script,
+        '--texts',
+        dev,
+        '--threads',
+        threads,
+        '--repeat',
+        repeat,
+        '--json',
+        out,
+        ...withModel,
+        ...(precision === 'int8' ? ['--int8'] : []),
+      ]),
+    );
+    result[precision] = json(out);
+  }
+  return result;
 }
+const speed = measure('out/bench/speed.js', '1,2');
 // Where the time goes (tokenising, network, CRF) and the onnxruntime settings, on 2 threads.
-const profile = {};
-for (const precision of ['fp32', 'int8']) {
-  const out = path.join(OUT, `profile-${precision}.json`);
-  process.stdout.write(
-    node([
-      'out/bench/profile.js',
-      '--texts',
-      dev,
-      '--threads',
-      '2',
-      '--repeat',
-      repeat,
-      '--json',
-      out,
-      ...withModel,
-      ...(precision === 'int8' ? ['--int8'] : []),
-    ]),
-  );
-  profile[precision] = json(out);
-}
+const profile = measure('out/bench/profile.js', '2');
 const latency = {};
 for (const precision of ['fp32', 'int8']) {
   latency[precision] = JSON.parse(
