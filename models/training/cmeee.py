@@ -43,28 +43,30 @@ def load(data_dir):
     return [r for name in ("train_data.txt", "val_data.txt") for r in read_cmeee(os.path.join(d, name))]
 
 
-def run(cfg, records, vocab, run_dir, log, init=None):
-    """cfg['intermediate_epochs'] epochs on CMeEE from the encoder `init` (None: random weights);
-    returns the path of the encoder + BiGRU + attention weights, in the encoder checkpoint's format."""
+def run(cfg, records, vocab, run_dir, log, init=None, tags=TAGS, epochs=None, what="CMeEE"):
+    """`epochs` (default cfg['intermediate_epochs']) on `records` tagged with `tags` (CMeEE's, or
+    another schema's: ccks2017.py) from the encoder `init` (None: random weights); returns the path of
+    the encoder + BiGRU + attention weights, in the encoder checkpoint's format."""
+    epochs = cfg["intermediate_epochs"] if epochs is None else epochs
     out_path = os.path.join(run_dir, "encoder.pt")
     ckpt_path = os.path.join(run_dir, "last.pt")
     torch.manual_seed(cfg["seed"])
     index = {c: i for i, c in enumerate(vocab)}
     # No dictionary features here: the lexicon's types are Yidu's.
-    model = build_tagger(dict(cfg, lexicon=[], lexicon_file=None), len(vocab), len(TAGS))
+    model = build_tagger(dict(cfg, lexicon=[], lexicon_file=None), len(vocab), len(tags))
     if init:
         init_from(model, init)
     device = device_of(cfg)
     model.to(device)
     opt, base_lrs = two_rate_adamw(model, cfg)
-    windows = make_windows(records, index, cfg["max_len"], True, {t: i for i, t in enumerate(TAGS)})
+    windows = make_windows(records, index, cfg["max_len"], True, {t: i for i, t in enumerate(tags)})
     steps_per_epoch = sum(1 for _ in batches(windows, cfg["batch_tokens"], False, None))
-    total = steps_per_epoch * cfg["intermediate_epochs"]
+    total = steps_per_epoch * epochs
     warmup = int(total * cfg["warmup"])
     state = resume(ckpt_path, model, opt) or {"epoch": 0, "step": 0}
-    log(f"CMeEE: {len(records)} sentences, {len(windows)} windows, {steps_per_epoch} steps/epoch, "
-        f"{cfg['intermediate_epochs']} epochs, from epoch {state['epoch']}")
-    while state["epoch"] < cfg["intermediate_epochs"] and not past_stop_time():
+    log(f"{what}: {len(records)} records, {len(windows)} windows, {steps_per_epoch} steps/epoch, "
+        f"{epochs} epochs, from epoch {state['epoch']}")
+    while state["epoch"] < epochs and not past_stop_time():
         model.train()
         t0, tokens, total_loss, n = time.time(), 0, 0.0, 0
         rng = random.Random(cfg["seed"] * 2000 + state["epoch"])
@@ -77,7 +79,7 @@ def run(cfg, records, vocab, run_dir, log, init=None):
             total_loss += float(loss)
             n += 1
         state["epoch"] += 1
-        log(f"CMeEE epoch {state['epoch']} loss {total_loss / max(1, n):.4f} {tokens / (time.time() - t0):.0f} tok/s")
+        log(f"{what} epoch {state['epoch']} loss {total_loss / max(1, n):.4f} {tokens / (time.time() - t0):.0f} tok/s")
         save_checkpoint(ckpt_path, model, opt, state)
     upper = {k: v for k, v in model.state_dict().items() if k.split(".")[0] in ("gru", "attn", "attn_ln")}
     save_atomic({"bert": model.bert.state_dict(), "upper": upper, "cfg": cfg, "vocab": vocab}, out_path)

@@ -1,4 +1,5 @@
 """Fine-tune a BBRAC tagger on Yidu-S4K with early stopping on the dev split; resumable."""
+import contextlib
 import json
 import os
 import random
@@ -8,7 +9,8 @@ import torch
 
 import lexicon as L
 import text as T
-from loop import device_of, length_buckets, optimise, past_stop_time, resume, save_atomic, save_checkpoint, schedule
+from loop import (Average, device_of, length_buckets, optimise, optimise_fgm, past_stop_time, resume, save_atomic,
+                  save_checkpoint, schedule)
 from model import TAGS, Bert, Ensemble, Tagger
 from settings import as_trained
 
@@ -220,6 +222,9 @@ def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_e
         log(f"resumed from epoch {state['epoch']} (best f1 {state['best_f1']:.4f})")
     else:
         state = {"epoch": 0, "step": 0, "best_f1": -1.0, "best_epoch": 0, "history": []}
+    # With ema_decay, dev scores (and best.pt keeps) the averaged weights; the raw weights' scores are
+    # logged beside them, so one run compares the two.
+    average = Average(model, cfg["ema_decay"], state.get("ema")) if cfg["ema_decay"] else None
     log(f"params {sum(p.numel() for p in model.parameters()):,}; {len(windows)} train windows, "
         f"{steps_per_epoch} steps/epoch")
     while state["epoch"] < cfg["epochs"] and state["epoch"] - state["best_epoch"] < cfg["patience"]:
@@ -229,13 +234,25 @@ def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_e
         for i, (ids, mask, tags, ws) in enumerate(batches(windows, cfg["batch_tokens"], True, epoch_rng)):
             ids, mask, tags = ids.to(device), mask.to(device), tags.to(device)
             lex = lex_tensor(ws, ids.shape[1])
-            em = model.emissions(ids, mask, None if lex is None else lex.to(device))
-            loss = model.loss_of(em, mask, tags)
-            if teachers:
-                soft = pad_soft(ws, ids.shape[1], em.shape[-1]).to(device)
-                loss = loss + cfg["distill_weight"] * distill_loss(em, soft, mask, cfg["distill_temperature"])
+            lex = None if lex is None else lex.to(device)
+            soft = pad_soft(ws, ids.shape[1], model.proj.out_features).to(device) if teachers else None
+
+            def batch_loss():
+                em = model.emissions(ids, mask, lex)
+                loss = model.loss_of(em, mask, tags)
+                if teachers:
+                    loss = loss + cfg["distill_weight"] * distill_loss(em, soft, mask, cfg["distill_temperature"])
+                return loss
+
+            loss = batch_loss()
             f = schedule(state["step"], total, warmup)
-            optimise(opt, loss, model.parameters(), [lr * f for lr in base_lrs])
+            lrs = [lr * f for lr in base_lrs]
+            if cfg["fgm_epsilon"]:
+                optimise_fgm(opt, loss, batch_loss, model.parameters(), lrs, model.bert.tok.weight, cfg["fgm_epsilon"])
+            else:
+                optimise(opt, loss, model.parameters(), lrs)
+            if average:
+                average.update(model)
             state["step"] += 1
             tokens += int(mask.sum())
             total_loss += float(loss)
@@ -244,15 +261,23 @@ def run(cfg, train, dev, vocab, run_dir, log, init=None, teachers=(), pretrain_e
         state["epoch"] += 1
         secs = time.time() - t0
         metrics = evaluate(model, dev, index, cfg["max_len"], lexicon=lexicon)
+        entry = {"epoch": state["epoch"], "loss": total_loss / (i + 1), "dev": metrics["micro"], "tokens_per_s": tokens / secs}
+        raw = ""
+        if average:
+            with average.applied(model):
+                metrics, entry["dev_raw"] = evaluate(model, dev, index, cfg["max_len"], lexicon=lexicon), metrics["micro"]
+            entry["dev"] = metrics["micro"]
+            raw = f" (raw weights F1 {entry['dev_raw']['f1']:.4f})"
+            state["ema"] = average.state
         f1 = metrics["micro"]["f1"]
-        state["history"].append({"epoch": state["epoch"], "loss": total_loss / (i + 1), "dev": metrics["micro"],
-                                 "tokens_per_s": tokens / secs})
+        state["history"].append(entry)
         log(f"epoch {state['epoch']} loss {total_loss / (i + 1):.4f} {tokens / secs:.0f} tok/s "
-            f"dev P {metrics['micro']['precision']:.4f} R {metrics['micro']['recall']:.4f} F1 {f1:.4f}")
+            f"dev P {metrics['micro']['precision']:.4f} R {metrics['micro']['recall']:.4f} F1 {f1:.4f}{raw}")
         if f1 > state["best_f1"]:
             state["best_f1"], state["best_epoch"] = f1, state["epoch"]
-            save_atomic({"model": model.state_dict(), "cfg": trained, "vocab": vocab, "dev": metrics,
-                         "epoch": state["epoch"], **({"lexicon": lexicon.entries()} if lexicon else {})}, best_path)
+            with average.applied(model) if average else contextlib.nullcontext():
+                save_atomic({"model": model.state_dict(), "cfg": trained, "vocab": vocab, "dev": metrics,
+                             "epoch": state["epoch"], **({"lexicon": lexicon.entries()} if lexicon else {})}, best_path)
         save_checkpoint(ckpt_path, model, opt, state)
         if past_stop_time():
             log(f"stopped by MEDNER_STOP_AT after epoch {state['epoch']}")

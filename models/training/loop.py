@@ -1,5 +1,6 @@
 """Pieces shared by the training loops: length-bucketed batches, learning-rate schedule, resumable
 checkpoints, the device and the wall-clock stop."""
+import contextlib
 import os
 import time
 
@@ -51,6 +52,55 @@ def optimise(opt, loss, params, lrs):
     loss.backward()
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     opt.step()
+
+
+def optimise_fgm(opt, loss, loss_fn, params, lrs, emb, epsilon):
+    """optimise() with adversarial training (FGM, Miyato et al. 2017): `emb` (the character embeddings)
+    moves by `epsilon` along its normalised gradient, the loss there (`loss_fn()`) adds its gradient,
+    and `emb` moves back before the step."""
+    for g, lr in zip(opt.param_groups, lrs):
+        g["lr"] = lr
+    opt.zero_grad()
+    loss.backward()
+    norm = emb.grad.norm()
+    if torch.isfinite(norm) and norm > 0:
+        delta = epsilon * emb.grad / norm
+        with torch.no_grad():
+            emb.add_(delta)
+        loss_fn().backward()
+        with torch.no_grad():
+            emb.sub_(delta)
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+
+
+class Average:
+    """An exponential moving average of a module's floating-point weights, updated after every step;
+    its decay ramps up as (1 + n) / (10 + n) over the first steps, so the starting weights fade out."""
+
+    def __init__(self, module, decay, state=None):
+        self.decay = decay
+        self.state = state or {"n": 0, "weights": {k: v.detach().clone() for k, v in module.state_dict().items()
+                                                   if v.is_floating_point()}}
+
+    @torch.no_grad()
+    def update(self, module):
+        n = self.state["n"]
+        d = min(self.decay, (1 + n) / (10 + n))
+        for k, v in module.state_dict().items():
+            if k in self.state["weights"]:
+                self.state["weights"][k].mul_(d).add_(v.detach(), alpha=1 - d)
+        self.state["n"] = n + 1
+
+    @contextlib.contextmanager
+    def applied(self, module):
+        """The module with the averaged weights inside the block, its own after it."""
+        own = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        module.load_state_dict({**own, **self.state["weights"]})
+        try:
+            yield module
+        finally:
+            module.load_state_dict(own)
 
 
 def save_atomic(obj, path):

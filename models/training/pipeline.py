@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import text as T  # noqa: E402
+import ccks2017  # noqa: E402
 import cmeee  # noqa: E402
 import lexicon as L  # noqa: E402
 import finetune  # noqa: E402
@@ -142,19 +143,33 @@ def train_stages(cfg, args, train, dev, vocab, run_dir, log, yidu_train=None, le
         os.makedirs(inter_dir, exist_ok=True)
         sentences = cmeee.load(args.data)[: cfg["intermediate_records"]]
         init = cmeee.run(cfg, sentences, vocab, inter_dir, log, init)
+    if cfg["ccks2017_epochs"]:
+        aux_dir = os.path.join(run_dir, "ccks2017")
+        os.makedirs(aux_dir, exist_ok=True)
+        records = ccks2017.load(args.data, [r["text"] for r in dev])[: cfg["intermediate_records"]]
+        init = cmeee.run(cfg, records, vocab, aux_dir, log, init, tags=ccks2017.TAGS, epochs=cfg["ccks2017_epochs"],
+                         what="CCKS 2017")
     teachers = cfg["teachers"]
     if cfg["teacher_seeds"]:
         teachers = [train_teacher(cfg, seed, train, dev, vocab, init, run_dir, log, lexicon) for seed in cfg["teacher_seeds"]]
     if cfg["pseudo_epochs"]:
         if not teachers:
             raise SystemExit("pseudo_epochs needs teachers (teacher_seeds or teachers) to label the unlabelled texts")
-        dev_texts = {r["text"] for r in dev}
-        texts = [t for t in T.read_unlabelled(args.data) if t.strip() and t not in dev_texts][: cfg["pseudo_texts"]]
+        texts = pseudo_texts(cfg, args.data, train, dev)
         pseudo_dir = os.path.join(run_dir, "pseudo")
         os.makedirs(pseudo_dir, exist_ok=True)
         init = pseudo.run(cfg, texts, dev, vocab, pseudo_dir, log, init, teachers, lexicon)
-    return finetune.run(cfg, train, dev, vocab, run_dir, log, init=init, teachers=teachers,
+    # Teachers that only labelled texts (distill_weight 0) are not distilled from.
+    return finetune.run(cfg, train, dev, vocab, run_dir, log, init=init, teachers=teachers if cfg["distill_weight"] else [],
                         pretrain_epochs=pretrain_epochs, lexicon=lexicon)
+
+
+def pseudo_texts(cfg, data, train, dev):
+    """The texts of `pseudo_corpus` that the teachers label: never a dev text, nor a text that has gold
+    labels in the training split (the CCKS 2020 corpus holds both labelled and unlabelled records)."""
+    gold = {r["text"] for r in train + dev}
+    texts = [t for name in cfg["pseudo_corpus"] for t in T.CORPORA[name](data)]
+    return [t for t in texts if t.strip() and t not in gold][: cfg["pseudo_texts"]]
 
 
 def main():

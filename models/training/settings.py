@@ -48,11 +48,15 @@ DEFAULTS = {
     "log_steps": 50,  # pre-training logs (with the order probe) every this many steps
     "ckpt_steps": 200,  # pre-training checkpoints every this many steps
     "intermediate_epochs": 2,  # epochs on CMeEE's labels between pre-training and Yidu-S4K (cmeee.py)
+    "ccks2017_epochs": 0,  # epochs on CCKS 2017's five-type labels after CMeEE, own output layer and CRF (ccks2017.py)
     "teacher_seeds": [None, 21, 22, 23],  # one teacher per data seed (null: seed's own order); empty: no teachers
     "teachers": [],  # best.pt files of teachers trained elsewhere, used when teacher_seeds is empty
     "distill_weight": 1.0,  # weight of the KL term towards the teachers' averaged emissions
     "distill_temperature": 2.0,  # softmax temperature of that KL term
     "pseudo_epochs": 1,  # epochs on the teachers' labels of the unlabelled texts before the gold records (pseudo.py)
+    "pseudo_corpus": ["cmeee", "tianchi"],  # the texts the teachers label (text.CORPORA; never a gold or dev text)
+    "ema_decay": None,  # number: dev scores and keeps an exponential moving average of the weights (per step)
+    "fgm_epsilon": 0.0,  # adversarial training (FGM): each step also trains on character embeddings moved this far
     "max_steps": None,  # int: cut every fine-tuning epoch after this many steps (the smoke run)
     "train_records": None,  # int: train on the first this many training records only (the smoke run)
     "dev_records": None,  # int: score on the first this many dev records only (the smoke run)
@@ -69,14 +73,15 @@ DEFAULTS = {
 }
 # The settings whose strings must be one of these (a typo would otherwise fail hours later, or not at all).
 CHOICES = {"rnn": ("gru", "lstm"), "device": ("auto", "cpu", "cuda"), "pos_init": ("sinusoidal", "normal"),
-           "extra_labelled": tuple(LABELLED), "pretrain_corpus": tuple(CORPORA), "lexicon": tuple(LEXICON_SOURCES)}
+           "extra_labelled": tuple(LABELLED), "pretrain_corpus": tuple(CORPORA),
+           "pseudo_corpus": tuple(c for c in CORPORA if c != "yidu"), "lexicon": tuple(LEXICON_SOURCES)}
 # The settings that take null besides a value, and that value's type.
-NULLABLE = {"data_seed": int, "pretrained": str, "lexicon_file": str, "pretrain_batch_tokens": int, "pretrain_seconds": float,
+NULLABLE = {"data_seed": int, "ema_decay": float, "pretrained": str, "lexicon_file": str, "pretrain_batch_tokens": int, "pretrain_seconds": float,
             "max_steps": int, "train_records": int, "dev_records": int, "pretrain_texts": int,
             "intermediate_records": int, "pseudo_texts": int}
 # What the lists hold.
 ITEMS = {"teacher_seeds": (int, None), "teachers": (str,), "extra_labelled": (str,), "pretrain_corpus": (str,),
-         "lexicon": (str,)}
+         "pseudo_corpus": (str,), "lexicon": (str,)}
 
 SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64, "gru_hidden": 16,
          "max_len": 64, "epochs": 1, "max_steps": 4, "batch_tokens": 1024, "train_records": 8, "dev_records": 4,
@@ -88,7 +93,8 @@ SMOKE = {"name": "bbrac-smoke", "hidden": 32, "layers": 1, "heads": 2, "ffn": 64
 BEFORE = {"name": "bbrac", "pretrained": None, "pos_init": "normal", "pretrain_batch_tokens": None,
           "intermediate_epochs": 0, "teachers": [], "pseudo_epochs": 0, "data_seed": None,
           "rnn": "gru", "cnn_layers": 0, "crf_cpu": False, "extra_labelled": [], "lexicon": [], "lexicon_file": None,
-          "pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False}
+          "pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False,
+          "ccks2017_epochs": 0, "pseudo_corpus": ["cmeee", "tianchi"], "ema_decay": None, "fgm_epsilon": 0.0}
 
 _NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list", None: "null"}
 _PLURALS = {int: "integers", str: "strings", None: "nulls"}

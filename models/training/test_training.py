@@ -280,6 +280,85 @@ class CmeeeTest(unittest.TestCase):
         self.assertEqual(yidu.proj.out_features, 13)  # Yidu's own output layer, not CMeEE's 19 tags
 
 
+class AuxiliaryStageTest(unittest.TestCase):
+    def test_ccks2017_records_train_their_own_tags_and_never_hold_a_dev_text(self):
+        import ccks2017
+        import cmeee
+        from finetune import build_tagger, init_from
+        records = ccks2017.load(DATA)
+        self.assertEqual({l for r in records for *_, l in r["entities"]}, set(ccks2017.TYPES))
+        self.assertEqual(len(ccks2017.load(DATA, [records[0]["text"]])), len(records) - 1)
+        cfg = dict(DEFAULTS, **SMOKE)
+        cfg.update(device="cpu", pretrained=None)
+        vocab = T.build_vocab([r["text"] for r in records[:8]], 1)
+        with tempfile.TemporaryDirectory() as d:
+            out = cmeee.run(cfg, records[:8], vocab, d, lambda msg: None, tags=ccks2017.TAGS, epochs=1, what="CCKS 2017")
+            ck = torch.load(out, map_location="cpu", weights_only=False)
+            yidu = build_tagger(cfg, len(vocab))
+            init_from(yidu, out)
+        self.assertTrue(torch.equal(yidu.gru.fwd.weight_ih_l0, ck["upper"]["gru.fwd.weight_ih_l0"]))
+        self.assertEqual(yidu.proj.out_features, 13)
+
+    def test_pseudo_labelled_texts_are_never_gold_or_dev_texts(self):
+        from pipeline import pseudo_texts
+        train, dev, _ = split(load_yidu(DATA), 100, 2019)
+        labelled = T.read_labelled(DATA, "ccks2020")
+        cfg = dict(DEFAULTS, pseudo_corpus=["ccks2020", "clinical"])
+        texts = pseudo_texts(cfg, DATA, train + labelled, dev)
+        self.assertFalse(set(texts) & {r["text"] for r in train + labelled + dev})
+        self.assertEqual(len(texts), 1258 + 1484)  # CCKS 2020's unlabelled records and the oncology records
+
+
+class AverageAndAdversarialTest(unittest.TestCase):
+    def test_the_average_ramps_up_and_is_applied_only_inside_its_block(self):
+        from loop import Average
+        m = torch.nn.Linear(2, 1)
+        with torch.no_grad():
+            m.weight.fill_(1.0)
+        avg = Average(m, 0.9)
+        with torch.no_grad():
+            m.weight.fill_(3.0)
+        avg.update(m)  # first step: decay min(0.9, 1/10)
+        self.assertTrue(torch.allclose(avg.state["weights"]["weight"], torch.full((1, 2), 0.1 * 1 + 0.9 * 3)))
+        for _ in range(200):
+            avg.update(m)
+        with avg.applied(m):
+            self.assertTrue(torch.allclose(m.weight, torch.full((1, 2), 3.0), atol=1e-6))
+            with torch.no_grad():
+                m.weight.fill_(7.0)  # whatever happens inside, the module's own weights come back
+        self.assertTrue(torch.equal(m.weight, torch.full((1, 2), 3.0)))
+
+    def test_fgm_adds_the_gradient_at_the_moved_embeddings_and_moves_them_back(self):
+        from loop import optimise_fgm
+        emb = torch.nn.Parameter(torch.tensor([[1.0, 2.0], [0.0, 0.0]]))
+        target = torch.tensor([[0.0, 0.0], [0.0, 0.0]])
+        loss_fn = lambda: ((emb - target) ** 2).sum()  # noqa: E731
+        opt = torch.optim.SGD([emb], lr=0.0)
+        optimise_fgm(opt, loss_fn(), loss_fn, [emb], [0.0], emb, 0.5)
+        g = 2 * torch.tensor([[1.0, 2.0], [0.0, 0.0]])
+        delta = 0.5 * g / g.norm()
+        expected = g + 2 * (torch.tensor([[1.0, 2.0], [0.0, 0.0]]) + delta)  # before clipping
+        self.assertTrue(torch.allclose(emb.grad * max(1.0, float(expected.norm())), expected, atol=1e-5))
+        self.assertTrue(torch.allclose(emb, torch.tensor([[1.0, 2.0], [0.0, 0.0]]), atol=1e-7))
+
+    def test_fine_tuning_with_an_average_and_fgm_logs_both_scores(self):
+        import finetune
+        cfg = dict(DEFAULTS, **SMOKE)
+        text = "患者于2019年3月行腹腔镜下胆囊切除术，术后予头孢曲松抗感染。"
+        vocab = T.build_vocab([text], 1)
+        cfg.update(device="cpu", pretrained=None, epochs=2, patience=2, max_steps=2, max_len=64, ema_decay=0.9,
+                   fgm_epsilon=0.5, teacher_seeds=[])
+        records = [{"text": text, "entities": [(10, 19, "手术"), (23, 27, "药物")]}] * 4
+        with tempfile.TemporaryDirectory() as d:
+            best = finetune.run(cfg, records, records[:1], vocab, d, lambda msg: None)
+            with open(os.path.join(d, "history.json")) as f:
+                history = json.load(f)
+            self.assertEqual([("dev" in h, "dev_raw" in h) for h in history], [(True, True)] * 2)
+            last = torch.load(os.path.join(d, "last.pt"), weights_only=False)
+            self.assertEqual(last["state"]["ema"]["n"], last["state"]["step"])  # resumable: the average travels with last.pt
+            self.assertTrue(os.path.exists(best))
+
+
 class PretrainNameTest(unittest.TestCase):
     def test_every_encoder_keeps_its_folder_and_other_settings_get_their_own(self):
         self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h192-l3-wwm-e54-possinusoidal-lr0.002-bt16384")

@@ -106,7 +106,7 @@ def write_yidu(records, path):
 
 def read_unlabelled(data_dir):
     """The CMeEE and Tianchi texts: the vocabulary's corpus besides the training split, and what the
-    teachers pseudo-label; never the Yidu test set."""
+    teachers pseudo-label by default (`pseudo_corpus`); never the Yidu test set."""
     return _cmeee_texts(data_dir) + _tianchi_texts(data_dir)
 
 
