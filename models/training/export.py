@@ -11,7 +11,7 @@ import text as T
 from model import ALIASES, LABELS, TAGS, Exportable, viterbi
 from finetune import build_tagger, lex_tensor
 from loop import pad_batch
-from settings import as_trained
+from settings import as_trained, recipe
 
 OPSET = 14
 
@@ -79,7 +79,7 @@ def export(best_path, out_dir, data_summary, name=None):
         if crf is not None else None,
         "metrics": {"dev": ck["dev"], "epoch": ck["epoch"]},
         "training": data_summary | {k: cfg[k] for k in ("epochs", "lr_encoder", "lr_top", "batch_tokens", "seed")}
-        | {"pretrained": bool(cfg["pretrained"])}
+        | {"pretrained": bool(cfg["pretrained"]), "recipe": recipe(cfg)}
         | ({"pretraining": {"epochs": cfg["pretrain_epochs"], "wholeWordMasking": cfg["wwm"], "lr": cfg["pretrain_lr"],
                             "batch": cfg["pretrain_batch"], "batchTokens": cfg["pretrain_batch_tokens"],
                             "positionInit": cfg["pos_init"]}} if cfg["pretrained"] else {})

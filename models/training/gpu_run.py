@@ -65,7 +65,8 @@ SMOKE_PRETRAIN = dict(PRETRAIN, pretrain_batch_tokens=512, pretrain_epochs=1, pr
                       pretrain_texts=120)
 # Every job fine-tunes with the recipe's settings, without teachers.
 COMMON = {"teacher_seeds": [], "pseudo_epochs": 0, "threads": 1, "crf_cpu": True}
-CCKS = {"extra_labelled": ["ccks2020"]}
+CCKS = {"extra_labelled": ["ccks2020"], "lexicon": []}
+YIDU = {"extra_labelled": [], "lexicon": []}
 LEXICON = {"lexicon": ["train", "ccks2020-vocab", "cmeee", "thuocl", "icd10"]}  # dictionary features (lexicon.py)
 SEEDS = {"s13": None, "s21": 21, "s22": 22}  # data_seed: None is the seed's own order, as in the recipe
 
@@ -81,13 +82,13 @@ def jobs(smoke):
            ("cmeee-192x3", "cmeee", "pre-192x3", dict(s192, **pre), 40, "fp32")]
     out += [(f"ft-192x3-ccks-{s}", "finetune", "cmeee-192x3", dict(s192, **pre, **CCKS, data_seed=d), 60, "fp32")
             for s, d in SEEDS.items()]
-    out += [(f"ft-192x3-yidu-{s}", "finetune", "cmeee-192x3", dict(s192, **pre, data_seed=d), 60, "fp16")
+    out += [(f"ft-192x3-yidu-{s}", "finetune", "cmeee-192x3", dict(s192, **pre, **YIDU, data_seed=d), 60, "fp16")
             for s, d in SEEDS.items()]
-    out += [(f"ft-192x3-lex-{s}", "finetune", "cmeee-192x3", dict(s192, **pre, **CCKS, **LEXICON, data_seed=d), 60,
+    out += [(f"ft-192x3-lex-{s}", "finetune", "cmeee-192x3", dict(s192, **pre, **{**CCKS, **LEXICON}, data_seed=d), 60,
              "fp32") for s, d in SEEDS.items()]
     out += [("cmeee-256x4", "cmeee", "pre-256x4", dict(s256), 40, "fp16"),
             ("ft-256x4-ccks-s13", "finetune", "cmeee-256x4", dict(s256, **CCKS), 60, "fp16")]
-    t2 = dict(s192, **pre, **CCKS, intermediate_epochs=0)
+    t2 = dict(s192, **pre, **table2.BASE)
     # experiments/table2.py's variants, BBRAC first; their dev F1 is what the table needs, their
     # checkpoints stay behind.
     out += [(f"t2-{name}", "finetune", "pre-192x3", dict(t2, **table2.VARIANTS[name]), 60, None)

@@ -24,7 +24,7 @@ def architecture(meta, model_dir=None):
     for a model with dictionary features, its lexicon.tsv as the lexicon (`model_dir` needed then)."""
     lexicon = {"lexicon_file": os.path.join(model_dir, meta["lexicon"]["file"])} if meta.get("lexicon") else {}
     return dict(DEFAULTS, **{k: v for k, v in meta["architecture"].items() if k != "parameters"}, max_len=meta["maxLength"],
-                **lexicon)
+                lexicon=[], lexicon_file=None, **lexicon)
 
 
 def model_lexicon(model_dir, meta):

@@ -122,7 +122,8 @@ def pretraining_texts(cfg, data, yidu_train, dev):
 def add_labelled(cfg, data, train, dev, log):
     """The training split with the `extra_labelled` corpora (Yidu-format records) appended."""
     for name in cfg["extra_labelled"]:
-        train, used, dropped = add_extra(train, dev, T.read_labelled(data, name))
+        # `train_records` (the smoke run) cuts these as it cuts Yidu's.
+        train, used, dropped = add_extra(train, dev, T.read_labelled(data, name)[: cfg["train_records"]])
         log(f"extra labelled records: {used} from {name}" + (f", {dropped} left out: their texts are in the dev split"
                                                            if dropped else ""))
     return train

@@ -7,7 +7,8 @@ import json
 from lexicon import SOURCES as LEXICON_SOURCES
 from text import CORPORA, LABELLED
 
-# The shipped model (models/bbrac/MODEL_CARD.md): the size was chosen from the size/F1/speed curve.
+# The shipped model's recipe (models/bbrac/MODEL_CARD.md): `pipeline.py` with no settings reproduces it.
+# The size was chosen from the size/F1/speed curve.
 DEFAULTS = {
     "name": "bbrac",  # the run's folder under runs/ and the exported model's name
     "hidden": 192,  # encoder width
@@ -39,34 +40,34 @@ DEFAULTS = {
     "pretrained": None,  # str: an encoder.pt trained elsewhere to start from (pre-training is skipped)
     "device": "auto",  # "auto" (a GPU when there is one), "cpu" or "cuda"
     "pos_init": "sinusoidal",  # learned position embeddings start as sinusoids ("normal": N(0, 0.02))
-    "pretrain_epochs": 54,  # whole-word-mask pre-training epochs (0: the encoder starts from random weights)
+    "pretrain_epochs": 23,  # whole-word-mask pre-training epochs (0: the encoder starts from random weights)
     "wwm": True,  # mask jieba words whole (false: single characters)
     "pretrain_lr": 2e-3,  # pre-training learning rate
     "pretrain_batch": 32,  # windows per pre-training batch when pretrain_batch_tokens is null
-    "pretrain_batch_tokens": 16384,  # int or null: length-bucketed pre-training batches under this token budget
+    "pretrain_batch_tokens": 32768,  # int or null: length-bucketed pre-training batches under this token budget
     "pretrain_seconds": None,  # number: seconds pre-training may take; its epochs are cut to fit, measured early on
     "log_steps": 50,  # pre-training logs (with the order probe) every this many steps
     "ckpt_steps": 200,  # pre-training checkpoints every this many steps
     "intermediate_epochs": 2,  # epochs on CMeEE's labels between pre-training and Yidu-S4K (cmeee.py)
     "ccks2017_epochs": 0,  # epochs on CCKS 2017's five-type labels after CMeEE, own output layer and CRF (ccks2017.py)
-    "teacher_seeds": [None, 21, 22, 23],  # one teacher per data seed (null: seed's own order); empty: no teachers
+    "teacher_seeds": [],  # one teacher per data seed (null: seed's own order); empty: no teachers
     "teachers": [],  # best.pt files of teachers trained elsewhere, used when teacher_seeds is empty
     "distill_weight": 1.0,  # weight of the KL term towards the teachers' averaged emissions
     "distill_temperature": 2.0,  # softmax temperature of that KL term
-    "pseudo_epochs": 1,  # epochs on the teachers' labels of the unlabelled texts before the gold records (pseudo.py)
+    "pseudo_epochs": 0,  # epochs on the teachers' labels of the unlabelled texts before the gold records (pseudo.py)
     "pseudo_corpus": ["cmeee", "tianchi"],  # the texts the teachers label (text.CORPORA; never a gold or dev text)
     "ema_decay": None,  # number: dev scores and keeps an exponential moving average of the weights (per step)
     "fgm_epsilon": 0.0,  # adversarial training (FGM): each step also trains on character embeddings moved this far
     "max_steps": None,  # int: cut every fine-tuning epoch after this many steps (the smoke run)
     "train_records": None,  # int: train on the first this many training records only (the smoke run)
     "dev_records": None,  # int: score on the first this many dev records only (the smoke run)
-    "lexicon": [],  # dictionary features (lexicon.py) from these sources: train, ccks2020-vocab, cmeee, thuocl, icd10
+    "lexicon": ["train", "ccks2020-vocab", "cmeee", "thuocl", "icd10"],  # dictionary features (lexicon.py) from these sources
     "lexicon_file": None,  # str: a user's lexicon (`term<TAB>type,...` lines) for dictionary features, with `lexicon`'s
-    "extra_labelled": [],  # labelled corpora in Yidu's six types added to every training split: "ccks2020"
-    "pretrain_corpus": ["yidu", "cmeee", "tianchi"],  # pre-training text, by name (text.CORPORA); never the dev records
-    "clinical_repeat": 1,  # times each clinical-record text (text.CLINICAL) is repeated in the pre-training corpus
+    "extra_labelled": ["ccks2020"],  # labelled corpora in Yidu's six types added to every training split: "ccks2020"
+    "pretrain_corpus": list(CORPORA),  # pre-training text, by name (text.CORPORA); never the dev records
+    "clinical_repeat": 2,  # times each clinical-record text (text.CLINICAL) is repeated in the pre-training corpus
     "pretrain_workers": 0,  # processes that mask pre-training batches ahead of the GPU (0: in the loop; same batches)
-    "pretrain_bf16": False,  # bfloat16 autocast for pre-training on a GPU (ignored on the CPU)
+    "pretrain_bf16": True,  # bfloat16 autocast for pre-training on a GPU (ignored on the CPU)
     "pretrain_texts": None,  # int: pre-train on the first this many texts only (the smoke run)
     "intermediate_records": None,  # int: the first this many CMeEE sentences only (the smoke run)
     "pseudo_texts": None,  # int: pseudo-label the first this many unlabelled texts only (the smoke run)
@@ -96,6 +97,12 @@ BEFORE = {"name": "bbrac", "pretrained": None, "pos_init": "normal", "pretrain_b
           "pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False,
           "ccks2017_epochs": 0, "pseudo_corpus": ["cmeee", "tianchi"], "ema_decay": None, "fgm_epsilon": 0.0}
 
+# Settings that say where, how fast or how much of a run ran, not what it trained: everything else is
+# the recipe, which model.json records (`recipe`) and a test holds DEFAULTS to for the shipped model.
+NOT_RECIPE = ("name", "threads", "device", "pretrained", "teachers", "crf_cpu", "log_steps", "ckpt_steps",
+              "pretrain_workers", "pretrain_seconds", "lexicon_file", "max_steps", "train_records", "dev_records",
+              "pretrain_texts", "intermediate_records", "pseudo_texts")
+
 _NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list", None: "null"}
 _PLURALS = {int: "integers", str: "strings", None: "nulls"}
 
@@ -107,6 +114,11 @@ class SettingsError(ValueError):
 def as_trained(cfg):
     """A checkpoint's settings with the keys it predates filled in as it was trained."""
     return {**BEFORE, **cfg}
+
+
+def recipe(cfg):
+    """The recipe a checkpoint's settings describe (settings it predates at their values then)."""
+    return {k: v for k, v in as_trained(cfg).items() if k not in NOT_RECIPE}
 
 
 def resolve(smoke=False, config=None, sets=()):

@@ -29,7 +29,7 @@ def write_lines(folder, name, objs):
 def tiny_export(folder, seed=3):
     """A small random tagger exported like the pipeline exports one."""
     torch.manual_seed(seed)
-    cfg = dict(resolve(smoke=True), pretrained=None, teachers=[])
+    cfg = dict(resolve(smoke=True), pretrained=None, teachers=[], lexicon=[])
     vocab = ["[PAD]", "[UNK]", "[SPACE]", "[MASK]"] + list("患者行胆囊切除术头孢曲松右肺结节示")
     model = build_tagger(cfg, len(vocab))
     with torch.no_grad():

@@ -144,7 +144,7 @@ class TimeBoxTest(unittest.TestCase):
         import pretrain
         texts = ["患者于2019年3月行腹腔镜下胆囊切除术，术后予头孢曲松抗感染。" * 3] * 40
         vocab = T.build_vocab(texts, 1)
-        cfg = dict(DEFAULTS, **SMOKE)
+        cfg = dict(DEFAULTS, **SMOKE, lexicon=[])
         cfg.update(wwm=False, pretrain_epochs=1000, pretrain_seconds=1e-3, log_steps=10 ** 6, ckpt_steps=10 ** 6,
                    device="cpu")
         with tempfile.TemporaryDirectory() as d:
@@ -177,7 +177,7 @@ class DistillTest(unittest.TestCase):
     def tiny(self, seed):
         from finetune import build_tagger
         torch.manual_seed(seed)
-        cfg = dict(DEFAULTS, **SMOKE)
+        cfg = dict(DEFAULTS, **SMOKE, lexicon=[])
         cfg.update(device="cpu", pretrained=None, epochs=1, max_steps=2)
         return cfg, build_tagger(cfg, 40).eval()
 
@@ -231,7 +231,7 @@ class PseudoLabelTest(unittest.TestCase):
         import pseudo
         from finetune import build_tagger, make_windows, spans_of
         from model import Ensemble
-        cfg = dict(DEFAULTS, **SMOKE)
+        cfg = dict(DEFAULTS, **SMOKE, lexicon=[])
         texts = ["患者行腹腔镜下胆囊切除术。" * 9, "头孢曲松抗感染。"]
         vocab = T.build_vocab(texts, 1)
         torch.manual_seed(5)
@@ -266,7 +266,7 @@ class CmeeeTest(unittest.TestCase):
     def test_upper_layers_carry_over_to_the_yidu_tagger(self):
         import cmeee
         from finetune import build_tagger, init_from
-        cfg = dict(DEFAULTS, **SMOKE)
+        cfg = dict(DEFAULTS, **SMOKE, lexicon=[])
         cfg.update(intermediate_epochs=1, device="cpu", pretrained=None)
         vocab = T.build_vocab(["慢性胃炎伴胃痛。"] * 2, 1)
         records = [{"text": "慢性胃炎伴胃痛。", "entities": [(0, 4, "dis"), (5, 7, "sym")]}] * 4
@@ -288,7 +288,7 @@ class AuxiliaryStageTest(unittest.TestCase):
         records = ccks2017.load(DATA)
         self.assertEqual({l for r in records for *_, l in r["entities"]}, set(ccks2017.TYPES))
         self.assertEqual(len(ccks2017.load(DATA, [records[0]["text"]])), len(records) - 1)
-        cfg = dict(DEFAULTS, **SMOKE)
+        cfg = dict(DEFAULTS, **SMOKE, lexicon=[])
         cfg.update(device="cpu", pretrained=None)
         vocab = T.build_vocab([r["text"] for r in records[:8]], 1)
         with tempfile.TemporaryDirectory() as d:
@@ -343,7 +343,7 @@ class AverageAndAdversarialTest(unittest.TestCase):
 
     def test_fine_tuning_with_an_average_and_fgm_logs_both_scores(self):
         import finetune
-        cfg = dict(DEFAULTS, **SMOKE)
+        cfg = dict(DEFAULTS, **SMOKE, lexicon=[])
         text = "患者于2019年3月行腹腔镜下胆囊切除术，术后予头孢曲松抗感染。"
         vocab = T.build_vocab([text], 1)
         cfg.update(device="cpu", pretrained=None, epochs=2, patience=2, max_steps=2, max_len=64, ema_decay=0.9,
@@ -359,9 +359,26 @@ class AverageAndAdversarialTest(unittest.TestCase):
             self.assertTrue(os.path.exists(best))
 
 
+# The pre-training corpus of the encoders before issue 22's larger one.
+FIRST_CORPUS = {"pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False}
+
+
+class RecipeTest(unittest.TestCase):
+    def test_the_defaults_are_the_shipped_models_recipe(self):
+        """`pipeline.py` with no settings reproduces models/bbrac: its model.json records the recipe."""
+        from settings import recipe
+        with open(os.path.join(HERE, "..", "bbrac", "model.json"), encoding="utf-8") as f:
+            shipped = json.load(f)["training"]["recipe"]
+        self.assertEqual(recipe(DEFAULTS), shipped)
+
+
 class PretrainNameTest(unittest.TestCase):
     def test_every_encoder_keeps_its_folder_and_other_settings_get_their_own(self):
-        self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h192-l3-wwm-e54-possinusoidal-lr0.002-bt16384")
+        self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h192-l3-wwm-e23-possinusoidal-lr0.002-bt32768-"
+                         "yidu+cmeee+tianchi+ccks2020+clinical+ccks2017+medqa+medqa-nc+cmedqaner-r2-bf16")
+        # The encoder of the model before (54 epochs on the first corpus) keeps its folder.
+        before = dict(DEFAULTS, pretrain_epochs=54, pretrain_batch_tokens=16384, **FIRST_CORPUS)
+        self.assertEqual(pretrain_name(before), "pretrain-h192-l3-wwm-e54-possinusoidal-lr0.002-bt16384")
         first = dict(DEFAULTS, **ablation.BASE)
         self.assertEqual(pretrain_name(first), "pretrain-h128-l4-wwm-e4")  # the ablation's budget
         self.assertEqual(pretrain_name(dict(first, wwm=False)), "pretrain-h128-l4-char-e4")
@@ -439,7 +456,7 @@ class Table2Test(unittest.TestCase):
     def test_the_embeddings_of_an_encoder_load_into_the_baselines_0_layer_encoder(self):
         import table2
         from finetune import build_tagger, init_from
-        cfg = dict(DEFAULTS, **SMOKE)
+        cfg = dict(DEFAULTS, **SMOKE, lexicon=[])
         encoder = build_tagger(cfg, 30).bert
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "encoder.pt")
@@ -549,10 +566,10 @@ class LargerCorpusTest(unittest.TestCase):
         records = load_yidu(DATA)
         self.train, self.dev, _ = split(records, 100, 2019)
 
-    def test_the_default_corpus_is_the_first_encoders_and_the_others_never_hold_dev_text(self):
+    def test_the_first_corpus_is_the_first_encoders_and_the_others_never_hold_dev_text(self):
         train_texts, dev_texts = [r["text"] for r in self.train], [r["text"] for r in self.dev]
-        default = T.pretraining_texts(DATA, DEFAULTS["pretrain_corpus"], train_texts, dev_texts)
-        self.assertEqual(default, train_texts + T.read_unlabelled(DATA))  # its words.json caches stay aligned
+        first = T.pretraining_texts(DATA, FIRST_CORPUS["pretrain_corpus"], train_texts, dev_texts)
+        self.assertEqual(first, train_texts + T.read_unlabelled(DATA))  # its words.json caches stay aligned
         clinical = T.pretraining_texts(DATA, ["ccks2020", "clinical", "medqa"], train_texts, dev_texts, clinical_repeat=2)
         once = T.pretraining_texts(DATA, ["ccks2020", "clinical", "medqa"], train_texts, dev_texts)
         qa = len(T.CORPORA["medqa"](DATA))
@@ -569,12 +586,12 @@ class LargerCorpusTest(unittest.TestCase):
         self.assertEqual(len(ccks), 179)
         self.assertEqual(grown, self.train + ccks)
         self.assertEqual(lines, ["extra labelled records: 179 from ccks2020"])
-        self.assertEqual(add_labelled(DEFAULTS, DATA, self.train, self.dev, lines.append), self.train)
+        self.assertEqual(add_labelled(dict(DEFAULTS, extra_labelled=[]), DATA, self.train, self.dev, lines.append), self.train)
 
     def test_a_new_corpus_gets_its_own_encoder_folder(self):
         cfg = dict(DEFAULTS, pretrain_corpus=["yidu", "clinical"], clinical_repeat=2, pretrain_bf16=True)
         self.assertEqual(pretrain_name(cfg),
-                         "pretrain-h192-l3-wwm-e54-possinusoidal-lr0.002-bt16384-yidu+clinical-r2-bf16")
+                         "pretrain-h192-l3-wwm-e23-possinusoidal-lr0.002-bt32768-yidu+clinical-r2-bf16")
 
     def test_names_outside_the_choices_are_refused(self):
         with self.assertRaises(SettingsError) as e:
@@ -590,7 +607,7 @@ class PretrainWorkersTest(unittest.TestCase):
         import pretrain
         texts = ["患者于2019年3月行腹腔镜下胆囊切除术，术后予头孢曲松抗感染。" * 3, "CT示右肺上叶结节，大小约1.2cm。"] * 20
         vocab = T.build_vocab(texts, 1)
-        cfg = dict(DEFAULTS, **SMOKE)
+        cfg = dict(DEFAULTS, **SMOKE, lexicon=[])
         cfg.update(wwm=False, log_steps=10 ** 6, ckpt_steps=10 ** 6, device="cpu", pretrain_epochs=2)
         weights = []
         for workers in (0, 2):
@@ -613,7 +630,7 @@ class PretrainWorkersTest(unittest.TestCase):
 class BaselineTest(unittest.TestCase):
     def test_lstm_and_convolution_baselines_ignore_padding(self):
         from finetune import build_tagger
-        cfg = dict(DEFAULTS, **SMOKE, dropout=0.0)
+        cfg = dict(DEFAULTS, **SMOKE, dropout=0.0, lexicon=[])
         for variant in ({"rnn": "lstm", "attn": False}, {"layers": 0, "gru": False, "attn": False, "crf": False,
                                                         "cnn_layers": 3}):
             torch.manual_seed(5)
@@ -745,7 +762,7 @@ class LexiconTest(unittest.TestCase):
         from finetune import build_tagger, lex_tensor
         import lexicon as L
         torch.manual_seed(8)
-        plain = build_tagger(dict(DEFAULTS, **SMOKE), 30).eval()
+        plain = build_tagger(dict(DEFAULTS, **SMOKE, lexicon=[]), 30).eval()
         torch.manual_seed(8)
         with_lex = build_tagger(dict(DEFAULTS, **SMOKE, lexicon=["train"]), 30).eval()
         ids, mask = torch.randint(4, 30, (1, 5)), torch.ones(1, 5, dtype=torch.long)

@@ -22,7 +22,9 @@ TRAINING = os.path.dirname(HERE)
 # model's), pinned here so the table stays reproducible as the shipped model grows.
 BASE = {"hidden": 128, "layers": 4, "heads": 2, "ffn": 512, "gru_hidden": 64,
         "pretrain_epochs": 4, "pretrain_lr": 5e-4, "pretrain_batch": 32, "pretrain_batch_tokens": None,
-        "pos_init": "normal", "epochs": 12, "intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0}
+        "pos_init": "normal", "epochs": 12, "intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0,
+        "pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False,
+        "extra_labelled": [], "lexicon": []}
 VARIANTS = {
     "bert": {"gru": False, "attn": False, "crf": False},
     "bert-bigru": {"gru": True, "attn": False, "crf": False},

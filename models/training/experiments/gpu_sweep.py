@@ -36,7 +36,9 @@ SIZES = {
 }
 # The settings the sweep of the model card ran with, pinned as settings.py's DEFAULTS move on: the
 # CPU recipe's batches, and no CMeEE stage (it ran on the CPU afterwards).
-SWEEP = {"pretrain_batch_tokens": 4096, "pretrain_lr": 1e-3, "intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0}
+SWEEP = {"pretrain_batch_tokens": 4096, "pretrain_lr": 1e-3, "intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0,
+         "pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False, "extra_labelled": [],
+         "lexicon": []}
 BIG_BATCH = dict(SWEEP, pretrain_batch_tokens=16384, pretrain_lr=2e-3)  # 4x fewer steps: the GPU waits less on Python
 # (size, pre-training epochs, settings): one recipe at three sizes for the curve, a ceiling, a longer run.
 JOBS = [("h128-l4", 60, SWEEP), ("h192-l3", 60, SWEEP), ("h256-l4", 60, SWEEP), ("h384-l6", 60, BIG_BATCH),

@@ -49,7 +49,7 @@ def main():
         vocab = json.load(f)["vocab"]
     rows = []
     for hidden, layers, heads, ffn, gru in SIZES:
-        cfg = dict(DEFAULTS, hidden=hidden, layers=layers, heads=heads, ffn=ffn, gru_hidden=gru)
+        cfg = dict(DEFAULTS, hidden=hidden, layers=layers, heads=heads, ffn=ffn, gru_hidden=gru, lexicon=[])
         with tempfile.TemporaryDirectory() as tmp:
             model = build_tagger(cfg, len(vocab))
             best = os.path.join(tmp, "best.pt")

@@ -1,5 +1,5 @@
 """The paper's Table 2 baselines on our data, split and budget, beside BBRAC, all from one pre-trained
-encoder (no CMeEE stage, no teachers; the CCKS 2020 records in training, as in the recipe):
+encoder (no CMeEE stage, no dictionary features; the CCKS 2020 records in training, as in the recipe):
 BERT-BiLSTM-CRF (our encoder, LSTM in place of the BiGRU, no attention), BiGRU-Attention and
 FastText-CNN (softmax outputs, on the encoder's character embeddings as static pre-trained vectors:
 fastText's are not available offline). Each variant is a pipeline run in its own resumable folder.
@@ -23,7 +23,7 @@ TRAINING = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from ablation import TYPES, as_sets, load  # noqa: E402
 
-BASE = {"intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0, "extra_labelled": ["ccks2020"]}
+BASE = {"intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0, "extra_labelled": ["ccks2020"], "lexicon": []}
 VARIANTS = {
     "bigru-attn": {"layers": 0, "crf": False},
     "fasttext-cnn": {"layers": 0, "gru": False, "attn": False, "crf": False, "cnn_layers": 3},
