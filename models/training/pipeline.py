@@ -1,7 +1,8 @@
 """One command for every stage: dev split -> vocabulary -> [whole-word-mask pre-training] ->
-[CMeEE] -> [teachers -> pseudo-labels] -> fine-tuning [distilled] -> ONNX export -> parity check -> int8 variant.
+[CMeEE] -> [CCKS 2017] -> [teachers -> pseudo-labels] -> fine-tuning [distilled] -> ONNX export -> parity
+check -> int8 variant.
 
-    /usr/bin/python3 models/training/pipeline.py            # the shipped model (resumes); pre-training: minutes on a GPU, ~5 h on the CPU; the rest ~3.5 h on one CPU thread
+    /usr/bin/python3 models/training/pipeline.py            # the shipped model's recipe (resumes); pre-training: minutes on a GPU, roughly 12 h on 2 CPU threads; the rest ~40 min on the CPU
     /usr/bin/python3 models/training/pipeline.py --smoke    # tiny end-to-end run for CI
     # an experiment: settings from a file, run folder from its name, exported beside its checkpoints
     /usr/bin/python3 models/training/pipeline.py --config models/training/experiments/configs/scratch-h256-l4.json --out models/training/runs/scratch-h256-l4/model
