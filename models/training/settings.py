@@ -56,7 +56,7 @@ DEFAULTS = {
     "distill_temperature": 2.0,  # softmax temperature of that KL term
     "pseudo_epochs": 0,  # epochs on the teachers' labels of the unlabelled texts before the gold records (pseudo.py)
     "pseudo_corpus": ["cmeee", "tianchi"],  # the texts the teachers label (text.CORPORA; never a gold or dev text)
-    "ema_decay": None,  # number: dev scores and keeps an exponential moving average of the weights (per step)
+    "ema_decay": 0.995,  # number: dev scores and keeps an exponential moving average of the weights (per step)
     "fgm_epsilon": 0.0,  # adversarial training (FGM): each step also trains on character embeddings moved this far
     "max_steps": None,  # int: cut every fine-tuning epoch after this many steps (the smoke run)
     "train_records": None,  # int: train on the first this many training records only (the smoke run)
