@@ -372,6 +372,16 @@ class RecipeTest(unittest.TestCase):
         self.assertEqual(recipe(DEFAULTS), shipped)
 
 
+class FurtherStepsTest(unittest.TestCase):
+    def test_the_run_without_averaging_is_replayed_from_the_raw_weights_scores(self):
+        import further_steps
+        history = [{"epoch": i + 1, "dev_raw": {"f1": f}} for i, f in enumerate([0.70, 0.80, 0.78, 0.79, 0.795, 0.90])]
+        # Patience 3: epoch 2 stays the best through epoch 5, so that run stops there, before the 0.90.
+        self.assertEqual(further_steps.without_average(history), (0.80, 2, 5, True))
+        self.assertEqual(further_steps.without_average(history[:4]), (0.80, 2, 4, False))  # a log cut before its stop
+        self.assertEqual(further_steps.without_average(history, epochs=4), (0.80, 2, 4, True))
+
+
 class PretrainNameTest(unittest.TestCase):
     def test_every_encoder_keeps_its_folder_and_other_settings_get_their_own(self):
         self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h192-l3-wwm-e23-possinusoidal-lr0.002-bt32768-"
