@@ -64,7 +64,8 @@ PRETRAIN = {"pretrain_corpus": list(T.CORPORA), "clinical_repeat": 2, "pretrain_
 SMOKE_PRETRAIN = dict(PRETRAIN, pretrain_batch_tokens=512, pretrain_epochs=1, pretrain_workers=2, log_steps=5,
                       pretrain_texts=120)
 # Every job fine-tunes with the recipe's settings, without teachers.
-COMMON = {"teacher_seeds": [], "pseudo_epochs": 0, "threads": 1, "crf_cpu": True}
+COMMON = {"teacher_seeds": [], "pseudo_epochs": 0, "threads": 1, "crf_cpu": True,
+          "ema_decay": None}  # the first session ran before weight averaging (results/gpu-session-2026-11-26.json)
 CCKS = {"extra_labelled": ["ccks2020"], "lexicon": []}
 YIDU = {"extra_labelled": [], "lexicon": []}
 LEXICON = {"lexicon": ["train", "ccks2020-vocab", "cmeee", "thuocl", "icd10"]}  # dictionary features (lexicon.py)
