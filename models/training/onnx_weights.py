@@ -22,9 +22,9 @@ PARITY_TOLERANCE = 1e-4
 def architecture(meta, model_dir=None):
     """Settings of the network as exported: the defaults with model.json's sizes and window length, and
     for a model with dictionary features, its lexicon.tsv as the lexicon (`model_dir` needed then)."""
-    lexicon = {"lexicon_file": os.path.join(model_dir, meta["lexicon"]["file"])} if meta.get("lexicon") else {}
+    lexicon_file = os.path.join(model_dir, meta["lexicon"]["file"]) if meta.get("lexicon") else None
     return dict(DEFAULTS, **{k: v for k, v in meta["architecture"].items() if k != "parameters"}, max_len=meta["maxLength"],
-                lexicon=[], lexicon_file=None, **lexicon)
+                lexicon=[], lexicon_file=lexicon_file)
 
 
 def model_lexicon(model_dir, meta):

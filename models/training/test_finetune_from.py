@@ -51,6 +51,17 @@ class RebuildTest(unittest.TestCase):
             for name, tensor in model.state_dict().items():
                 self.assertTrue(torch.allclose(tensor, rebuilt.state_dict()[name], atol=1e-6), name)
 
+    def test_the_settings_of_an_export_name_its_own_lexicon_file_or_none(self):
+        from onnx_weights import architecture
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bbrac", "model.json"),
+                  encoding="utf-8") as f:
+            meta = json.load(f)
+        cfg = architecture(meta, "/m")
+        self.assertEqual((cfg["lexicon"], cfg["lexicon_file"]), ([], "/m/" + meta["lexicon"]["file"]))
+        # Without a lexicon block, no dictionary features, whatever the recipe's defaults say.
+        cfg = architecture({k: v for k, v in meta.items() if k != "lexicon"})
+        self.assertEqual((cfg["lexicon"], cfg["lexicon_file"]), ([], None))
+
     def test_an_onnx_file_that_is_not_model_jsons_is_refused(self):
         with tempfile.TemporaryDirectory() as d:
             out, _ = tiny_export(d)
