@@ -48,25 +48,37 @@ def main():
     if args.table:
         print(table(load(results_path)))
         return
-    base = as_sets(BASE)
     for name in args.only or VARIANTS:
-        run_dir = os.path.join(TRAINING, "runs", f"ablation-{name}")
-        out_dir = os.path.join(run_dir, "model")
-        cmd = [sys.executable, os.path.join(TRAINING, "pipeline.py"), "--run-dir", run_dir, "--out", out_dir,
-               "--set", f'name="ablation-{name}"']
-        for kv in base + args.set + as_sets(VARIANTS[name]):
-            cmd += ["--set", kv]
-        subprocess.run(cmd, check=True)
-        with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
-            meta = json.load(f)
-        # Read just before writing: two 1-thread lanes (--only) may finish variants into the same file.
-        results = load(results_path)
-        results[name] = {"dev": meta["metrics"]["dev"], "architecture": meta["architecture"], "training": meta["training"]}
-        tmp = f"{results_path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(results, f, ensure_ascii=False, indent=1)
-        os.replace(tmp, results_path)
+        meta = run_variant(f"ablation-{name}", as_sets(BASE) + args.set + as_sets(VARIANTS[name]))
+        record(results_path, name,
+               {"dev": meta["metrics"]["dev"], "architecture": meta["architecture"], "training": meta["training"]})
     print(table(load(results_path)))
+
+
+def run_variant(run_name, sets):
+    """One variant as a resumable pipeline run in runs/<run_name>/ with `sets` (`KEY=JSON` strings, later
+    ones win), exported to its model/ folder; returns that folder's model.json. The other experiments
+    (table2.py, further_steps.py) run theirs through it too."""
+    run_dir = os.path.join(TRAINING, "runs", run_name)
+    out_dir = os.path.join(run_dir, "model")
+    cmd = [sys.executable, os.path.join(TRAINING, "pipeline.py"), "--run-dir", run_dir, "--out", out_dir,
+           "--set", f"name={json.dumps(run_name)}"]
+    for kv in sets:
+        cmd += ["--set", kv]
+    subprocess.run(cmd, check=True)
+    with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def record(path, name, entry):
+    """`entry` under `name` in the results file `path`, read just before writing: two 1-thread lanes
+    (--only) may finish variants into the same file."""
+    results = load(path)
+    results[name] = entry
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(results, f, ensure_ascii=False, indent=1)
+    os.replace(tmp, path)
 
 
 def as_sets(settings):

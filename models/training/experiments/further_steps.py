@@ -21,9 +21,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
-ROOT = os.path.dirname(os.path.dirname(TRAINING))
 sys.path.insert(0, HERE)
-from ablation import as_sets  # noqa: E402
+from ablation import as_sets, run_variant  # noqa: E402
+from cli_score import cli_scores  # noqa: E402
 
 BASE = {"intermediate_epochs": 0, "threads": 1, "ema_decay": 0.995}
 SELF_TRAINING = {"pseudo_epochs": 1, "pseudo_corpus": ["clinical", "ccks2020"], "distill_weight": 0}
@@ -48,16 +48,6 @@ def without_average(history, patience=3, epochs=16):
     return best, at, history[-1]["epoch"], False
 
 
-def cli_f1(model_dir, dev, int8):
-    """Dev strict micro F1 of an export through the TypeScript CLI."""
-    pred = os.path.join(model_dir, "dev-pred.int8.jsonl" if int8 else "dev-pred.jsonl")
-    subprocess.run(["node", os.path.join(ROOT, "dist", "cli.js"), "label", "--input-format", "yidu", dev, "--model",
-                    model_dir, "--quiet", "--out", pred] + (["--int8"] if int8 else []), check=True)
-    out = subprocess.run(["node", os.path.join(ROOT, "dist", "cli.js"), "eval", "--gold", dev, "--pred", pred, "--json"],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)["micro"]["f1"]
-
-
 def table():
     dev = os.path.join(TRAINING, "runs", "further-dev.yidu.jsonl")
     subprocess.run([sys.executable, os.path.join(TRAINING, "pipeline.py"), "--write-dev", dev], check=True)
@@ -74,8 +64,8 @@ def table():
         raw, at, stop, complete = without_average(history)
         model = os.path.join(run_dir, "model")
         rows.append(f"| {name} | {avg['dev']['f1']:.4f} ({avg['epoch']} / {len(history)}) | {raw:.4f} ({at}, {stop}"
-                    f"{'' if complete else ', cut'}) | {avg['dev']['f1'] - raw:+.4f} | {cli_f1(model, dev, False):.4f} | "
-                    f"{cli_f1(model, dev, True):.4f} |")
+                    f"{'' if complete else ', cut'}) | {avg['dev']['f1'] - raw:+.4f} | {cli_scores(model, dev)['micro']['f1']:.4f} | "
+                    f"{cli_scores(model, dev, int8=True)['micro']['f1']:.4f} |")
     return "\n".join(rows)
 
 
@@ -97,13 +87,8 @@ def main():
             if not args.teacher:
                 ap.error(f"{name} needs --teacher")
             variant["teachers"] = [os.path.abspath(args.teacher)]
-        run_dir = os.path.join(TRAINING, "runs", f"further-{name}")
-        cmd = [sys.executable, os.path.join(TRAINING, "pipeline.py"), "--run-dir", run_dir, "--out",
-               os.path.join(run_dir, "model"), "--set", f'name="further-{name}"',
-               "--set", f"pretrained={json.dumps(os.path.abspath(args.encoder))}"]
-        for kv in as_sets(dict(BASE, **variant)):
-            cmd += ["--set", kv]
-        subprocess.run(cmd, check=True)
+        run_variant(f"further-{name}", [f"pretrained={json.dumps(os.path.abspath(args.encoder))}"]
+                    + as_sets(dict(BASE, **variant)))
     print(table())
 
 

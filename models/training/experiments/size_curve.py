@@ -20,7 +20,9 @@ import torch
 TRAINING = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(os.path.dirname(TRAINING))
 sys.path.insert(0, TRAINING)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from cli_score import cli_scores  # noqa: E402
 from export import export  # noqa: E402
 from finetune import build_tagger  # noqa: E402
 from settings import DEFAULTS  # noqa: E402
@@ -73,13 +75,8 @@ def measure_speed(model_dir, texts, threads, tmp):
 def measure_trained(model_dir, texts, threads):
     with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
         meta = json.load(f)
-    cli = os.path.join(ROOT, "dist", "cli.js")
+    scores = cli_scores(model_dir, texts)
     with tempfile.TemporaryDirectory() as tmp:
-        pred = os.path.join(tmp, "pred.jsonl")
-        subprocess.run(["node", cli, "label", "--input-format", "yidu", texts, "--model", model_dir,
-                        "--out", pred, "--quiet"], check=True)
-        scores = json.loads(subprocess.run(["node", cli, "eval", "--gold", texts, "--pred", pred, "--json"],
-                                           check=True, capture_output=True, text=True).stdout)
         speed = measure_speed(model_dir, texts, threads, tmp)
     row = {"model": model_dir, "name": meta["name"], "architecture": meta["architecture"],
            "pretrained": meta["training"].get("pretrained", False), "devF1": scores["micro"]["f1"], "speed": speed}

@@ -13,7 +13,6 @@ prints a Markdown table (dev split, strict micro, as the training loop scores th
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import torch
@@ -21,7 +20,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from ablation import TYPES, as_sets, load  # noqa: E402
+from ablation import TYPES, as_sets, load, record, run_variant  # noqa: E402
 
 BASE = {"intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0, "extra_labelled": ["ccks2020"], "lexicon": []}
 VARIANTS = {
@@ -65,23 +64,11 @@ def main():
     size = size_of(encoder)
     for name in args.only or VARIANTS:
         run_dir = os.path.join(TRAINING, "runs", f"table2-{name}")
-        out_dir = os.path.join(run_dir, "model")
         os.makedirs(run_dir, exist_ok=True)
         variant = dict(size, **VARIANTS[name])
         init = embeddings_only(encoder, os.path.join(run_dir, "embeddings.pt")) if variant["layers"] == 0 else encoder
-        cmd = [sys.executable, os.path.join(TRAINING, "pipeline.py"), "--run-dir", run_dir, "--out", out_dir,
-               "--set", f'name="table2-{name}"', "--set", f"pretrained={json.dumps(init)}"]
-        for kv in as_sets(BASE) + args.set + as_sets(variant):
-            cmd += ["--set", kv]
-        subprocess.run(cmd, check=True)
-        with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
-            meta = json.load(f)
-        results = load(results_path)
-        results[name] = {"dev": meta["metrics"]["dev"], "architecture": meta["architecture"], "encoder": encoder}
-        tmp = f"{results_path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(results, f, ensure_ascii=False, indent=1)
-        os.replace(tmp, results_path)
+        meta = run_variant(f"table2-{name}", [f"pretrained={json.dumps(init)}"] + as_sets(BASE) + args.set + as_sets(variant))
+        record(results_path, name, {"dev": meta["metrics"]["dev"], "architecture": meta["architecture"], "encoder": encoder})
     print(table(load(results_path)))
 
 
