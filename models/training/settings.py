@@ -103,6 +103,10 @@ NOT_RECIPE = ("name", "threads", "device", "pretrained", "teachers", "crf_cpu", 
               "pretrain_workers", "pretrain_seconds", "lexicon_file", "max_steps", "train_records", "dev_records",
               "pretrain_texts", "intermediate_records", "pseudo_texts")
 
+# The data of every model before the larger corpus (issue 22): the first pre-training corpus, Yidu-S4K
+# alone, no dictionary features. Experiments measured on it pin these as DEFAULTS move on.
+FIRST_DATA = {k: BEFORE[k] for k in ("pretrain_corpus", "clinical_repeat", "pretrain_bf16", "extra_labelled", "lexicon")}
+
 _NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list", None: "null"}
 _PLURALS = {int: "integers", str: "strings", None: "nulls"}
 

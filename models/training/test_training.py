@@ -20,7 +20,7 @@ from model import CRF, reverse_padded, viterbi  # noqa: E402
 import ablation  # noqa: E402
 import gpu_sweep  # noqa: E402
 from pipeline import DATA, add_extra, extra_run_name, load_yidu, pretrain_name, split  # noqa: E402
-from settings import DEFAULTS, SMOKE, SettingsError, load_config, parse_set, resolve  # noqa: E402
+from settings import DEFAULTS, FIRST_DATA, SMOKE, SettingsError, load_config, parse_set, resolve  # noqa: E402
 
 
 class WindowTest(unittest.TestCase):
@@ -359,10 +359,6 @@ class AverageAndAdversarialTest(unittest.TestCase):
             self.assertTrue(os.path.exists(best))
 
 
-# The pre-training corpus of the encoders before issue 22's larger one.
-FIRST_CORPUS = {"pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False}
-
-
 class RecipeTest(unittest.TestCase):
     def test_the_defaults_are_the_shipped_models_recipe(self):
         """`pipeline.py` with no settings reproduces models/bbrac: its model.json records the recipe."""
@@ -387,7 +383,7 @@ class PretrainNameTest(unittest.TestCase):
         self.assertEqual(pretrain_name(DEFAULTS), "pretrain-h192-l3-wwm-e23-possinusoidal-lr0.002-bt32768-"
                          "yidu+cmeee+tianchi+ccks2020+clinical+ccks2017+medqa+medqa-nc+cmedqaner-r2-bf16")
         # The encoder of the model before (54 epochs on the first corpus) keeps its folder.
-        before = dict(DEFAULTS, pretrain_epochs=54, pretrain_batch_tokens=16384, **FIRST_CORPUS)
+        before = dict(DEFAULTS, pretrain_epochs=54, pretrain_batch_tokens=16384, **FIRST_DATA)
         self.assertEqual(pretrain_name(before), "pretrain-h192-l3-wwm-e54-possinusoidal-lr0.002-bt16384")
         first = dict(DEFAULTS, **ablation.BASE)
         self.assertEqual(pretrain_name(first), "pretrain-h128-l4-wwm-e4")  # the ablation's budget
@@ -578,7 +574,7 @@ class LargerCorpusTest(unittest.TestCase):
 
     def test_the_first_corpus_is_the_first_encoders_and_the_others_never_hold_dev_text(self):
         train_texts, dev_texts = [r["text"] for r in self.train], [r["text"] for r in self.dev]
-        first = T.pretraining_texts(DATA, FIRST_CORPUS["pretrain_corpus"], train_texts, dev_texts)
+        first = T.pretraining_texts(DATA, FIRST_DATA["pretrain_corpus"], train_texts, dev_texts)
         self.assertEqual(first, train_texts + T.read_unlabelled(DATA))  # its words.json caches stay aligned
         clinical = T.pretraining_texts(DATA, ["ccks2020", "clinical", "medqa"], train_texts, dev_texts, clinical_repeat=2)
         once = T.pretraining_texts(DATA, ["ccks2020", "clinical", "medqa"], train_texts, dev_texts)

@@ -16,6 +16,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
+sys.path.insert(0, TRAINING)
+from settings import FIRST_DATA  # noqa: E402
 
 # Every variant shares the encoder size, data, epochs and pre-training budget of the base settings:
 # settings.py's DEFAULTS with the size and budget the table was measured on (the first pre-trained
@@ -23,8 +25,7 @@ TRAINING = os.path.dirname(HERE)
 BASE = {"hidden": 128, "layers": 4, "heads": 2, "ffn": 512, "gru_hidden": 64,
         "pretrain_epochs": 4, "pretrain_lr": 5e-4, "pretrain_batch": 32, "pretrain_batch_tokens": None,
         "pos_init": "normal", "epochs": 12, "intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0,
-        "pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False,
-        "extra_labelled": [], "lexicon": []}
+        **FIRST_DATA}
 VARIANTS = {
     "bert": {"gru": False, "attn": False, "crf": False},
     "bert-bigru": {"gru": True, "attn": False, "crf": False},

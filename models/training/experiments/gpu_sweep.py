@@ -25,7 +25,7 @@ import torch
 TRAINING = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TRAINING)
 import pipeline  # noqa: E402
-from settings import DEFAULTS  # noqa: E402
+from settings import DEFAULTS, FIRST_DATA  # noqa: E402
 
 SIZES = {
     "h128-l4": {"hidden": 128, "layers": 4, "heads": 2, "ffn": 512, "gru_hidden": 64},
@@ -37,8 +37,7 @@ SIZES = {
 # The settings the sweep of the model card ran with, pinned as settings.py's DEFAULTS move on: the
 # CPU recipe's batches, and no CMeEE stage (it ran on the CPU afterwards).
 SWEEP = {"pretrain_batch_tokens": 4096, "pretrain_lr": 1e-3, "intermediate_epochs": 0, "teacher_seeds": [], "pseudo_epochs": 0,
-         "pretrain_corpus": ["yidu", "cmeee", "tianchi"], "clinical_repeat": 1, "pretrain_bf16": False, "extra_labelled": [],
-         "lexicon": []}
+         **FIRST_DATA}
 BIG_BATCH = dict(SWEEP, pretrain_batch_tokens=16384, pretrain_lr=2e-3)  # 4x fewer steps: the GPU waits less on Python
 # (size, pre-training epochs, settings): one recipe at three sizes for the curve, a ceiling, a longer run.
 JOBS = [("h128-l4", 60, SWEEP), ("h192-l3", 60, SWEEP), ("h256-l4", 60, SWEEP), ("h384-l6", 60, BIG_BATCH),
